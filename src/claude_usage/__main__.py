@@ -1,0 +1,3 @@
+from claude_usage.cli import main
+
+main()

@@ -1,0 +1,123 @@
+"""The one loader: data roots to a deduplicated, priced request set (DESIGN section 1).
+
+Every report, the CLI and the API take their numbers from the :class:`Dataset` built here.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+from claude_usage.pricing import Pricer, cost_for_mode, price_data_version
+from claude_usage.records import Diagnostics, RequestSet, UsageRecord
+from claude_usage.sources.discovery import DataRoot, transcript_files
+from claude_usage.sources.transcripts import scan_file
+from claude_usage.timebuckets import LocalClock
+
+# progress(files_done, files_total, bytes_done, bytes_total)
+ProgressCallback = Callable[[int, int, int, int], None]
+
+
+@dataclass
+class Dataset:
+    """The deduplicated request set with everything reports need.
+
+    ``records`` are sorted by time; ``calculated[i]`` is the USD cost of ``records[i]`` from its
+    tokens (None when its model has no price). ``project_paths`` maps a project key to its real
+    path (the most frequent ``cwd`` among its lines, ties to the latest). ``warnings`` holds
+    read errors (unreadable files). Per-zone local times and per-mode costs are computed on first
+    use and cached.
+    """
+
+    records: list[UsageRecord]
+    calculated: list[float | None]
+    diagnostics: Diagnostics
+    roots: list[DataRoot]
+    project_paths: dict[str, str]
+    warnings: list[str] = field(default_factory=list)
+    price_version: str = ""
+    loaded_at: float = field(default_factory=time.time)
+    _parts: dict[str, list[tuple[str, int]]] = field(default_factory=dict, repr=False)
+    _costs: dict[str, list[float | None]] = field(default_factory=dict, repr=False)
+
+    def local_parts(self, clock: LocalClock) -> list[tuple[str, int]]:
+        """``(local date, local hour)`` of every record in ``clock``'s zone, cached per zone."""
+        parts = self._parts.get(clock.name)
+        if parts is None:
+            at = clock.parts
+            parts = self._parts[clock.name] = [at(r.ts_us) for r in self.records]
+        return parts
+
+    def costs(self, mode: str) -> list[float | None]:
+        """Every record's USD cost under a cost mode (None = unknown), cached per mode."""
+        costs = self._costs.get(mode)
+        if costs is None:
+            costs = self._costs[mode] = [
+                cost_for_mode(calc, rec.line_cost_usd, mode) for rec, calc in zip(self.records, self.calculated)
+            ]
+        return costs
+
+    def project_path(self, project: str) -> str | None:
+        """The real path of a project key (from ``cwd``), or None when no line carried one."""
+        return self.project_paths.get(project)
+
+
+def _best_cwd(counts: dict[str, list]) -> str | None:
+    if not counts:
+        return None
+    return max(counts.items(), key=lambda item: (item[1][0], item[1][1]))[0]
+
+
+def load_dataset(
+    roots: Sequence[DataRoot],
+    pricer: Pricer | None = None,
+    progress: ProgressCallback | None = None,
+) -> Dataset:
+    """Scan every transcript below ``roots``, deduplicate globally and price each request.
+
+    Never raises for bad content: malformed lines and unreadable files are counted in the
+    diagnostics (and unreadable files listed in ``warnings``).
+    """
+    pricer = pricer or Pricer()
+    files = [tf for root in roots for tf in transcript_files(root)]
+    sizes = []
+    for tf in files:
+        try:
+            sizes.append(tf.path.stat().st_size)
+        except OSError:
+            sizes.append(0)
+    total_bytes = sum(sizes)
+    requests = RequestSet()
+    diagnostics = Diagnostics()
+    cwd_counts: dict[str, dict[str, list]] = {}
+    warnings: list[str] = []
+    done_bytes = 0
+    for index, (tf, size) in enumerate(zip(files, sizes)):
+        scan = scan_file(tf)
+        diagnostics.merge(scan.diagnostics)
+        warnings.extend(scan.errors)
+        for record in scan.records:
+            requests.add(record)
+        counts = cwd_counts.setdefault(tf.project, {})
+        for cwd, (count, stamp) in scan.cwds.items():
+            entry = counts.setdefault(cwd, [0, ""])
+            entry[0] += count
+            entry[1] = max(entry[1], stamp)
+        done_bytes += size
+        if progress is not None:
+            progress(index + 1, len(files), done_bytes, total_bytes)
+    diagnostics.duplicateLines = requests.duplicate_lines
+    records = requests.records()
+    diagnostics.requests = len(records)
+    paths = {project: cwd for project, counts in cwd_counts.items() if (cwd := _best_cwd(counts))}
+    calculated = [pricer.calculated_cost(r) for r in records]
+    return Dataset(
+        records=records,
+        calculated=calculated,
+        diagnostics=diagnostics,
+        roots=list(roots),
+        project_paths=paths,
+        warnings=warnings,
+        price_version=price_data_version(),
+    )

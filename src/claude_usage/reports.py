@@ -1,0 +1,252 @@
+"""Aggregates of the request set: by day, week, month, hour, model, project and session.
+
+All of them are groupings of the same filtered selection of one :class:`~claude_usage.loader.Dataset`
+(DESIGN section 1), so they always agree: the sum over days equals the sum over models, projects
+and sessions, and equals the total.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Callable, Hashable, Iterator
+
+from claude_usage.loader import Dataset
+from claude_usage.records import UsageRecord
+from claude_usage.timebuckets import LocalClock, resolve_zone, week_start
+
+_CLOCKS: dict[str, LocalClock] = {}
+
+
+def clock_for(zone_name: str | None) -> LocalClock:
+    """A shared :class:`LocalClock` per zone (None: ``$TZ`` or the machine's zone).
+
+    Raises :class:`claude_usage.timebuckets.ZoneError` for an unknown zone.
+    """
+    zone = resolve_zone(zone_name)
+    clock = _CLOCKS.get(zone.key)
+    if clock is None:
+        clock = _CLOCKS[zone.key] = LocalClock(zone)
+    return clock
+
+
+@dataclass(frozen=True)
+class Query:
+    """Filters shared by every report (DESIGN sections 6 and 8).
+
+    ``zone``: IANA zone name for local buckets (None: ``$TZ`` or the machine's zone); ``since``/
+    ``until``: inclusive local dates ``YYYY-MM-DD``; ``project``: project key; ``model``: exact
+    model id; ``mode``: cost mode; ``start_hour``/``end_hour``: inclusive local hours 0-23.
+    """
+
+    zone: str | None = None
+    since: str | None = None
+    until: str | None = None
+    project: str | None = None
+    model: str | None = None
+    mode: str = "auto"
+    start_hour: int | None = None
+    end_hour: int | None = None
+    first_weekday: int = 0
+
+    @property
+    def clock(self) -> LocalClock:
+        """The clock of this query's zone."""
+        return clock_for(self.zone)
+
+
+class Totals:
+    """Running sums of a group of requests.
+
+    Tokens are counts; ``cost_usd`` sums the known costs (USD) of ``priced_requests``;
+    ``unpriced_requests`` counts requests whose cost is unknown (no price for their model);
+    ``sidechain_cost_usd`` is the known cost of subagent (sidechain) requests; ``first_ts_us``
+    and ``last_ts_us`` are UTC microseconds. ``by_model`` holds per-model sub-totals when asked.
+    """
+
+    __slots__ = (
+        "input_tokens",
+        "output_tokens",
+        "cache_creation_5m_tokens",
+        "cache_creation_1h_tokens",
+        "cache_read_tokens",
+        "requests",
+        "cost_usd",
+        "priced_requests",
+        "unpriced_requests",
+        "sidechain_cost_usd",
+        "session_ids",
+        "models",
+        "unpriced_models",
+        "projects",
+        "first_ts_us",
+        "last_ts_us",
+        "by_model",
+    )
+
+    def __init__(self, by_model: bool = False):
+        self.input_tokens = self.output_tokens = 0
+        self.cache_creation_5m_tokens = self.cache_creation_1h_tokens = self.cache_read_tokens = 0
+        self.requests = self.priced_requests = self.unpriced_requests = 0
+        self.cost_usd = self.sidechain_cost_usd = 0.0
+        self.session_ids: set[str] = set()
+        self.models: set[str] = set()
+        self.unpriced_models: set[str] = set()
+        self.projects: set[str] = set()
+        self.first_ts_us: int | None = None
+        self.last_ts_us: int | None = None
+        self.by_model: dict[str, Totals] | None = {} if by_model else None
+
+    def add(self, record: UsageRecord, cost: float | None) -> None:
+        """Add one request with its cost in USD (None = unknown)."""
+        self.input_tokens += record.input_tokens
+        self.output_tokens += record.output_tokens
+        self.cache_creation_5m_tokens += record.cache_creation_5m_tokens
+        self.cache_creation_1h_tokens += record.cache_creation_1h_tokens
+        self.cache_read_tokens += record.cache_read_tokens
+        self.requests += 1
+        if cost is None:
+            self.unpriced_requests += 1
+            self.unpriced_models.add(record.model)
+        else:
+            self.priced_requests += 1
+            self.cost_usd += cost
+            if record.sidechain:
+                self.sidechain_cost_usd += cost
+        self.session_ids.add(record.session_id)
+        self.models.add(record.model)
+        self.projects.add(record.project)
+        if self.first_ts_us is None or record.ts_us < self.first_ts_us:
+            self.first_ts_us = record.ts_us
+        if self.last_ts_us is None or record.ts_us > self.last_ts_us:
+            self.last_ts_us = record.ts_us
+        if self.by_model is not None:
+            sub = self.by_model.get(record.model)
+            if sub is None:
+                sub = self.by_model[record.model] = Totals()
+            sub.add(record, cost)
+
+    @property
+    def cache_creation_tokens(self) -> int:
+        """Cache-write tokens (5m + 1h)."""
+        return self.cache_creation_5m_tokens + self.cache_creation_1h_tokens
+
+    @property
+    def total_tokens(self) -> int:
+        """Input + output + cache creation + cache read tokens."""
+        return self.input_tokens + self.output_tokens + self.cache_creation_tokens + self.cache_read_tokens
+
+    @property
+    def known_cost_usd(self) -> float | None:
+        """The summed cost in USD, None when the group has requests and none has a known cost."""
+        if self.requests and not self.priced_requests:
+            return None
+        return self.cost_usd
+
+    @property
+    def cache_hit_ratio(self) -> float:
+        """Cache read / (input + cache creation + cache read); 0 when there is no input."""
+        denominator = self.input_tokens + self.cache_creation_tokens + self.cache_read_tokens
+        return self.cache_read_tokens / denominator if denominator else 0.0
+
+
+def select(dataset: Dataset, query: Query) -> Iterator[tuple[UsageRecord, float | None, str, int]]:
+    """The requests that pass ``query``'s filters, as ``(record, cost USD or None, local date,
+    local hour)`` in time order."""
+    clock = query.clock
+    parts = dataset.local_parts(clock)
+    costs = dataset.costs(query.mode)
+    since, until = query.since, query.until
+    project, model = query.project, query.model
+    start_hour, end_hour = query.start_hour, query.end_hour
+    for record, cost, (day, hour) in zip(dataset.records, costs, parts):
+        if since is not None and day < since:
+            continue
+        if until is not None and day > until:
+            continue
+        if project is not None and record.project != project:
+            continue
+        if model is not None and record.model != model:
+            continue
+        if start_hour is not None and hour < start_hour:
+            continue
+        if end_hour is not None and hour > end_hour:
+            continue
+        yield record, cost, day, hour
+
+
+KeyFunction = Callable[[UsageRecord, str, int], Hashable]
+
+
+def group(dataset: Dataset, query: Query, key: KeyFunction, by_model: bool = False) -> dict[Hashable, Totals]:
+    """Totals per ``key(record, local date, local hour)`` over the selected requests."""
+    groups: dict[Hashable, Totals] = {}
+    for record, cost, day, hour in select(dataset, query):
+        k = key(record, day, hour)
+        totals = groups.get(k)
+        if totals is None:
+            totals = groups[k] = Totals(by_model)
+        totals.add(record, cost)
+    return groups
+
+
+def overall(dataset: Dataset, query: Query, by_model: bool = False) -> Totals:
+    """One :class:`Totals` over every selected request."""
+    totals = Totals(by_model)
+    for record, cost, _day, _hour in select(dataset, query):
+        totals.add(record, cost)
+    return totals
+
+
+def _ordered(groups: dict, order: str = "asc") -> list[tuple[Hashable, Totals]]:
+    return sorted(groups.items(), key=lambda item: item[0], reverse=order == "desc")
+
+
+def daily(dataset: Dataset, query: Query, order: str = "asc", by_model: bool = False) -> list[tuple[str, Totals]]:
+    """``(local date YYYY-MM-DD, totals)`` per day with usage, in date order."""
+    return _ordered(group(dataset, query, lambda r, d, h: d, by_model), order)  # type: ignore[return-value]
+
+
+def weekly(dataset: Dataset, query: Query, order: str = "asc", by_model: bool = False) -> list[tuple[str, Totals]]:
+    """``(first day of the week YYYY-MM-DD, totals)`` per week; weeks start on
+    ``query.first_weekday`` (0 = Monday, the default)."""
+    starts: dict[str, str] = {}
+
+    def week_of(_record: UsageRecord, day: str, _hour: int) -> str:
+        found = starts.get(day)
+        if found is None:
+            found = starts[day] = week_start(date.fromisoformat(day), query.first_weekday).isoformat()
+        return found
+
+    return _ordered(group(dataset, query, week_of, by_model), order)  # type: ignore[return-value]
+
+
+def monthly(dataset: Dataset, query: Query, order: str = "asc", by_model: bool = False) -> list[tuple[str, Totals]]:
+    """``(local month YYYY-MM, totals)`` per month with usage."""
+    return _ordered(group(dataset, query, lambda r, d, h: d[:7], by_model), order)  # type: ignore[return-value]
+
+
+def hourly(dataset: Dataset, query: Query, by_model: bool = False) -> list[Totals]:
+    """24 totals, one per local hour 0-23 (zero-filled), over the selected days."""
+    groups = group(dataset, query, lambda r, d, h: h, by_model)
+    return [groups.get(hour) or Totals(by_model) for hour in range(24)]
+
+
+def heatmap(dataset: Dataset, query: Query) -> list[tuple[tuple[str, int], Totals]]:
+    """``((local date, local hour), totals)`` for every day x hour cell with usage, in order."""
+    return _ordered(group(dataset, query, lambda r, d, h: (d, h)))  # type: ignore[return-value]
+
+
+def by_models(dataset: Dataset, query: Query) -> dict[str, Totals]:
+    """Totals per model id."""
+    return group(dataset, query, lambda r, d, h: r.model)  # type: ignore[return-value]
+
+
+def by_projects(dataset: Dataset, query: Query, by_model: bool = False) -> dict[str, Totals]:
+    """Totals per project key (the directory under ``projects/``)."""
+    return group(dataset, query, lambda r, d, h: r.project, by_model)  # type: ignore[return-value]
+
+
+def by_sessions(dataset: Dataset, query: Query, by_model: bool = False) -> dict[str, Totals]:
+    """Totals per session id."""
+    return group(dataset, query, lambda r, d, h: r.session_id, by_model)  # type: ignore[return-value]

@@ -1,0 +1,96 @@
+"""JSON rows of DESIGN section 8, shared by the CLI's ``--json`` output and the REST API.
+
+Field names and JSON types are those of the system this product replaces (costs as strings),
+with the exact values beside them (``costUsd``: a number, or null when unknown).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from claude_usage.loader import Dataset
+from claude_usage.reports import Totals
+from claude_usage.timebuckets import iso_utc
+
+
+def usd(value: float | None) -> float | None:
+    """A USD amount for JSON: rounded to 1e-9 (float noise off), None passes."""
+    return None if value is None else round(value, 9)
+
+
+def cost_string(value: float, decimals: int = 4) -> str:
+    """The old string form of a USD amount, e.g. ``"12.3400"``."""
+    return f"{value:.{decimals}f}"
+
+
+def usage_row(totals: Totals, breakdown: bool = False) -> dict[str, Any]:
+    """The usage row of DESIGN section 8 for ``totals``.
+
+    Tokens are counts; ``cost`` is the known cost in USD as a string with 4 decimals, ``costUsd``
+    the same number (null when the row has requests and none of them is priced);
+    ``unpricedRequests`` counts requests of models without a price. With ``breakdown`` and
+    per-model sub-totals, ``models`` lists one usage row per model (with ``model``).
+    """
+    row: dict[str, Any] = {
+        "inputTokens": totals.input_tokens,
+        "outputTokens": totals.output_tokens,
+        "cacheCreationTokens": totals.cache_creation_tokens,
+        "cacheCreation1hTokens": totals.cache_creation_1h_tokens,
+        "cacheReadTokens": totals.cache_read_tokens,
+        "cachedTokens": totals.cache_creation_tokens + totals.cache_read_tokens,
+        "totalTokens": totals.total_tokens,
+        "newInputTokens": totals.input_tokens,
+        "requests": totals.requests,
+        "messages": totals.requests,
+        "sessions": len(totals.session_ids),
+        "cost": cost_string(totals.cost_usd),
+        "costUsd": usd(totals.known_cost_usd),
+        "unpricedRequests": totals.unpriced_requests,
+        "modelsUsed": sorted(totals.models),
+    }
+    if breakdown and totals.by_model is not None:
+        row["models"] = [model_row(model, sub) for model, sub in sorted(totals.by_model.items())]
+    return row
+
+
+def keyed_row(key_name: str, key: Any, totals: Totals, breakdown: bool = False) -> dict[str, Any]:
+    """A usage row with its key first, e.g. ``{"date": "2025-06-08", ...usage row}``."""
+    return {key_name: key, **usage_row(totals, breakdown)}
+
+
+def model_row(model: str, totals: Totals) -> dict[str, Any]:
+    """A model's row: ``model``, the usage row and ``unpriced`` (some request has no price)."""
+    return {"model": model, **usage_row(totals), "unpriced": totals.unpriced_requests > 0}
+
+
+def project_row(dataset: Dataset, name: str, totals: Totals, breakdown: bool = False) -> dict[str, Any]:
+    """A project's row: key ``name``, real ``path`` (from ``cwd``), the old fields ``totalTokens``,
+    ``totalCost`` (USD string, 4 decimals), ``messageCount``, ``lastActivity`` (ISO UTC), and the
+    usage row."""
+    return {
+        "name": name,
+        "path": dataset.project_path(name),
+        "totalCost": cost_string(totals.cost_usd),
+        "messageCount": totals.requests,
+        "lastActivity": iso_utc(totals.last_ts_us),
+        "firstActivity": iso_utc(totals.first_ts_us),
+        **usage_row(totals, breakdown),
+    }
+
+
+def session_row(dataset: Dataset, session_id: str, totals: Totals, breakdown: bool = False) -> dict[str, Any]:
+    """A session's row: ``sessionId``, ``project`` (key; several if the session spans projects,
+    the first in order), ``path``, ``firstActivity``/``lastActivity`` (ISO UTC),
+    ``subagentCostUsd`` (known cost of its sidechain requests) and the usage row."""
+    projects = sorted(totals.projects)
+    project = projects[0] if projects else None
+    return {
+        "sessionId": session_id,
+        "project": project,
+        "projects": projects,
+        "path": dataset.project_path(project) if project else None,
+        "firstActivity": iso_utc(totals.first_ts_us),
+        "lastActivity": iso_utc(totals.last_ts_us),
+        "subagentCostUsd": usd(totals.sidechain_cost_usd),
+        **usage_row(totals, breakdown),
+    }

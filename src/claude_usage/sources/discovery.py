@@ -1,0 +1,188 @@
+"""Where Claude Code transcripts live: data roots and the transcript files below them.
+
+Rules from DESIGN section 2: flags beat environment variables, the first rule that applies wins;
+a root that was named and does not exist is an error; only the defaults may all be missing.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Sequence
+
+
+class RootError(Exception):
+    """A data root that was named explicitly (flag or environment) does not exist.
+
+    The CLI turns it into exit code 2; ``serve`` refuses to start. ``missing`` lists the paths.
+    """
+
+    def __init__(self, missing: Sequence[Path], origin: str):
+        self.missing = list(missing)
+        self.origin = origin
+        names = ", ".join(str(p) for p in self.missing)
+        super().__init__(f"data root not found ({origin}): {names}")
+
+
+class NoDataError(Exception):
+    """Nothing was named and none of the default roots exists (``tried`` lists them)."""
+
+    def __init__(self, tried: Sequence[Path]):
+        self.tried = list(tried)
+        names = ", ".join(str(p) for p in self.tried)
+        super().__init__(
+            f"no Claude Code data found (looked in {names}); "
+            "point at a data dir with --data-dir, or try the demo data with --demo"
+        )
+
+
+@dataclass(frozen=True)
+class DataRoot:
+    """One ``projects`` directory to scan, with the Claude config dir that holds it.
+
+    ``config_dir`` is the parent config dir (where ``todos/`` lives) or None when the projects dir
+    was given on its own; ``origin`` says which rule named it (``--data-dir``, ``PROJECTS_PATH``,
+    ``CLAUDE_CONFIG_DIR``, ``default`` or ``demo``).
+    """
+
+    projects_dir: Path
+    config_dir: Path | None
+    origin: str
+
+
+@dataclass
+class Discovery:
+    """The outcome of root resolution: ``roots`` that exist, every path ``tried``, those ``missing``."""
+
+    roots: list[DataRoot]
+    tried: list[Path] = field(default_factory=list)
+    missing: list[Path] = field(default_factory=list)
+    explicit: bool = False
+
+
+def _root_for(entry: Path, origin: str) -> DataRoot:
+    """A ``--data-dir``-style entry: a config dir holding ``projects/``, or a projects dir itself."""
+    entry = entry.expanduser()
+    if (entry / "projects").is_dir():
+        return DataRoot(entry / "projects", entry, origin)
+    config = entry.parent if entry.name == "projects" else None
+    return DataRoot(entry, config, origin)
+
+
+def _split_list(value: str) -> list[Path]:
+    return [Path(part.strip()) for part in value.split(",") if part.strip()]
+
+
+def resolve_roots(
+    data_dirs: Sequence[str | Path] | None = None,
+    projects_path: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    home: Path | None = None,
+) -> Discovery:
+    """Resolve the data roots in DESIGN section 2's order of precedence.
+
+    1. ``data_dirs`` (``--data-dir``, repeatable) and ``projects_path`` (``--projects-path``);
+    2. ``PROJECTS_PATH``, then ``CLAUDE_CONFIG_DIR`` (comma-separated) from ``env``;
+    3. ``~/.config/claude/projects`` and ``~/.claude/projects``.
+
+    Returns a :class:`Discovery` whose ``roots`` exist, deduplicated by real path.
+    Raises :class:`RootError` when explicitly named roots are all missing, and
+    :class:`NoDataError` when nothing was named and no default exists.
+    """
+    env = os.environ if env is None else env
+    home = Path.home() if home is None else home
+    named: list[DataRoot] = []
+    origin = ""
+    if data_dirs or projects_path:
+        named = [_root_for(Path(d), "--data-dir") for d in data_dirs or ()]
+        if projects_path:
+            path = Path(projects_path).expanduser()
+            named.append(DataRoot(path, path.parent if path.name == "projects" else None, "--projects-path"))
+        origin = "--data-dir/--projects-path"
+    elif env.get("PROJECTS_PATH"):
+        path = Path(env["PROJECTS_PATH"]).expanduser()
+        named = [DataRoot(path, path.parent if path.name == "projects" else None, "PROJECTS_PATH")]
+        origin = "PROJECTS_PATH"
+    elif env.get("CLAUDE_CONFIG_DIR"):
+        named = [_root_for(p, "CLAUDE_CONFIG_DIR") for p in _split_list(env["CLAUDE_CONFIG_DIR"])]
+        origin = "CLAUDE_CONFIG_DIR"
+
+    if named:
+        candidates, explicit = named, True
+    else:
+        candidates = [
+            DataRoot(home / ".config" / "claude" / "projects", home / ".config" / "claude", "default"),
+            DataRoot(home / ".claude" / "projects", home / ".claude", "default"),
+        ]
+        explicit = False
+
+    found: list[DataRoot] = []
+    seen: set[str] = set()
+    missing: list[Path] = []
+    for root in candidates:
+        if not root.projects_dir.is_dir():
+            missing.append(root.projects_dir)
+            continue
+        real = os.path.realpath(root.projects_dir)
+        if real not in seen:
+            seen.add(real)
+            found.append(root)
+    tried = [root.projects_dir for root in candidates]
+    if not found:
+        if explicit:
+            raise RootError(missing, origin)
+        raise NoDataError(tried)
+    return Discovery(roots=found, tried=tried, missing=missing, explicit=explicit)
+
+
+@dataclass(frozen=True)
+class TranscriptFile:
+    """A ``*.jsonl`` transcript below a projects dir.
+
+    ``project`` is the directory directly under ``projects/`` (the project key); ``fallback_session``
+    is the session id to use for lines without ``sessionId`` (DESIGN section 4): the file stem for
+    ``<project>/<name>.jsonl``, else the first directory below the project dir. A file lying
+    directly in ``projects/`` gets the project key ``(root)``.
+    """
+
+    path: Path
+    root: DataRoot
+    project: str
+    fallback_session: str
+
+    @property
+    def is_subagent(self) -> bool:
+        """True for subagent transcripts (``agent-*.jsonl``)."""
+        return self.path.name.startswith("agent-")
+
+
+def transcript_files(root: DataRoot) -> list[TranscriptFile]:
+    """Every ``*.jsonl`` below ``root.projects_dir``, recursively, sorted by path.
+
+    Directory symlinks are not followed and file symlinks that resolve outside the root are
+    skipped (DESIGN section 2: follow no symlink out of the root). Unreadable directories are
+    skipped silently; unreadable files are reported by the reader.
+    """
+    base = root.projects_dir
+    real_base = os.path.realpath(base)
+    out: list[TranscriptFile] = []
+    for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
+        dirnames.sort()
+        for name in sorted(filenames):
+            if not name.endswith(".jsonl"):
+                continue
+            path = Path(dirpath) / name
+            if path.is_symlink():
+                target = os.path.realpath(path)
+                if os.path.commonpath([real_base, target]) != real_base:
+                    continue
+            rel = path.relative_to(base).parts
+            if len(rel) == 1:
+                project, session = "(root)", path.stem
+            elif len(rel) == 2:
+                project, session = rel[0], path.stem
+            else:
+                project, session = rel[0], rel[1]
+            out.append(TranscriptFile(path, root, project, session))
+    return out

@@ -1,0 +1,96 @@
+"""Calendar buckets in an IANA time zone (DESIGN section 6).
+
+Timestamps are UTC instants (microseconds since the epoch); days, weeks, months and hours are
+local to one zone, DST-correct (zone rules from the standard library's ``zoneinfo``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+_QUARTER_HOUR_US = 900_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_DAY_RE = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})$")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class ZoneError(ValueError):
+    """An unknown IANA time zone name."""
+
+
+def local_zone_name() -> str:
+    """The machine's IANA zone name (via ``tzlocal``), ``UTC`` when it cannot be told."""
+    try:
+        import tzlocal
+
+        return tzlocal.get_localzone_name() or "UTC"
+    except Exception:  # tzlocal raises various errors on odd configurations
+        return "UTC"
+
+
+def resolve_zone(name: str | None = None) -> ZoneInfo:
+    """The zone to bucket in: ``name`` if given, else ``$TZ``, else the machine's local zone.
+
+    Raises :class:`ZoneError` when the name is not an IANA zone known to this machine.
+    """
+    chosen = name or os.environ.get("TZ") or local_zone_name()
+    chosen = chosen.removeprefix(":")
+    try:
+        if "\x00" in chosen or chosen.startswith("/") or ".." in chosen:
+            raise ValueError(chosen)
+        return ZoneInfo(chosen)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ZoneError(f"unknown time zone {chosen!r}: use an IANA name such as 'UTC' or 'Europe/Paris'") from None
+
+
+def parse_day(text: str) -> date:
+    """A date given as ``YYYY-MM-DD`` or ``YYYYMMDD``; raises ValueError otherwise."""
+    match = _DAY_RE.match(text.strip())
+    if not match:
+        raise ValueError(f"invalid date {text!r}: use YYYY-MM-DD or YYYYMMDD")
+    try:
+        return date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        raise ValueError(f"invalid date {text!r}: no such day") from None
+
+
+def week_start(day: date, first_weekday: int = 0) -> date:
+    """The first day of ``day``'s week; weeks start on ``first_weekday`` (0 = Monday)."""
+    return day - timedelta(days=(day.weekday() - first_weekday) % 7)
+
+
+def iso_utc(ts_us: int | None) -> str | None:
+    """A UTC instant as ISO-8601 with millisecond precision and a ``Z`` suffix (None passes)."""
+    if ts_us is None:
+        return None
+    moment = _EPOCH + timedelta(microseconds=ts_us)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+class LocalClock:
+    """Local calendar parts of UTC instants in one zone, cached per quarter hour.
+
+    Every zone offset in use since 1900 is a multiple of 15 minutes and changes on such a
+    boundary, so all instants of a UTC quarter hour share the local date and hour.
+    """
+
+    def __init__(self, zone: ZoneInfo):
+        self.zone = zone
+        self.name = zone.key
+        self._cache: dict[int, tuple[str, int]] = {}
+
+    def parts(self, ts_us: int) -> tuple[str, int]:
+        """(local date ``YYYY-MM-DD``, local hour 0-23) of an instant in UTC microseconds."""
+        block = ts_us // _QUARTER_HOUR_US
+        found = self._cache.get(block)
+        if found is None:
+            local = (_EPOCH + timedelta(microseconds=block * _QUARTER_HOUR_US)).astimezone(self.zone)
+            found = self._cache[block] = (local.strftime("%Y-%m-%d"), local.hour)
+        return found
+
+    def today(self) -> str:
+        """Today's local date ``YYYY-MM-DD`` in this zone."""
+        return datetime.now(self.zone).strftime("%Y-%m-%d")

@@ -1,0 +1,65 @@
+"""Shared test helpers: where ../shared lives and how expected rows are compared.
+
+The fixtures and bug cases are read in place, read-only (never copied into the repo).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("CLAUDE_USAGE_SHARED", REPO.parent / "shared")).resolve()
+FIXTURES = SHARED / "fixtures" / "real"
+BUGCASES = SHARED / "bugcases"
+FIXTURE_SETS = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir()) if FIXTURES.is_dir() else []
+BUGCASE_DIRS = sorted(p.name for p in BUGCASES.iterdir() if p.is_dir()) if BUGCASES.is_dir() else []
+ZONES = ("UTC", "America/Los_Angeles", "Asia/Tokyo")
+
+# expected.json field -> usage-row (camelCase) field
+ROW_FIELDS = {
+    "requests": "requests",
+    "input_tokens": "inputTokens",
+    "output_tokens": "outputTokens",
+    "cache_creation_tokens": "cacheCreationTokens",
+    "cache_creation_1h_tokens": "cacheCreation1hTokens",
+    "cache_read_tokens": "cacheReadTokens",
+    "total_tokens": "totalTokens",
+}
+
+
+def pytest_sessionstart(session):
+    # A missing ../shared must fail loudly, never turn into zero parametrised tests.
+    if not FIXTURE_SETS or not BUGCASE_DIRS:
+        raise pytest.UsageError(f"shared fixtures not found at {SHARED} (set CLAUDE_USAGE_SHARED)")
+
+
+def expected(set_name: str) -> dict:
+    return json.loads((FIXTURES / f"{set_name}.expected.json").read_text())
+
+
+def bugcase_expected(case: str) -> dict:
+    return json.loads((BUGCASES / case / "expected.json").read_text())
+
+
+def assert_row(expected_row: dict, row: dict, where: str) -> None:
+    """Tokens exact, cost within 1e-6 USD (None must stay None)."""
+    for exp_key, row_key in ROW_FIELDS.items():
+        if exp_key in expected_row:
+            assert row[row_key] == expected_row[exp_key], f"{where}: {row_key}"
+    exp_cost = expected_row["cost_usd"]
+    if exp_cost is None:
+        assert row["costUsd"] is None, f"{where}: costUsd should be null"
+    else:
+        assert row["costUsd"] is not None, f"{where}: costUsd is null"
+        assert abs(row["costUsd"] - exp_cost) <= 1e-6, f"{where}: costUsd {row['costUsd']} != {exp_cost}"
+
+
+def assert_rows(expected_rows: dict, rows: dict, where: str) -> None:
+    """Same keys, and every row equal (see :func:`assert_row`)."""
+    assert sorted(rows) == sorted(expected_rows), f"{where}: keys differ"
+    for key, exp in expected_rows.items():
+        assert_row(exp, rows[key], f"{where} [{key}]")
