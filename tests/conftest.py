@@ -63,3 +63,41 @@ def assert_rows(expected_rows: dict, rows: dict, where: str) -> None:
     assert sorted(rows) == sorted(expected_rows), f"{where}: keys differ"
     for key, exp in expected_rows.items():
         assert_row(exp, rows[key], f"{where} [{key}]")
+
+
+class RunningServer:
+    """A real ``claude-usage serve`` subprocess on a free port (``--port 0``)."""
+
+    def __init__(self, *args: str, env: dict | None = None):
+        import re
+        import subprocess
+        import sys
+        import time
+
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "claude_usage", "serve", "--port", "0", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        )
+        self.output: list[str] = []
+        deadline = time.monotonic() + 60
+        self.url = None
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            self.output.append(line)
+            found = re.search(r"http://([\d.]+):(\d+)", line)
+            if found:
+                self.url = f"http://{found[1]}:{found[2]}"
+                break
+        if self.url is None:
+            self.stop()
+            raise RuntimeError("server did not start:\n" + "".join(self.output))
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except Exception:
+                self.proc.kill()

@@ -1,0 +1,44 @@
+"""The server's in-memory state: the loaded dataset and a cache of computed answers."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any, Callable, Hashable
+
+from claude_usage.loader import Dataset
+
+CACHE_ENTRIES = 512
+
+
+class DataStore:
+    """What the API serves from: one :class:`Dataset`, loaded once at start-up (requests never
+    rescan files), the default zone name (the server's), and a bounded cache of computed
+    answers keyed by endpoint and parameters. ``notice`` is shown in ``/api/health`` (e.g. that
+    the demo data is served because no Claude Code data was found)."""
+
+    def __init__(self, dataset: Dataset, default_zone: str, notice: str | None = None):
+        self.dataset = dataset
+        self.default_zone = default_zone
+        self.notice = notice
+        self._cache: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def cached(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """``compute()``'s result for ``key``, computed once while the dataset is unchanged."""
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        value = compute()
+        with self._lock:
+            self._cache[key] = value
+            while len(self._cache) > CACHE_ENTRIES:
+                self._cache.popitem(last=False)
+        return value
+
+    def replace(self, dataset: Dataset) -> None:
+        """Serve ``dataset`` from now on and drop every cached answer."""
+        with self._lock:
+            self.dataset = dataset
+            self._cache.clear()

@@ -1,0 +1,533 @@
+"""The ``claude-usage`` command line (Typer + Rich).
+
+Report commands print a Rich table, or with ``--json`` a document
+``{"<report>": [rows], "totals": {...}, "timezone": ..., "unpricedModels": [...]}`` whose rows are
+DESIGN section 8's usage rows. Progress and warnings go to stderr, never into ``--json`` output.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import sys
+import time
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, Callable, Optional
+
+import msgspec
+import typer
+from rich.console import Console
+
+from claude_usage import __version__
+
+app = typer.Typer(
+    name="claude-usage",
+    help="Tokens and USD cost of your Claude Code use, from its local transcripts.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+out = Console()
+err = Console(stderr=True, soft_wrap=True)
+
+EXIT_NO_DATA = 1
+EXIT_BAD_ROOT = 2
+
+
+class Mode(str, Enum):
+    auto = "auto"
+    calculate = "calculate"
+    display = "display"
+
+
+class Order(str, Enum):
+    asc = "asc"
+    desc = "desc"
+
+
+class Weekday(str, Enum):
+    monday = "monday"
+    tuesday = "tuesday"
+    wednesday = "wednesday"
+    thursday = "thursday"
+    friday = "friday"
+    saturday = "saturday"
+    sunday = "sunday"
+
+
+@dataclass
+class Common:
+    """Options shared by the report commands."""
+
+    json: bool = False
+    since: str | None = None
+    until: str | None = None
+    tz: str | None = None
+    project: str | None = None
+    model: str | None = None
+    mode: Mode = Mode.auto
+    order: Order | None = None
+    breakdown: bool = False
+    data_dir: list[Path] | None = None
+    projects_path: Path | None = None
+    demo: bool = False
+    prices: Path | None = None
+
+
+def _day_option(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from claude_usage.timebuckets import parse_day
+
+    try:
+        return parse_day(value).isoformat()
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
+_DATA = "Data"
+_FILTERS = "Filters"
+_OUTPUT = "Output"
+_COMMON_OPTIONS: dict[str, Any] = {
+    "json": Annotated[bool, typer.Option("--json", help="Print JSON (exact values) instead of a table.", rich_help_panel=_OUTPUT)],
+    "since": Annotated[Optional[str], typer.Option(help="First local date, inclusive (YYYY-MM-DD or YYYYMMDD).", callback=_day_option, rich_help_panel=_FILTERS)],
+    "until": Annotated[Optional[str], typer.Option(help="Last local date, inclusive (YYYY-MM-DD or YYYYMMDD).", callback=_day_option, rich_help_panel=_FILTERS)],
+    "tz": Annotated[Optional[str], typer.Option(help="IANA time zone for days and hours (default: $TZ or the machine's).", rich_help_panel=_FILTERS)],
+    "project": Annotated[Optional[str], typer.Option(help="Only this project (its key: the directory under projects/).", rich_help_panel=_FILTERS)],
+    "model": Annotated[Optional[str], typer.Option(help="Only this model id.", rich_help_panel=_FILTERS)],
+    "mode": Annotated[Mode, typer.Option(help="Cost mode: auto (costUSD when the line has it), calculate, display.", rich_help_panel=_FILTERS)],
+    "order": Annotated[Optional[Order], typer.Option(help="Sort order (dates ascending by default).", rich_help_panel=_OUTPUT)],
+    "breakdown": Annotated[bool, typer.Option("--breakdown", help="Add per-model rows.", rich_help_panel=_OUTPUT)],
+    "data_dir": Annotated[Optional[list[Path]], typer.Option("--data-dir", help="Claude config dir (holding projects/) or a projects dir; repeatable.", rich_help_panel=_DATA)],
+    "projects_path": Annotated[Optional[Path], typer.Option("--projects-path", help="One projects dir.", rich_help_panel=_DATA)],
+    "demo": Annotated[bool, typer.Option("--demo", help="Use the bundled demo data.", rich_help_panel=_DATA)],
+    "prices": Annotated[Optional[Path], typer.Option("--prices", help="JSON/TOML file of rates (USD per million tokens) for models without a price.", rich_help_panel=_DATA)],
+}
+_DATA_OPTIONS = ("data_dir", "projects_path", "demo", "prices")
+
+
+def with_options(*names: str) -> Callable:
+    """Add the named common options to a command; the command receives them as ``opts``."""
+
+    def decorate(command: Callable) -> Callable:
+        signature = inspect.signature(command)
+        own = [p for p in signature.parameters.values() if p.name != "opts"]
+        added = [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=Common.__dataclass_fields__[name].default, annotation=_COMMON_OPTIONS[name])
+            for name in names
+        ]
+
+        @functools.wraps(command)
+        def wrapper(**kwargs: Any) -> Any:
+            opts = Common(**{name: kwargs.pop(name) for name in names})
+            return command(opts=opts, **kwargs)
+
+        wrapper.__signature__ = signature.replace(parameters=own + added)  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+REPORT_OPTIONS = tuple(_COMMON_OPTIONS)
+
+
+class _LazyProgress:
+    """A progress bar (files and MB) on stderr, shown only once a scan has taken over a second."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __call__(self, files_done: int, files_total: int, bytes_done: int, bytes_total: int) -> None:
+        if self.bar is None:
+            if time.monotonic() - self.started < 1.0 or files_done >= files_total:
+                return
+            from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.bar = Progress(
+                TextColumn("Reading transcripts"),
+                BarColumn(),
+                TextColumn("{task.fields[files]}"),
+                DownloadColumn(),
+                TimeRemainingColumn(),
+                console=err,
+                transient=True,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task("scan", total=bytes_total or 1, files="")
+        self.bar.update(self.task, completed=bytes_done, files=f"{files_done:,}/{files_total:,} files")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _roots(opts: Common, demo_fallback: bool = False) -> tuple[list, str | None]:
+    """The data roots for ``opts`` and a notice (demo fallback); exits on a root error."""
+    from claude_usage.demo import demo_root
+    from claude_usage.sources.discovery import NoDataError, RootError, resolve_roots
+
+    if opts.demo:
+        return [demo_root()], None
+    try:
+        found = resolve_roots(opts.data_dir, opts.projects_path)
+    except RootError as error:
+        err.print(f"[red]Error:[/] {error}")
+        raise typer.Exit(EXIT_BAD_ROOT) from None
+    except NoDataError as error:
+        if demo_fallback:
+            notice = f"No Claude Code data found (looked in {', '.join(map(str, error.tried))}); serving the demo data."
+            return [demo_root()], notice
+        err.print(f"[red]Error:[/] {error}")
+        raise typer.Exit(EXIT_NO_DATA) from None
+    for path in found.missing:
+        if found.explicit:
+            err.print(f"[yellow]Warning:[/] data dir not found, skipped: {path}")
+    return found.roots, None
+
+
+def load(opts: Common, demo_fallback: bool = False) -> tuple[Any, str | None]:
+    """Load the dataset for ``opts`` (with a progress bar for long scans); exits with a clear
+    message on a missing root, no data, or a bad ``--prices`` file."""
+    from claude_usage.loader import load_dataset
+    from claude_usage.pricing import PriceOverrideError, Pricer, load_price_overrides
+
+    roots, notice = _roots(opts, demo_fallback)
+    try:
+        pricer = Pricer(load_price_overrides(opts.prices) if opts.prices else None)
+    except PriceOverrideError as error:
+        err.print(f"[red]Error:[/] {error}")
+        raise typer.Exit(EXIT_BAD_ROOT) from None
+    progress = _LazyProgress()
+    try:
+        dataset = load_dataset(roots, pricer, progress)
+    finally:
+        progress.close()
+    for warning in dataset.warnings:
+        err.print(f"[yellow]Warning:[/] unreadable transcript skipped: {warning}")
+    return dataset, notice
+
+
+def query_for(opts: Common, first_weekday: int = 0) -> Any:
+    """The report query of ``opts``; exits with code 2 on an unknown zone."""
+    from claude_usage.reports import Query, clock_for
+    from claude_usage.timebuckets import ZoneError
+
+    try:
+        clock_for(opts.tz)
+    except ZoneError as error:
+        err.print(f"[red]Error:[/] --tz: {error}")
+        raise typer.Exit(EXIT_BAD_ROOT) from None
+    if opts.since and opts.until and opts.since > opts.until:
+        err.print(f"[red]Error:[/] --until {opts.until} is before --since {opts.since}")
+        raise typer.Exit(EXIT_BAD_ROOT)
+    return Query(
+        zone=opts.tz,
+        since=opts.since,
+        until=opts.until,
+        project=opts.project,
+        model=opts.model,
+        mode=opts.mode.value,
+        first_weekday=first_weekday,
+    )
+
+
+def print_json(document: Any) -> None:
+    """Write ``document`` to stdout as indented JSON."""
+    sys.stdout.write(msgspec.json.format(msgspec.json.encode(document), indent=2).decode() + "\n")
+
+
+def _envelope(name: str, rows: list, total: Any, query: Any) -> dict[str, Any]:
+    from claude_usage.rows import usage_row
+
+    return {name: rows, "totals": usage_row(total), "timezone": query.clock.name, "unpricedModels": sorted(total.unpriced_models)}
+
+
+def _time_report(opts: Common, kind: str, key_name: str, header: str, first_weekday: int = 0) -> None:
+    from claude_usage import reports
+    from claude_usage.render import usage_table, warn_unpriced
+    from claude_usage.rows import keyed_row
+
+    dataset, _ = load(opts)
+    query = query_for(opts, first_weekday)
+    series = {"daily": reports.daily, "weekly": reports.weekly, "monthly": reports.monthly}[kind]
+    order = (opts.order or Order.asc).value
+    groups = series(dataset, query, order, opts.breakdown)
+    total = reports.overall(dataset, query)
+    if opts.json:
+        rows = [keyed_row(key_name, key, t, opts.breakdown) for key, t in groups]
+        print_json(_envelope(kind, rows, total, query))
+        return
+    title = f"Claude Code usage, {kind} ({query.clock.name})"
+    out.print(usage_table(title, header, groups, total, opts.breakdown, width=out.width))
+    warn_unpriced(err, total)
+
+
+@app.command()
+@with_options(*REPORT_OPTIONS)
+def daily(opts: Common) -> None:
+    """Usage and cost per local day."""
+    _time_report(opts, "daily", "date", "Date")
+
+
+@app.command()
+@with_options(*REPORT_OPTIONS)
+def weekly(
+    opts: Common,
+    start_of_week: Annotated[Weekday, typer.Option(help="First day of the week.")] = Weekday.monday,
+) -> None:
+    """Usage and cost per week (labelled by the week's first day, Monday by default)."""
+    from claude_usage.timebuckets import WEEKDAYS
+
+    _time_report(opts, "weekly", "week", "Week", WEEKDAYS.index(start_of_week.value))
+
+
+@app.command()
+@with_options(*REPORT_OPTIONS)
+def monthly(opts: Common) -> None:
+    """Usage and cost per local month."""
+    _time_report(opts, "monthly", "month", "Month", 0)
+
+
+@app.command()
+@with_options(*REPORT_OPTIONS)
+def hourly(opts: Common) -> None:
+    """Usage per local hour of day (0-23, summed over the selected days) and a day x hour heatmap."""
+    from claude_usage import reports
+    from claude_usage.render import usage_table, warn_unpriced
+    from claude_usage.rows import keyed_row, usage_row
+
+    dataset, _ = load(opts)
+    query = query_for(opts)
+    hours = reports.hourly(dataset, query, opts.breakdown)
+    total = reports.overall(dataset, query)
+    if opts.json:
+        document = _envelope("hourly", [keyed_row("hour", h, t, opts.breakdown) for h, t in enumerate(hours)], total, query)
+        document["heatmap"] = [{"date": d, "hour": h, **usage_row(t)} for (d, h), t in reports.heatmap(dataset, query)]
+        print_json(document)
+        return
+    rows = [(f"{h:02d}:00", t) for h, t in enumerate(hours)]
+    out.print(usage_table(f"Claude Code usage by hour of day ({query.clock.name})", "Hour", rows, total, opts.breakdown, width=out.width))
+    warn_unpriced(err, total)
+
+
+@app.command()
+@with_options(*REPORT_OPTIONS)
+def models(opts: Common) -> None:
+    """Usage and cost per model (by cost, highest first)."""
+    from claude_usage import reports
+    from claude_usage.render import usage_table, warn_unpriced
+    from claude_usage.rows import model_row
+
+    dataset, _ = load(opts)
+    query = query_for(opts)
+    groups = sorted(reports.by_models(dataset, query).items(), key=lambda kv: (kv[1].cost_usd, kv[0]))
+    if (opts.order or Order.desc) == Order.desc:
+        groups.reverse()
+    total = reports.overall(dataset, query)
+    if opts.json:
+        print_json(_envelope("models", [model_row(m, t) for m, t in groups], total, query))
+        return
+    table = usage_table(
+        f"Claude Code usage by model ({query.clock.name})", "Model", groups, total,
+        extra_headers=("Requests",), extra=lambda _m, t: [f"{t.requests:,}"], width=out.width,
+    )
+    out.print(table)
+    warn_unpriced(err, total)
+
+
+@app.command()
+@with_options(*REPORT_OPTIONS)
+def projects(opts: Common) -> None:
+    """Usage and cost per project (by cost, highest first); the path comes from the transcripts."""
+    from claude_usage import reports
+    from claude_usage.render import usage_table, warn_unpriced
+    from claude_usage.rows import project_row
+
+    dataset, _ = load(opts)
+    query = query_for(opts)
+    groups = sorted(reports.by_projects(dataset, query, opts.breakdown).items(), key=lambda kv: (kv[1].cost_usd, kv[0]))
+    if (opts.order or Order.desc) == Order.desc:
+        groups.reverse()
+    total = reports.overall(dataset, query)
+    if opts.json:
+        print_json(_envelope("projects", [project_row(dataset, n, t, opts.breakdown) for n, t in groups], total, query))
+        return
+    table = usage_table(
+        f"Claude Code usage by project ({query.clock.name})", "Project", groups, total, opts.breakdown,
+        extra_headers=("Path",), extra=lambda name, _t: [dataset.project_path(name) or ""], width=out.width,
+    )
+    out.print(table)
+    warn_unpriced(err, total)
+
+
+@app.command()
+@with_options(*REPORT_OPTIONS)
+def sessions(opts: Common) -> None:
+    """Usage and cost per session (by last activity; subagent requests count in their parent)."""
+    from claude_usage import reports
+    from claude_usage.render import usage_table, warn_unpriced
+    from claude_usage.rows import session_row
+    from claude_usage.timebuckets import iso_utc
+
+    dataset, _ = load(opts)
+    query = query_for(opts)
+    groups = sorted(reports.by_sessions(dataset, query, opts.breakdown).items(), key=lambda kv: (kv[1].last_ts_us or 0, kv[0]))
+    if opts.order == Order.desc:
+        groups.reverse()
+    total = reports.overall(dataset, query)
+    if opts.json:
+        print_json(_envelope("sessions", [session_row(dataset, s, t, opts.breakdown) for s, t in groups], total, query))
+        return
+    table = usage_table(
+        f"Claude Code usage by session ({query.clock.name})", "Session", groups, total, opts.breakdown,
+        extra_headers=("Project", "Last activity (UTC)"),
+        extra=lambda _s, t: [", ".join(sorted(t.projects)), (iso_utc(t.last_ts_us) or "")[:16].replace("T", " ")],
+        width=out.width,
+    )
+    out.print(table)
+    warn_unpriced(err, total)
+
+
+@app.command()
+@with_options(*REPORT_OPTIONS)
+def summary(opts: Common) -> None:
+    """Totals at a glance: cost, tokens, requests, sessions, projects, cache hit ratio, today, this month."""
+    from claude_usage import reports
+    from claude_usage.render import key_value_table, money, tokens, warn_unpriced
+    from claude_usage.rows import summary_row, usage_row
+
+    dataset, _ = load(opts)
+    query = query_for(opts)
+    total = reports.overall(dataset, query)
+    document = summary_row(dataset, query)
+    if opts.json:
+        print_json({"summary": document, "totals": usage_row(total), "timezone": query.clock.name, "unpricedModels": document["unpricedModels"]})
+        return
+    items = [
+        ("Total cost", money(total.known_cost_usd, bool(total.unpriced_requests and total.priced_requests))),
+        ("Today", money(document["todayCostUsd"])),
+        ("This month", money(document["thisMonthCostUsd"])),
+        ("Total tokens", tokens(total.total_tokens)),
+        ("Input / output", f"{tokens(total.input_tokens)} / {tokens(total.output_tokens)}"),
+        ("Cache create / read", f"{tokens(total.cache_creation_tokens)} / {tokens(total.cache_read_tokens)}"),
+        ("Cache hit ratio", f"{total.cache_hit_ratio:.1%}"),
+        ("Requests", tokens(total.requests)),
+        ("Sessions", tokens(len(total.session_ids))),
+        ("Projects", tokens(len(total.projects))),
+        ("First / last activity (UTC)", f"{document['firstActivity'] or '-'} / {document['lastActivity'] or '-'}"),
+    ]
+    out.print(key_value_table(f"Claude Code usage summary ({query.clock.name})", items))
+    warn_unpriced(err, total)
+
+
+def _diagnostics(dataset: Any) -> dict[str, int]:
+    return {name: getattr(dataset.diagnostics, name) for name in dataset.diagnostics.__struct_fields__}
+
+
+@app.command()
+@with_options("json", "tz", "mode", *_DATA_OPTIONS)
+def process(opts: Common) -> None:
+    """Print one JSON document with every aggregate (the old data-processor's output)."""
+    from claude_usage import reports
+    from claude_usage.rows import keyed_row, model_row, project_row, usage_row
+
+    dataset, _ = load(opts)
+    query = query_for(opts)
+    total = reports.overall(dataset, query)
+    print_json({
+        "dailyUsage": [keyed_row("date", d, t) for d, t in reports.daily(dataset, query)],
+        "monthlyUsage": [keyed_row("month", m, t) for m, t in reports.monthly(dataset, query)],
+        "modelUsage": [model_row(m, t) for m, t in sorted(reports.by_models(dataset, query).items())],
+        "projects": [project_row(dataset, n, t) for n, t in sorted(reports.by_projects(dataset, query).items())],
+        "totalSessions": len(total.session_ids),
+        "totals": usage_row(total),
+        "diagnostics": _diagnostics(dataset),
+        "timezone": query.clock.name,
+        "unpricedModels": sorted(total.unpriced_models),
+        "priceDataVersion": dataset.price_version,
+    })
+
+
+@app.command()
+@with_options("json", *_DATA_OPTIONS)
+def doctor(opts: Common) -> None:
+    """Show where data was looked for and found, and what was read, merged and skipped."""
+    from claude_usage import reports
+    from claude_usage.render import key_value_table
+    from claude_usage.reports import Query
+    from claude_usage.sources.discovery import NoDataError, RootError, resolve_roots
+
+    tried: list[str] = []
+    if not opts.demo:
+        try:
+            tried = [str(p) for p in resolve_roots(opts.data_dir, opts.projects_path).tried]
+        except (RootError, NoDataError):
+            pass  # load() below reports it with the right exit code
+    dataset, _ = load(opts)
+    total = reports.overall(dataset, Query(zone="UTC", mode="calculate"))
+    roots = [str(root.projects_dir) for root in dataset.roots]
+    diagnostics = _diagnostics(dataset)
+    if opts.json:
+        print_json({
+            **diagnostics,
+            "roots": roots,
+            "rootsTried": tried or roots,
+            "unpricedModels": sorted(total.unpriced_models),
+            "warnings": dataset.warnings,
+            "priceDataVersion": dataset.price_version,
+            "version": __version__,
+        })
+        return
+    items = [("Roots tried", "\n".join(tried or roots)), ("Roots found", "\n".join(roots))]
+    labels = {
+        "files": "Transcript files", "bytes": "Bytes read", "lines": "Lines", "usageLines": "Usage lines",
+        "requests": "Requests (deduplicated)", "duplicateLines": "Duplicate lines merged",
+        "syntheticLines": "Synthetic lines skipped", "malformedLines": "Malformed lines skipped",
+        "nonObjectLines": "Non-object lines skipped", "blankLines": "Blank lines",
+        "partialTailLines": "Half-written last lines", "unreadableFiles": "Unreadable files",
+    }
+    items += [(label, f"{diagnostics[name]:,}") for name, label in labels.items()]
+    items.append(("Unpriced models", ", ".join(sorted(total.unpriced_models)) or "none"))
+    items.append(("Price data", dataset.price_version))
+    out.print(key_value_table(f"claude-usage {__version__} doctor", items))
+    for warning in dataset.warnings:
+        err.print(f"[yellow]Warning:[/] {warning}")
+
+
+@app.command()
+@with_options("tz", *_DATA_OPTIONS)
+def serve(
+    opts: Common,
+    host: Annotated[str, typer.Option(envvar="HOST", help="Address to bind (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="PORT", help="Port to listen on.")] = 8080,
+) -> None:
+    """Serve the REST API (/api/v2/..., docs at /docs) on the loaded data."""
+    from claude_usage.server import run_server
+
+    dataset, notice = load(opts, demo_fallback=True)
+    if notice:
+        err.print(f"[yellow]Notice:[/] {notice}")
+    query = query_for(opts)
+    raise typer.Exit(run_server(dataset, query.clock.name, host, port, notice, err))
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"claude-usage {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+) -> None:
+    """Tokens and USD cost of your Claude Code use, from its local transcripts."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

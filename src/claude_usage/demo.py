@@ -1,0 +1,179 @@
+"""Deterministic demo data: a small, realistic Claude config dir for ``--demo``.
+
+The generated set has a few projects over ~60 days, several models (one without a price),
+responses split into one line per content block with partial output counts (as Claude Code
+writes them), subagent transcripts with their ``.meta.json``, 1h cache writes, and a few
+malformed lines. The same ``seed`` and ``end`` date always give the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import shutil
+import tempfile
+import uuid
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+from claude_usage.sources.discovery import DataRoot
+
+DEMO_VERSION = 3
+DEMO_SEED = 20250601
+DEMO_DAYS = 60
+UNPRICED_DEMO_MODEL = "claude-experimental-7"
+
+_PROJECTS = (
+    ("/home/demo/webshop", ("claude-sonnet-4-5-20250929", "claude-opus-4-5-20251101")),
+    ("/home/demo/data-pipeline", ("claude-sonnet-4-6", "claude-sonnet-4-5-20250929")),
+    ("/home/demo/mobile-app", ("claude-opus-4-6", "claude-sonnet-4-6")),
+    ("/home/demo/infra_tools.v2", ("claude-sonnet-4-5-20250929", UNPRICED_DEMO_MODEL)),
+)
+_SUBAGENT_MODEL = "claude-haiku-4-5-20251001"
+_TOOLS = ("Read", "Edit", "Bash", "Grep", "Write", "mcp__github__get_issue", "mcp__playwright__browser_click")
+
+
+def encode_project_dir(cwd: str) -> str:
+    """Claude Code's directory name for a launch cwd: every non-alphanumeric character is ``-``."""
+    return re.sub(r"[^A-Za-z0-9]", "-", cwd)
+
+
+class _Writer:
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+
+    def uuid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def ident(self, prefix: str, length: int = 24) -> str:
+        alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz0123456789"
+        return prefix + "".join(self.rng.choice(alphabet) for _ in range(length))
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _response_lines(w: _Writer, base: dict, model: str, moment: datetime, context: int, sidechain: bool) -> list[dict]:
+    """One API response written as 1-3 lines (one per content block), partial output first."""
+    rng = w.rng
+    msg_id, request_id = w.ident("msg_01"), w.ident("req_011C")
+    output = rng.randint(40, 2400)
+    cache_write = rng.choice((0, 0, rng.randint(500, 8000)))
+    one_hour = cache_write if cache_write and rng.random() < 0.3 else 0
+    usage = {
+        "input_tokens": rng.randint(3, 60),
+        "cache_creation_input_tokens": cache_write,
+        "cache_read_input_tokens": context,
+        "cache_creation": {"ephemeral_5m_input_tokens": cache_write - one_hour, "ephemeral_1h_input_tokens": one_hour},
+        "output_tokens": output,
+        "service_tier": "standard",
+    }
+    blocks = [{"type": "thinking", "thinking": "Let me look at the code first.", "signature": "demo"}]
+    if rng.random() < 0.6:
+        tool = rng.choice(_TOOLS)
+        blocks.append({"type": "tool_use", "id": w.ident("toolu_01"), "name": tool, "input": {"path": "src/app.py"}})
+    blocks.append({"type": "text", "text": "Done: the change is in place and the tests pass."})
+    lines = []
+    for index, block in enumerate(blocks):
+        final = index == len(blocks) - 1
+        line_usage = dict(usage, output_tokens=output if final else rng.randint(1, 8))
+        lines.append({
+            **base,
+            "isSidechain": sidechain,
+            "type": "assistant",
+            "uuid": w.uuid(),
+            "timestamp": _stamp(moment + timedelta(milliseconds=300 * index)),
+            "requestId": request_id,
+            "message": {
+                "id": msg_id, "type": "message", "role": "assistant", "model": model,
+                "content": [block], "stop_reason": "end_turn" if final else None, "usage": line_usage,
+            },
+        })
+    return lines
+
+
+def _session(w: _Writer, projects_dir: Path, cwd: str, models: tuple[str, ...], start: datetime) -> None:
+    rng = w.rng
+    session_id = w.uuid()
+    project_dir = projects_dir / encode_project_dir(cwd)
+    project_dir.mkdir(parents=True, exist_ok=True)
+    base = {"cwd": cwd, "sessionId": session_id, "version": "2.1.90", "userType": "external", "gitBranch": "main"}
+    model = models[0] if rng.random() < 0.75 else models[1]
+    lines: list = []
+    moment, context = start, rng.randint(8000, 20000)
+    for _turn in range(rng.randint(3, 14)):
+        lines.append({
+            **base, "type": "user", "isSidechain": False, "uuid": w.uuid(), "timestamp": _stamp(moment),
+            "message": {"role": "user", "content": [{"type": "text", "text": "Please fix the failing test."}]},
+        })
+        moment += timedelta(seconds=rng.randint(2, 40))
+        lines.extend(_response_lines(w, base, model, moment, context, sidechain=False))
+        context += rng.randint(500, 6000)
+        moment += timedelta(seconds=rng.randint(20, 600))
+    if rng.random() < 0.35:
+        agent_id = w.ident("a", 16).lower()
+        sub_dir = project_dir / session_id / "subagents"
+        sub_dir.mkdir(parents=True, exist_ok=True)
+        sub_moment = start + timedelta(minutes=rng.randint(1, 20))
+        sub_lines: list = []
+        for _ in range(rng.randint(1, 4)):
+            sub_lines.extend(_response_lines(w, dict(base, agentId=agent_id), _SUBAGENT_MODEL, sub_moment, 12000, True))
+            sub_moment += timedelta(seconds=rng.randint(5, 90))
+        _write_jsonl(sub_dir / f"agent-{agent_id}.jsonl", sub_lines)
+        meta = {"agentType": "Explore", "description": "Find where the config is loaded"}
+        (sub_dir / f"agent-{agent_id}.meta.json").write_text(json.dumps(meta))
+    if rng.random() < 0.08:
+        # A line cut in half (an unclean shutdown) and a blank line: skipped and counted.
+        lines.insert(len(lines) // 2, '{"type":"assistant","message":{"id":"msg_cut","usage":{"input_tok')
+        lines.insert(1, "")
+    _write_jsonl(project_dir / f"{session_id}.jsonl", lines)
+
+
+def _write_jsonl(path: Path, lines: list) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for line in lines:
+            handle.write((line if isinstance(line, str) else json.dumps(line, separators=(",", ":"))) + "\n")
+
+
+def generate_demo(dest: Path, end: date | None = None, days: int = DEMO_DAYS, seed: int = DEMO_SEED) -> Path:
+    """Write the demo config dir (``dest/projects/...``) covering the ``days`` UTC days before
+    ``end`` (default: today, UTC; so no request lies in the future). Returns ``dest``.
+    Deterministic for a given ``seed``, ``end`` and ``days``."""
+    end = end or datetime.now(timezone.utc).date()
+    rng = random.Random(f"{seed}:{end.isoformat()}:{days}")
+    w = _Writer(rng)
+    projects_dir = dest / "projects"
+    projects_dir.mkdir(parents=True, exist_ok=True)
+    for offset in range(days, 0, -1):
+        day = end - timedelta(days=offset)
+        weekend = day.weekday() >= 5
+        for _ in range(rng.randint(0, 1) if weekend else rng.randint(1, 4)):
+            cwd, models = rng.choice(_PROJECTS)
+            start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(
+                hours=rng.randint(6, 18), minutes=rng.randint(0, 59), seconds=rng.randint(0, 59)
+            )
+            _session(w, projects_dir, cwd, models, start)
+    return dest
+
+
+def demo_root(cache_dir: Path | None = None, end: date | None = None) -> DataRoot:
+    """The demo data as a :class:`DataRoot`, generated on first use into the user cache dir
+    (``platformdirs``) and reused for the same day."""
+    end = end or datetime.now(timezone.utc).date()
+    if cache_dir is None:
+        import platformdirs
+
+        cache_dir = Path(platformdirs.user_cache_dir("claude-usage"))
+    target = cache_dir / "demo" / f"v{DEMO_VERSION}-{end.isoformat()}"
+    if not (target / "projects").is_dir():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".demo-", dir=target.parent))
+        generate_demo(staging, end)
+        try:
+            os.replace(staging, target)
+        except OSError:  # another process finished first
+            shutil.rmtree(staging, ignore_errors=True)
+    return DataRoot(target / "projects", target, "demo")

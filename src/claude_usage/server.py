@@ -1,0 +1,63 @@
+"""Running the API with uvicorn: bind, warn, serve (DESIGN section 9)."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from typing import Any
+
+from claude_usage.loader import Dataset
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port``; raises OSError (e.g. the port is busy)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def run_server(dataset: Dataset, zone: str, host: str, port: int, notice: str | None, console: Any) -> int:
+    """Serve ``dataset`` (days in ``zone`` unless a request says otherwise) until interrupted.
+
+    Returns the process exit code: 1 with a one-line error when the address cannot be bound.
+    """
+    import uvicorn
+
+    from claude_usage.api.app import create_app
+    from claude_usage.api.store import DataStore
+
+    if not is_loopback(host):
+        console.print(f"[yellow]Warning:[/] binding {host}: the API is reachable from other machines.")
+    try:
+        sock = bind_socket(host, port)
+    except OSError as error:
+        reason = "already in use" if error.errno in (98, 48, 10048) else (error.strerror or str(error))
+        console.print(f"[red]Error:[/] cannot listen on {host}:{port}: {reason} (choose another with --port or PORT)")
+        return 1
+    app = create_app(DataStore(dataset, zone, notice))
+    shown = f"[{host}]" if ":" in host else host
+    console.print(
+        f"claude-usage serving {len(dataset.records):,} requests on http://{shown}:{sock.getsockname()[1]} "
+        f"(API docs at /docs; Ctrl+C to stop)"
+    )
+    config = uvicorn.Config(app, log_level="warning", access_log=False)
+    uvicorn.Server(config).run(sockets=[sock])
+    return 0

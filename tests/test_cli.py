@@ -1,0 +1,188 @@
+"""The CLI's --json output on every fixture set, and its errors (exit codes, messages)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from claude_usage.cli import app
+from conftest import BUGCASES, FIXTURE_SETS, FIXTURES, ZONES, assert_row, assert_rows, expected
+
+runner = CliRunner()
+
+
+def run_json(*args: str) -> dict:
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def keyed(rows: list, key: str) -> dict:
+    return {row[key]: row for row in rows}
+
+
+@pytest.mark.parametrize("name", FIXTURE_SETS)
+def test_json_reports_equal_expected(name):
+    exp = expected(name)
+    data = str(FIXTURES / name)
+    for zone in ZONES:
+        daily = run_json("daily", "--data-dir", data, "--tz", zone)
+        assert daily["timezone"] == zone
+        assert_rows(exp["by_day"][zone], keyed(daily["daily"], "date"), f"{name} daily {zone}")
+        assert_row(exp["totals"], daily["totals"], f"{name} daily totals {zone}")
+        monthly = run_json("monthly", "--data-dir", data, "--tz", zone)
+        assert_rows(exp["by_month"][zone], keyed(monthly["monthly"], "month"), f"{name} monthly {zone}")
+    assert_rows(exp["by_model"], keyed(run_json("models", "--data-dir", data)["models"], "model"), f"{name} models")
+    assert_rows(exp["by_project"], keyed(run_json("projects", "--data-dir", data)["projects"], "name"), f"{name} projects")
+    assert_rows(exp["by_session"], keyed(run_json("sessions", "--data-dir", data)["sessions"], "sessionId"), f"{name} sessions")
+    assert run_json("models", "--data-dir", data)["unpricedModels"] == exp["unpriced_models"]
+
+
+def test_breakdown_rows_sum_to_their_day():
+    result = run_json("daily", "--data-dir", str(FIXTURES / "curated"), "--tz", "UTC", "--breakdown")
+    for day in result["daily"]:
+        assert sum(m["totalTokens"] for m in day["models"]) == day["totalTokens"]
+        assert abs(sum(m["costUsd"] for m in day["models"]) - day["costUsd"]) < 1e-9
+
+
+def test_filters_since_until_project_model():
+    data = str(FIXTURES / "curated")
+    exp = expected("curated")
+    days = sorted(exp["by_day"]["UTC"])
+    first, second = days[0], days[1]
+    result = run_json("daily", "--data-dir", data, "--tz", "UTC", "--since", first.replace("-", ""), "--until", second)
+    assert [row["date"] for row in result["daily"]] == [first, second]
+    project = sorted(exp["by_project"])[0]
+    result = run_json("daily", "--data-dir", data, "--project", project)
+    assert_row(exp["by_project"][project], result["totals"], "project filter")
+    model = sorted(exp["by_model"])[0]
+    result = run_json("monthly", "--data-dir", data, "--model", model)
+    assert_row(exp["by_model"][model], result["totals"], "model filter")
+
+
+def test_weekly_labels_are_mondays_and_start_of_week_moves_them():
+    from datetime import date
+
+    data = str(FIXTURES / "curated")
+    weeks = run_json("weekly", "--data-dir", data, "--tz", "UTC")["weekly"]
+    assert all(date.fromisoformat(w["week"]).weekday() == 0 for w in weeks)
+    sundays = run_json("weekly", "--data-dir", data, "--tz", "UTC", "--start-of-week", "sunday")["weekly"]
+    assert all(date.fromisoformat(w["week"]).weekday() == 6 for w in sundays)
+    assert sum(w["requests"] for w in weeks) == sum(w["requests"] for w in sundays) == expected("curated")["totals"]["requests"]
+
+
+def test_hourly_has_24_rows_summing_to_the_total():
+    result = run_json("hourly", "--data-dir", str(FIXTURES / "omarchy"), "--tz", "Asia/Tokyo")
+    assert [row["hour"] for row in result["hourly"]] == list(range(24))
+    assert sum(row["requests"] for row in result["hourly"]) == expected("omarchy")["totals"]["requests"]
+    assert sum(cell["totalTokens"] for cell in result["heatmap"]) == expected("omarchy")["totals"]["total_tokens"]
+
+
+def test_cost_modes_on_lines_with_cost_usd(tmp_path):
+    from helpers import assistant_line, write_lines
+
+    # Calculated: 1000 * 3 + 1000 * 15 = 18,000 / 1e6 = 0.018 USD; the line says 0.5 USD.
+    write_lines(tmp_path / "projects" / "p" / "s.jsonl", [
+        assistant_line(msg_id="a", input_tokens=1000, output_tokens=1000, cost_usd=0.5),
+    ])
+    costs = {mode: run_json("daily", "--data-dir", str(tmp_path), "--mode", mode)["totals"]["costUsd"]
+             for mode in ("auto", "calculate", "display")}
+    assert costs == {"auto": 0.5, "calculate": 0.018, "display": 0.5}
+
+
+def test_unpriced_model_warning_and_json():
+    data = str(BUGCASES / "15-unknown-model-not-silently-zero" / "claude")
+    result = runner.invoke(app, ["models", "--data-dir", data])
+    assert result.exit_code == 0
+    assert "no price for claude-opus-9-9-20990101" in result.stderr
+    models = keyed(run_json("models", "--data-dir", data)["models"], "model")
+    assert models["claude-opus-9-9-20990101"]["costUsd"] is None
+    assert models["claude-opus-9-9-20990101"]["unpriced"] is True
+    assert models["claude-opus-9-9-20990101"]["cost"] == "0.0000"
+    assert models["claude-opus-9-9-20990101"]["totalTokens"] == 71010
+
+
+def test_doctor_json_counts():
+    result = run_json("doctor", "--data-dir", str(BUGCASES / "10-malformed-and-partial-lines" / "claude"))
+    assert (result["malformedLines"], result["blankLines"], result["nonObjectLines"], result["partialTailLines"]) == (1, 2, 2, 1)
+    assert result["requests"] == 3 and result["files"] == 1
+    assert result["roots"] == [str(BUGCASES / "10-malformed-and-partial-lines" / "claude" / "projects")]
+    assert result["unpricedModels"] == []
+
+
+def test_process_document():
+    result = run_json("process", "--data-dir", str(FIXTURES / "sniffly"), "--tz", "UTC")
+    exp = expected("sniffly")
+    assert result["totalSessions"] == len(exp["by_session"])
+    assert_rows(exp["by_day"]["UTC"], keyed(result["dailyUsage"], "date"), "process daily")
+    assert_rows(exp["by_month"]["UTC"], keyed(result["monthlyUsage"], "month"), "process monthly")
+    assert_rows(exp["by_model"], keyed(result["modelUsage"], "model"), "process models")
+    assert_rows(exp["by_project"], keyed(result["projects"], "name"), "process projects")
+    assert result["diagnostics"]["requests"] == exp["totals"]["requests"]
+
+
+def test_tables_have_totals_and_readable_numbers():
+    result = runner.invoke(app, ["daily", "--data-dir", str(FIXTURES / "curated"), "--tz", "UTC"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "Total" in result.stdout
+    assert "39,678,343" in result.stdout  # total tokens of curated.expected.json, with separators
+    assert "$33.42" in result.stdout  # 33.415974 USD
+
+
+def test_missing_explicit_root_exits_2(tmp_path):
+    result = runner.invoke(app, ["daily", "--data-dir", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2
+    assert str(tmp_path / "nowhere") in result.stderr
+
+
+def test_no_data_names_paths_and_suggests_demo(tmp_path):
+    env = {**os.environ, "HOME": str(tmp_path)}
+    env.pop("CLAUDE_CONFIG_DIR", None)
+    env.pop("PROJECTS_PATH", None)
+    proc = subprocess.run([sys.executable, "-m", "claude_usage", "daily"], env=env, capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert "--demo" in proc.stderr
+    assert str(tmp_path / ".claude" / "projects") in proc.stderr
+
+
+def test_bad_tz_and_bad_date(tmp_path):
+    data = str(FIXTURES / "sniffly")
+    result = runner.invoke(app, ["daily", "--data-dir", data, "--tz", "Mars/Olympus"])
+    assert result.exit_code == 2 and "Mars/Olympus" in result.stderr
+    result = runner.invoke(app, ["daily", "--data-dir", data, "--since", "2025-02-30"])
+    assert result.exit_code == 2 and "2025-02-30" in result.output
+
+
+def test_json_stdout_is_clean_in_a_real_process():
+    """The issue's acceptance command, as a user runs it."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "claude_usage", "daily", "--data-dir", str(FIXTURES / "curated"), "--tz", "UTC", "--json"],
+        capture_output=True, text=True, check=True,
+    )
+    assert_row(expected("curated")["totals"], json.loads(proc.stdout)["totals"], "curated totals")
+
+
+def test_demo_data_is_deterministic_and_complete(tmp_path):
+    from datetime import date
+
+    from claude_usage.demo import UNPRICED_DEMO_MODEL, generate_demo
+
+    end = date(2026, 3, 1)
+    a, b = generate_demo(tmp_path / "a", end), generate_demo(tmp_path / "b", end)
+    files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    assert files_a == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    assert all((a / f).read_bytes() == (b / f).read_bytes() for f in files_a)
+    assert any("subagents" in f.parts for f in files_a)
+    result = run_json("daily", "--data-dir", str(a), "--tz", "UTC")
+    assert UNPRICED_DEMO_MODEL in result["unpricedModels"]
+    assert 40 <= len(result["daily"]) <= 60
+    # 60 days before 2026-03-01 start on 2025-12-31; sessions end before midnight UTC.
+    assert all("2025-12-31" <= row["date"] < "2026-03-01" for row in result["daily"])
+    doctor = run_json("doctor", "--data-dir", str(a))
+    assert doctor["malformedLines"] > 0 and doctor["duplicateLines"] > 0
+    assert len(run_json("projects", "--data-dir", str(a))["projects"]) == 4

@@ -1,0 +1,177 @@
+"""The four /api/v2 endpoints on a real `claude-usage serve` (uvicorn) per fixture set, via httpx."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from conftest import BUGCASES, FIXTURE_SETS, FIXTURES, ZONES, RunningServer, assert_rows, expected
+
+
+@pytest.fixture(scope="module")
+def servers():
+    started = {name: RunningServer("--data-dir", str(FIXTURES / name), "--tz", "UTC") for name in FIXTURE_SETS}
+    yield {name: s.url for name, s in started.items()}
+    for s in started.values():
+        s.stop()
+
+
+def get(url: str, path: str, **params) -> httpx.Response:
+    return httpx.get(url + path, params=params, timeout=30)
+
+
+def keyed(rows: list, key: str) -> dict:
+    return {row[key]: row for row in rows}
+
+
+@pytest.mark.parametrize("name", FIXTURE_SETS)
+def test_days_months_models_projects_equal_expected(servers, name):
+    url, exp = servers[name], expected(name)
+    for zone in ZONES:
+        daily = get(url, "/api/v2/daily", tz=zone, limit=1000).json()
+        assert daily["timezone"] == zone
+        assert daily["pagination"]["totalItems"] == len(exp["by_day"][zone])
+        assert_rows(exp["by_day"][zone], keyed(daily["data"], "date"), f"{name} /daily {zone}")
+        monthly = get(url, "/api/v2/monthly", tz=zone, limit=120).json()
+        assert_rows(exp["by_month"][zone], keyed(monthly["data"], "month"), f"{name} /monthly {zone}")
+    models = get(url, "/api/v2/models").json()
+    assert_rows(exp["by_model"], keyed(models["data"], "model"), f"{name} /models")
+    assert models["stats"]["totalModels"] == len(exp["by_model"])
+    assert models["stats"]["totalTokens"] == exp["totals"]["total_tokens"]
+    assert models["stats"]["totalMessages"] == exp["totals"]["requests"]
+    assert models["stats"]["totalCost"] == f"{exp['totals']['cost_usd']:.2f}"
+    assert models["stats"]["totalSessions"] == len(exp["by_session"])
+    projects = get(url, "/api/v2/projects", limit=200).json()
+    assert_rows(exp["by_project"], keyed(projects["data"], "name"), f"{name} /projects")
+    assert projects["stats"]["totalProjects"] == len(exp["by_project"])
+    assert projects["stats"]["totalTokens"] == exp["totals"]["total_tokens"]
+
+
+def test_health(servers):
+    body = get(servers["sniffly"], "/api/health").json()
+    assert body["status"] == "ok"
+    assert body["records"] == expected("sniffly")["totals"]["requests"]
+    assert body["priceDataVersion"] == "genai-prices 0.2.3"
+    assert body["dataRoots"] == [str(FIXTURES / "sniffly" / "projects")]
+
+
+def test_pagination_and_order(servers):
+    url = servers["curated"]
+    days = sorted(expected("curated")["by_day"]["UTC"])
+    page = get(url, "/api/v2/daily", limit=3, page=2).json()
+    assert [row["date"] for row in page["data"]] == days[3:6]
+    assert page["pagination"] == {
+        "currentPage": 2, "totalPages": -(-len(days) // 3), "totalItems": len(days),
+        "itemsPerPage": 3, "hasNext": True, "hasPrev": True,
+    }
+    newest = get(url, "/api/v2/daily", limit=2, order="desc").json()
+    assert [row["date"] for row in newest["data"]] == days[::-1][:2]
+    assert get(url, "/api/v2/daily").json()["pagination"]["itemsPerPage"] == 50
+
+
+def test_date_filters_are_inclusive_local_dates(servers):
+    url = servers["curated"]
+    days = sorted(expected("curated")["by_day"]["Asia/Tokyo"])
+    body = get(url, "/api/v2/daily", tz="Asia/Tokyo", startDate=days[1], endDate=days[3]).json()
+    assert [row["date"] for row in body["data"]] == days[1:4]
+
+
+def test_models_sorting(servers):
+    url = servers["curated"]
+    by_cost = get(url, "/api/v2/models", sortBy="cost", sortOrder="asc").json()["data"]
+    costs = [row["costUsd"] for row in by_cost]
+    assert costs == sorted(costs)
+    by_name = get(url, "/api/v2/models", sortBy="model", sortOrder="asc").json()["data"]
+    assert [row["model"] for row in by_name] == sorted(expected("curated")["by_model"])
+
+
+def test_projects_search_min_cost_sort(servers):
+    url, exp = servers["curated"], expected("curated")
+    found = get(url, "/api/v2/projects", search="WORKSPACE").json()["data"]
+    assert sorted(row["name"] for row in found) == sorted(n for n in exp["by_project"] if "workspace" in n.lower())
+    threshold = 1.0
+    rich = get(url, "/api/v2/projects", minCost=threshold, sortBy="totalCost").json()["data"]
+    assert sorted(row["name"] for row in rich) == sorted(n for n, r in exp["by_project"].items() if r["cost_usd"] >= threshold)
+    costs = [row["costUsd"] for row in rich]
+    assert costs == sorted(costs, reverse=True)
+    named = get(url, "/api/v2/projects", sortBy="name", sortOrder="asc", limit=200).json()["data"]
+    assert [row["name"] for row in named] == sorted(exp["by_project"], key=str.lower)
+
+
+def test_project_path_comes_from_cwd():
+    server = RunningServer("--data-dir", str(BUGCASES / "13-project-identity-windows-and-lossy-names" / "claude"))
+    try:
+        rows = get(server.url, "/api/v2/projects").json()["data"]
+    finally:
+        server.stop()
+    names = {
+        "C--src-delete-ansible": "C:\\src\\delete\\ansible",
+        "C--work-billing-api": "C:\\work\\billing-api",
+        "-home-dev-my-app-v2": "/home/dev/my_app.v2",
+    }
+    assert {row["name"]: row["path"] for row in rows} == names
+
+
+def test_unpriced_model_in_api():
+    server = RunningServer("--data-dir", str(BUGCASES / "15-unknown-model-not-silently-zero" / "claude"))
+    try:
+        body = get(server.url, "/api/v2/models").json()
+    finally:
+        server.stop()
+    rows = keyed(body["data"], "model")
+    assert rows["claude-opus-9-9-20990101"]["costUsd"] is None
+    assert rows["claude-opus-9-9-20990101"]["unpriced"] is True
+    assert rows["claude-opus-9-9-20990101"]["cost"] == "0.0000"
+    assert body["unpricedModels"] == ["claude-opus-9-9-20990101"]
+
+
+@pytest.mark.parametrize(
+    "path, params, parameter",
+    [
+        ("/api/v2/daily", {"page": "abc"}, "page"),
+        ("/api/v2/daily", {"page": "0"}, "page"),
+        ("/api/v2/daily", {"limit": "1001"}, "limit"),
+        ("/api/v2/monthly", {"limit": "121"}, "limit"),
+        ("/api/v2/projects", {"limit": "201"}, "limit"),
+        ("/api/v2/daily", {"startDate": "2025-13-01"}, "startDate"),
+        ("/api/v2/daily", {"endDate": "yesterday"}, "endDate"),
+        ("/api/v2/daily", {"startDate": "2025-06-10", "endDate": "2025-06-01"}, "endDate"),
+        ("/api/v2/models", {"sortBy": "price"}, "sortBy"),
+        ("/api/v2/projects", {"sortBy": "size"}, "sortBy"),
+        ("/api/v2/projects", {"minCost": "cheap"}, "minCost"),
+        ("/api/v2/monthly", {"tz": "Mars/Olympus"}, "tz"),
+        ("/api/v2/daily", {"mode": "guess"}, "mode"),
+        ("/api/v2/daily", {"startHour": "24"}, "startHour"),
+        ("/api/v2/daily", {"order": "up"}, "order"),
+    ],
+)
+def test_bad_parameters_get_400_naming_them(servers, path, params, parameter):
+    response = get(servers["sniffly"], path, **params)
+    assert response.status_code == 400
+    body = response.json()
+    assert set(body) == {"error", "message"}
+    assert body["error"] == "bad_parameter"
+    assert f"'{parameter}'" in body["message"]
+
+
+def test_unknown_route_is_404_with_error_shape(servers):
+    response = get(servers["sniffly"], "/api/v2/nothing")
+    assert response.status_code == 404
+    assert set(response.json()) == {"error", "message"}
+
+
+def test_openapi_and_docs(servers):
+    url = servers["sniffly"]
+    schema = get(url, "/openapi.json").json()
+    for path in ("/api/v2/daily", "/api/v2/monthly", "/api/v2/models", "/api/v2/projects", "/api/health"):
+        assert path in schema["paths"]
+    assert "400" in schema["paths"]["/api/v2/daily"]["get"]["responses"]
+    docs = get(url, "/docs")
+    assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    # Offline: every asset of the docs page is served by the server itself.
+    import re
+
+    assets = re.findall(r'(?:src|href)="([^"]+)"', docs.text) + re.findall(r"url: '([^']+)'", docs.text)
+    assert assets and all(a.startswith("/") for a in assets), assets
+    for asset in assets:
+        assert get(url, asset).status_code == 200, asset
