@@ -94,6 +94,12 @@ class RunningServer:
             self.stop()
             raise RuntimeError("server did not start:\n" + "".join(self.output))
 
+    def __enter__(self) -> "RunningServer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()

@@ -99,11 +99,8 @@ def test_projects_search_min_cost_sort(servers):
 
 
 def test_project_path_comes_from_cwd():
-    server = RunningServer("--data-dir", str(BUGCASES / "13-project-identity-windows-and-lossy-names" / "claude"))
-    try:
+    with RunningServer("--data-dir", str(BUGCASES / "13-project-identity-windows-and-lossy-names" / "claude")) as server:
         rows = get(server.url, "/api/v2/projects").json()["data"]
-    finally:
-        server.stop()
     names = {
         "C--src-delete-ansible": "C:\\src\\delete\\ansible",
         "C--work-billing-api": "C:\\work\\billing-api",
@@ -113,11 +110,8 @@ def test_project_path_comes_from_cwd():
 
 
 def test_unpriced_model_in_api():
-    server = RunningServer("--data-dir", str(BUGCASES / "15-unknown-model-not-silently-zero" / "claude"))
-    try:
+    with RunningServer("--data-dir", str(BUGCASES / "15-unknown-model-not-silently-zero" / "claude")) as server:
         body = get(server.url, "/api/v2/models").json()
-    finally:
-        server.stop()
     rows = keyed(body["data"], "model")
     assert rows["claude-opus-9-9-20990101"]["costUsd"] is None
     assert rows["claude-opus-9-9-20990101"]["unpriced"] is True
@@ -175,3 +169,66 @@ def test_openapi_and_docs(servers):
     assert assets and all(a.startswith("/") for a in assets), assets
     for asset in assets:
         assert get(url, asset).status_code == 200, asset
+
+
+def _env_without_data(home) -> dict:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("CLAUDE_CONFIG_DIR", "PROJECTS_PATH", "XDG_CACHE_HOME")}
+    env["HOME"] = str(home)
+    return env
+
+
+def test_serve_without_data_falls_back_to_the_demo_with_a_notice(tmp_path):
+    with RunningServer(env=_env_without_data(tmp_path)) as server:
+        health = get(server.url, "/api/health").json()
+        daily = get(server.url, "/api/v2/daily").json()
+    assert "demo" in "".join(server.output).lower()
+    assert "demo" in health["notice"]
+    assert str(tmp_path / ".claude" / "projects") in health["notice"]
+    assert daily["pagination"]["totalItems"] >= 30 and daily["data"][0]["requests"] > 0
+
+
+def test_serve_demo_answers_daily(tmp_path):
+    with RunningServer("--demo", env=_env_without_data(tmp_path)) as server:
+        daily = get(server.url, "/api/v2/daily", limit=1000).json()
+        models = get(server.url, "/api/v2/models").json()
+    assert daily["pagination"]["totalItems"] == len(daily["data"]) >= 30
+    assert "claude-experimental-7" in models["unpricedModels"]
+
+
+def test_busy_port_is_a_one_line_error():
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        proc = subprocess.run(
+            [sys.executable, "-m", "claude_usage", "serve", "--port", str(port), "--data-dir", str(FIXTURES / "sniffly")],
+            capture_output=True, text=True, timeout=60,
+        )
+    assert proc.returncode == 1
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and str(port) in lines[0] and "in use" in lines[0]
+    assert "Traceback" not in proc.stderr
+
+
+def test_serve_refuses_a_missing_data_dir(tmp_path):
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "claude_usage", "serve", "--port", "0", "--data-dir", str(tmp_path / "missing")],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 2
+    assert str(tmp_path / "missing") in proc.stderr
+
+
+def test_non_loopback_host_gets_a_warning():
+    with RunningServer("--host", "0.0.0.0", "--data-dir", str(FIXTURES / "sniffly")) as server:
+        assert get(server.url.replace("0.0.0.0", "127.0.0.1"), "/api/health").status_code == 200
+    assert "Warning: binding 0.0.0.0" in "".join(server.output)

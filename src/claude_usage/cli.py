@@ -246,31 +246,53 @@ def _envelope(name: str, rows: list, total: Any, query: Any) -> dict[str, Any]:
     return {name: rows, "totals": usage_row(total), "timezone": query.clock.name, "unpricedModels": sorted(total.unpriced_models)}
 
 
-def _time_report(opts: Common, kind: str, key_name: str, header: str, first_weekday: int = 0) -> None:
+def _by_cost(item: tuple[str, Any]) -> tuple:
+    return (item[1].cost_usd, item[0])
+
+
+def _report(
+    opts: Common,
+    name: str,
+    header: str,
+    key_of: Callable[[Any, str, int], Any],
+    row_of: Callable[..., dict],
+    sort_key: Callable[[tuple[str, Any]], Any] = lambda item: item[0],
+    default_order: Order = Order.asc,
+    extra_headers: tuple[str, ...] = ("Models",),
+    extra: Callable[..., list[str]] | None = None,
+    first_weekday: int = 0,
+) -> None:
+    """Load, group by ``key_of(record, local date, local hour)``, sort, and print a table or
+    ``{"<name>": [row_of(dataset, key, totals, breakdown)], "totals", "timezone", "unpricedModels"}``."""
     from claude_usage import reports
     from claude_usage.render import usage_table, warn_unpriced
-    from claude_usage.rows import keyed_row
 
     dataset, _ = load(opts)
     query = query_for(opts, first_weekday)
-    series = {"daily": reports.daily, "weekly": reports.weekly, "monthly": reports.monthly}[kind]
-    order = (opts.order or Order.asc).value
-    groups = series(dataset, query, order, opts.breakdown)
+    groups = sorted(reports.group(dataset, query, key_of, opts.breakdown).items(), key=sort_key)
+    if (opts.order or default_order) == Order.desc:
+        groups.reverse()
     total = reports.overall(dataset, query)
     if opts.json:
-        rows = [keyed_row(key_name, key, t, opts.breakdown) for key, t in groups]
-        print_json(_envelope(kind, rows, total, query))
+        print_json(_envelope(name, [row_of(dataset, key, t, opts.breakdown) for key, t in groups], total, query))
         return
-    title = f"Claude Code usage, {kind} ({query.clock.name})"
-    out.print(usage_table(title, header, groups, total, opts.breakdown, width=out.width))
+    describe = (lambda key, t: extra(dataset, key, t)) if extra else None
+    title = f"Claude Code usage by {header.lower()} ({query.clock.name})"
+    out.print(usage_table(title, header, groups, total, opts.breakdown, extra_headers, describe, width=out.width))
     warn_unpriced(err, total)
+
+
+def _keyed(key_name: str) -> Callable[..., dict]:
+    from claude_usage.rows import keyed_row
+
+    return lambda _dataset, key, t, breakdown: keyed_row(key_name, key, t, breakdown)
 
 
 @app.command()
 @with_options(*REPORT_OPTIONS)
 def daily(opts: Common) -> None:
     """Usage and cost per local day."""
-    _time_report(opts, "daily", "date", "Date")
+    _report(opts, "daily", "Date", lambda r, day, h: day, _keyed("date"))
 
 
 @app.command()
@@ -280,16 +302,18 @@ def weekly(
     start_of_week: Annotated[Weekday, typer.Option(help="First day of the week.")] = Weekday.monday,
 ) -> None:
     """Usage and cost per week (labelled by the week's first day, Monday by default)."""
+    from claude_usage.reports import week_key
     from claude_usage.timebuckets import WEEKDAYS
 
-    _time_report(opts, "weekly", "week", "Week", WEEKDAYS.index(start_of_week.value))
+    first = WEEKDAYS.index(start_of_week.value)
+    _report(opts, "weekly", "Week", week_key(first), _keyed("week"), first_weekday=first)
 
 
 @app.command()
 @with_options(*REPORT_OPTIONS)
 def monthly(opts: Common) -> None:
     """Usage and cost per local month."""
-    _time_report(opts, "monthly", "month", "Month", 0)
+    _report(opts, "monthly", "Month", lambda r, day, h: day[:7], _keyed("month"))
 
 
 @app.command()
@@ -310,86 +334,54 @@ def hourly(opts: Common) -> None:
         print_json(document)
         return
     rows = [(f"{h:02d}:00", t) for h, t in enumerate(hours)]
-    out.print(usage_table(f"Claude Code usage by hour of day ({query.clock.name})", "Hour", rows, total, opts.breakdown, width=out.width))
+    title = f"Claude Code usage by hour of day ({query.clock.name})"
+    out.print(usage_table(title, "Hour", rows, total, opts.breakdown, width=out.width))
     warn_unpriced(err, total)
+
+
+def _by_cost(item: tuple[str, Any]) -> tuple:
+    return (item[1].cost_usd, item[0])
 
 
 @app.command()
 @with_options(*REPORT_OPTIONS)
 def models(opts: Common) -> None:
     """Usage and cost per model (by cost, highest first)."""
-    from claude_usage import reports
-    from claude_usage.render import usage_table, warn_unpriced
     from claude_usage.rows import model_row
 
-    dataset, _ = load(opts)
-    query = query_for(opts)
-    groups = sorted(reports.by_models(dataset, query).items(), key=lambda kv: (kv[1].cost_usd, kv[0]))
-    if (opts.order or Order.desc) == Order.desc:
-        groups.reverse()
-    total = reports.overall(dataset, query)
-    if opts.json:
-        print_json(_envelope("models", [model_row(m, t) for m, t in groups], total, query))
-        return
-    table = usage_table(
-        f"Claude Code usage by model ({query.clock.name})", "Model", groups, total,
-        extra_headers=("Requests",), extra=lambda _m, t: [f"{t.requests:,}"], width=out.width,
+    _report(
+        opts, "models", "Model", lambda r, d, h: r.model, lambda _dataset, model, t, _b: model_row(model, t),
+        sort_key=_by_cost, default_order=Order.desc,
+        extra_headers=("Requests",), extra=lambda _dataset, _model, t: [f"{t.requests:,}"],
     )
-    out.print(table)
-    warn_unpriced(err, total)
 
 
 @app.command()
 @with_options(*REPORT_OPTIONS)
 def projects(opts: Common) -> None:
     """Usage and cost per project (by cost, highest first); the path comes from the transcripts."""
-    from claude_usage import reports
-    from claude_usage.render import usage_table, warn_unpriced
     from claude_usage.rows import project_row
 
-    dataset, _ = load(opts)
-    query = query_for(opts)
-    groups = sorted(reports.by_projects(dataset, query, opts.breakdown).items(), key=lambda kv: (kv[1].cost_usd, kv[0]))
-    if (opts.order or Order.desc) == Order.desc:
-        groups.reverse()
-    total = reports.overall(dataset, query)
-    if opts.json:
-        print_json(_envelope("projects", [project_row(dataset, n, t, opts.breakdown) for n, t in groups], total, query))
-        return
-    table = usage_table(
-        f"Claude Code usage by project ({query.clock.name})", "Project", groups, total, opts.breakdown,
-        extra_headers=("Path",), extra=lambda name, _t: [dataset.project_path(name) or ""], width=out.width,
+    _report(
+        opts, "projects", "Project", lambda r, d, h: r.project, project_row,
+        sort_key=_by_cost, default_order=Order.desc,
+        extra_headers=("Path",), extra=lambda dataset, name, _t: [dataset.project_path(name) or ""],
     )
-    out.print(table)
-    warn_unpriced(err, total)
 
 
 @app.command()
 @with_options(*REPORT_OPTIONS)
 def sessions(opts: Common) -> None:
     """Usage and cost per session (by last activity; subagent requests count in their parent)."""
-    from claude_usage import reports
-    from claude_usage.render import usage_table, warn_unpriced
     from claude_usage.rows import session_row
     from claude_usage.timebuckets import iso_utc
 
-    dataset, _ = load(opts)
-    query = query_for(opts)
-    groups = sorted(reports.by_sessions(dataset, query, opts.breakdown).items(), key=lambda kv: (kv[1].last_ts_us or 0, kv[0]))
-    if opts.order == Order.desc:
-        groups.reverse()
-    total = reports.overall(dataset, query)
-    if opts.json:
-        print_json(_envelope("sessions", [session_row(dataset, s, t, opts.breakdown) for s, t in groups], total, query))
-        return
-    table = usage_table(
-        f"Claude Code usage by session ({query.clock.name})", "Session", groups, total, opts.breakdown,
+    _report(
+        opts, "sessions", "Session", lambda r, d, h: r.session_id, session_row,
+        sort_key=lambda item: (item[1].last_ts_us or 0, item[0]),
         extra_headers=("Project", "Last activity (UTC)"),
-        extra=lambda _s, t: [", ".join(sorted(t.projects)), (iso_utc(t.last_ts_us) or "")[:16].replace("T", " ")],
-        width=out.width,
+        extra=lambda _dataset, _s, t: [", ".join(sorted(t.projects)), (iso_utc(t.last_ts_us) or "")[:16].replace("T", " ")],
     )
-    out.print(table)
-    warn_unpriced(err, total)
 
 
 @app.command()

@@ -207,18 +207,24 @@ def daily(dataset: Dataset, query: Query, order: str = "asc", by_model: bool = F
     return _ordered(group(dataset, query, lambda r, d, h: d, by_model), order)  # type: ignore[return-value]
 
 
-def weekly(dataset: Dataset, query: Query, order: str = "asc", by_model: bool = False) -> list[tuple[str, Totals]]:
-    """``(first day of the week YYYY-MM-DD, totals)`` per week; weeks start on
-    ``query.first_weekday`` (0 = Monday, the default)."""
+def week_key(first_weekday: int = 0) -> KeyFunction:
+    """A key function giving the first day (``YYYY-MM-DD``) of a request's local week; weeks
+    start on ``first_weekday`` (0 = Monday)."""
     starts: dict[str, str] = {}
 
     def week_of(_record: UsageRecord, day: str, _hour: int) -> str:
         found = starts.get(day)
         if found is None:
-            found = starts[day] = week_start(date.fromisoformat(day), query.first_weekday).isoformat()
+            found = starts[day] = week_start(date.fromisoformat(day), first_weekday).isoformat()
         return found
 
-    return _ordered(group(dataset, query, week_of, by_model), order)  # type: ignore[return-value]
+    return week_of
+
+
+def weekly(dataset: Dataset, query: Query, order: str = "asc", by_model: bool = False) -> list[tuple[str, Totals]]:
+    """``(first day of the week YYYY-MM-DD, totals)`` per week; weeks start on
+    ``query.first_weekday`` (0 = Monday, the default)."""
+    return _ordered(group(dataset, query, week_key(query.first_weekday), by_model), order)  # type: ignore[return-value]
 
 
 def monthly(dataset: Dataset, query: Query, order: str = "asc", by_model: bool = False) -> list[tuple[str, Totals]]:
