@@ -17,5 +17,11 @@ if [ ! -x .venv/bin/python ]; then
     "$PY" -m venv .venv
   fi
 fi
-.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
-.venv/bin/python -m pip install -q --disable-pip-version-check -e ".${EXTRAS:-}"
+# Reinstall only when pyproject.toml changed (the install is editable: code changes need none).
+stamp=".venv/.installed${EXTRAS:-}"
+wanted="$(cksum < pyproject.toml)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${EXTRAS:-}"
+  echo "$wanted" > "$stamp"
+fi

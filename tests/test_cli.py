@@ -186,3 +186,40 @@ def test_demo_data_is_deterministic_and_complete(tmp_path):
     doctor = run_json("doctor", "--data-dir", str(a))
     assert doctor["malformedLines"] > 0 and doctor["duplicateLines"] > 0
     assert len(run_json("projects", "--data-dir", str(a))["projects"]) == 4
+
+
+def test_unknown_project_or_model_is_named_on_stderr():
+    result = runner.invoke(app, ["daily", "--data-dir", str(FIXTURES / "sniffly"), "--project", "nope", "--json"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["daily"] == []
+    assert "--project 'nope' matches no request" in result.stderr
+
+
+def test_summary_marks_partial_costs_today_and_this_month(tmp_path):
+    from datetime import datetime, timezone
+
+    from helpers import assistant_line, write_lines
+
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    # Priced: 1,000,000 input on Sonnet 4 at $3 = $3.00; the other model has no price.
+    write_lines(tmp_path / "projects" / "p" / "s.jsonl", [
+        assistant_line(msg_id="a", model="claude-sonnet-4-20250514", input_tokens=1_000_000, ts=now),
+        assistant_line(msg_id="b", model="claude-opus-9-9-20990101", input_tokens=5, ts=now),
+    ])
+    result = runner.invoke(app, ["summary", "--data-dir", str(tmp_path), "--tz", "UTC"], env={"COLUMNS": "120"})
+    assert result.exit_code == 0
+    for label in ("Total cost", "Today", "This month"):
+        line = next(line for line in result.stdout.splitlines() if label in line)
+        assert "$3.00*" in line, line
+    summary = run_json("summary", "--data-dir", str(tmp_path), "--tz", "UTC")["summary"]
+    assert summary["todayCostUsd"] == summary["thisMonthCostUsd"] == summary["totalCostUsd"] == 3.0
+    assert summary["unpricedModels"] == ["claude-opus-9-9-20990101"]
+
+
+def test_report_options_fit_the_report():
+    for command, absent in (("summary", ("--order", "--breakdown")), ("models", ("--breakdown",)), ("hourly", ("--order",))):
+        result = runner.invoke(app, [command, "--help"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0
+        for option in absent:
+            assert option not in result.stdout, (command, option)
+    assert "env var: PORT" in runner.invoke(app, ["serve", "--help"], env={"COLUMNS": "200"}).stdout

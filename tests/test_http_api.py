@@ -232,3 +232,16 @@ def test_non_loopback_host_gets_a_warning():
     with RunningServer("--host", "0.0.0.0", "--data-dir", str(FIXTURES / "sniffly")) as server:
         assert get(server.url.replace("0.0.0.0", "127.0.0.1"), "/api/health").status_code == 200
     assert "Warning: binding 0.0.0.0" in "".join(server.output)
+
+
+def test_port_and_host_from_the_environment():
+    import os
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    env = {**os.environ, "PORT": str(free), "HOST": "127.0.0.1"}
+    with RunningServer("--data-dir", str(FIXTURES / "sniffly"), env=env, port=None) as server:
+        assert server.url == f"http://127.0.0.1:{free}"
+        assert get(server.url, "/api/health").json()["status"] == "ok"

@@ -208,3 +208,26 @@ def test_precedence_flags_then_projects_path_then_config_dir(tmp_path):
     assert resolve_roots(env=env).roots[0].projects_dir == tmp_path / "pp" / "projects"
     del env["PROJECTS_PATH"]
     assert resolve_roots(env=env).roots[0].projects_dir == tmp_path / "cfg" / "projects"
+
+
+def test_empty_default_roots_count_as_no_data(tmp_path):
+    (tmp_path / ".claude" / "projects" / "-home-x").mkdir(parents=True)
+    with pytest.raises(NoDataError):
+        resolve_roots(env={}, home=tmp_path)
+    write_lines(tmp_path / ".claude" / "projects" / "-home-x" / "s.jsonl", [assistant_line()])
+    assert resolve_roots(env={}, home=tmp_path).roots[0].projects_dir == tmp_path / ".claude" / "projects"
+
+
+def test_zone_resolution(monkeypatch):
+    from claude_usage.timebuckets import ZoneError, resolve_zone
+
+    assert resolve_zone("europe/paris").key == "Europe/Paris"
+    with pytest.raises(ZoneError):
+        resolve_zone("Mars/Olympus")
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    assert resolve_zone().key == "Asia/Tokyo"
+    # A POSIX TZ string is not an IANA name: the machine's zone is used, never an error.
+    monkeypatch.setenv("TZ", "JST-9")
+    assert resolve_zone().key
+    monkeypatch.setenv("TZ", ":/etc/localtime")
+    assert resolve_zone().key

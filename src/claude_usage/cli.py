@@ -5,8 +5,6 @@ Report commands print a Rich table, or with ``--json`` a document
 DESIGN section 8's usage rows. Progress and warnings go to stderr, never into ``--json`` output.
 """
 
-from __future__ import annotations
-
 import functools
 import inspect
 import sys
@@ -30,7 +28,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 out = Console()
-err = Console(stderr=True, soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 EXIT_NO_DATA = 1
 EXIT_BAD_ROOT = 2
@@ -98,7 +96,7 @@ _COMMON_OPTIONS: dict[str, Any] = {
     "project": Annotated[Optional[str], typer.Option(help="Only this project (its key: the directory under projects/).", rich_help_panel=_FILTERS)],
     "model": Annotated[Optional[str], typer.Option(help="Only this model id.", rich_help_panel=_FILTERS)],
     "mode": Annotated[Mode, typer.Option(help="Cost mode: auto (costUSD when the line has it), calculate, display.", rich_help_panel=_FILTERS)],
-    "order": Annotated[Optional[Order], typer.Option(help="Sort order (dates ascending by default).", rich_help_panel=_OUTPUT)],
+    "order": Annotated[Optional[Order], typer.Option(help="Sort order (default: dates and sessions ascending, models and projects by cost descending).", rich_help_panel=_OUTPUT)],
     "breakdown": Annotated[bool, typer.Option("--breakdown", help="Add per-model rows.", rich_help_panel=_OUTPUT)],
     "data_dir": Annotated[Optional[list[Path]], typer.Option("--data-dir", help="Claude config dir (holding projects/) or a projects dir; repeatable.", rich_help_panel=_DATA)],
     "projects_path": Annotated[Optional[Path], typer.Option("--projects-path", help="One projects dir.", rich_help_panel=_DATA)],
@@ -112,7 +110,7 @@ def with_options(*names: str) -> Callable:
     """Add the named common options to a command; the command receives them as ``opts``."""
 
     def decorate(command: Callable) -> Callable:
-        signature = inspect.signature(command)
+        signature = inspect.signature(command, eval_str=True)
         own = [p for p in signature.parameters.values() if p.name != "opts"]
         added = [
             inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=Common.__dataclass_fields__[name].default, annotation=_COMMON_OPTIONS[name])
@@ -124,13 +122,16 @@ def with_options(*names: str) -> Callable:
             opts = Common(**{name: kwargs.pop(name) for name in names})
             return command(opts=opts, **kwargs)
 
-        wrapper.__signature__ = signature.replace(parameters=own + added)  # type: ignore[attr-defined]
+        parameters = own + added
+        wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
         return wrapper
 
     return decorate
 
 
 REPORT_OPTIONS = tuple(_COMMON_OPTIONS)
+FILTER_OPTIONS = ("json", "since", "until", "tz", "project", "model", "mode", *_DATA_OPTIONS)
 
 
 class _LazyProgress:
@@ -168,7 +169,7 @@ class _LazyProgress:
 def _roots(opts: Common, demo_fallback: bool = False) -> tuple[list, str | None]:
     """The data roots for ``opts`` and a notice (demo fallback); exits on a root error."""
     from claude_usage.demo import demo_root
-    from claude_usage.sources.discovery import NoDataError, RootError, resolve_roots
+    from claude_usage.sources.discovery import NoDataError, RootError, has_transcripts, resolve_roots
 
     if opts.demo:
         return [demo_root()], None
@@ -179,13 +180,16 @@ def _roots(opts: Common, demo_fallback: bool = False) -> tuple[list, str | None]
         raise typer.Exit(EXIT_BAD_ROOT) from None
     except NoDataError as error:
         if demo_fallback:
-            notice = f"No Claude Code data found (looked in {', '.join(map(str, error.tried))}); serving the demo data."
+            notice = f"No Claude Code transcripts found (looked in {', '.join(map(str, error.tried))}); serving the demo data."
             return [demo_root()], notice
         err.print(f"[red]Error:[/] {error}")
         raise typer.Exit(EXIT_NO_DATA) from None
     for path in found.missing:
         if found.explicit:
             err.print(f"[yellow]Warning:[/] data dir not found, skipped: {path}")
+    for root in found.roots:
+        if found.explicit and not has_transcripts(root):
+            err.print(f"[yellow]Warning:[/] no transcripts (*.jsonl) below {root.projects_dir}")
     return found.roots, None
 
 
@@ -211,8 +215,9 @@ def load(opts: Common, demo_fallback: bool = False) -> tuple[Any, str | None]:
     return dataset, notice
 
 
-def query_for(opts: Common, first_weekday: int = 0) -> Any:
-    """The report query of ``opts``; exits with code 2 on an unknown zone."""
+def query_for(opts: Common, dataset: Any, first_weekday: int = 0) -> Any:
+    """The report query of ``opts``; exits with code 2 on an unknown zone, and warns when
+    ``--project`` or ``--model`` names nothing in ``dataset``."""
     from claude_usage.reports import Query, clock_for
     from claude_usage.timebuckets import ZoneError
 
@@ -221,6 +226,12 @@ def query_for(opts: Common, first_weekday: int = 0) -> Any:
     except ZoneError as error:
         err.print(f"[red]Error:[/] --tz: {error}")
         raise typer.Exit(EXIT_BAD_ROOT) from None
+    for flag, wanted, known, lister in (
+        ("--project", opts.project, {r.project for r in dataset.records}, "projects"),
+        ("--model", opts.model, {r.model for r in dataset.records}, "models"),
+    ):
+        if wanted is not None and wanted not in known:
+            err.print(f"[yellow]Warning:[/] {flag} {wanted!r} matches no request; `claude-usage {lister}` lists them")
     if opts.since and opts.until and opts.since > opts.until:
         err.print(f"[red]Error:[/] --until {opts.until} is before --since {opts.since}")
         raise typer.Exit(EXIT_BAD_ROOT)
@@ -246,10 +257,6 @@ def _envelope(name: str, rows: list, total: Any, query: Any) -> dict[str, Any]:
     return {name: rows, "totals": usage_row(total), "timezone": query.clock.name, "unpricedModels": sorted(total.unpriced_models)}
 
 
-def _by_cost(item: tuple[str, Any]) -> tuple:
-    return (item[1].cost_usd, item[0])
-
-
 def _report(
     opts: Common,
     name: str,
@@ -268,7 +275,7 @@ def _report(
     from claude_usage.render import usage_table, warn_unpriced
 
     dataset, _ = load(opts)
-    query = query_for(opts, first_weekday)
+    query = query_for(opts, dataset, first_weekday)
     groups = sorted(reports.group(dataset, query, key_of, opts.breakdown).items(), key=sort_key)
     if (opts.order or default_order) == Order.desc:
         groups.reverse()
@@ -317,7 +324,7 @@ def monthly(opts: Common) -> None:
 
 
 @app.command()
-@with_options(*REPORT_OPTIONS)
+@with_options(*FILTER_OPTIONS, "breakdown")
 def hourly(opts: Common) -> None:
     """Usage per local hour of day (0-23, summed over the selected days) and a day x hour heatmap."""
     from claude_usage import reports
@@ -325,7 +332,7 @@ def hourly(opts: Common) -> None:
     from claude_usage.rows import keyed_row, usage_row
 
     dataset, _ = load(opts)
-    query = query_for(opts)
+    query = query_for(opts, dataset)
     hours = reports.hourly(dataset, query, opts.breakdown)
     total = reports.overall(dataset, query)
     if opts.json:
@@ -344,7 +351,7 @@ def _by_cost(item: tuple[str, Any]) -> tuple:
 
 
 @app.command()
-@with_options(*REPORT_OPTIONS)
+@with_options(*FILTER_OPTIONS, "order")
 def models(opts: Common) -> None:
     """Usage and cost per model (by cost, highest first)."""
     from claude_usage.rows import model_row
@@ -385,7 +392,7 @@ def sessions(opts: Common) -> None:
 
 
 @app.command()
-@with_options(*REPORT_OPTIONS)
+@with_options(*FILTER_OPTIONS)
 def summary(opts: Common) -> None:
     """Totals at a glance: cost, tokens, requests, sessions, projects, cache hit ratio, today, this month."""
     from claude_usage import reports
@@ -393,16 +400,20 @@ def summary(opts: Common) -> None:
     from claude_usage.rows import summary_row, usage_row
 
     dataset, _ = load(opts)
-    query = query_for(opts)
-    total = reports.overall(dataset, query)
+    query = query_for(opts, dataset)
+    total, today, month = reports.today_and_month(dataset, query)
     document = summary_row(dataset, query)
     if opts.json:
         print_json({"summary": document, "totals": usage_row(total), "timezone": query.clock.name, "unpricedModels": document["unpricedModels"]})
         return
+
+    def cost(t: reports.Totals) -> str:
+        return money(t.cost_usd if t.priced_requests or not t.requests else None, bool(t.unpriced_requests and t.priced_requests))
+
     items = [
-        ("Total cost", money(total.known_cost_usd, bool(total.unpriced_requests and total.priced_requests))),
-        ("Today", money(document["todayCostUsd"])),
-        ("This month", money(document["thisMonthCostUsd"])),
+        ("Total cost", cost(total)),
+        ("Today", cost(today)),
+        ("This month", cost(month)),
         ("Total tokens", tokens(total.total_tokens)),
         ("Input / output", f"{tokens(total.input_tokens)} / {tokens(total.output_tokens)}"),
         ("Cache create / read", f"{tokens(total.cache_creation_tokens)} / {tokens(total.cache_read_tokens)}"),
@@ -410,7 +421,8 @@ def summary(opts: Common) -> None:
         ("Requests", tokens(total.requests)),
         ("Sessions", tokens(len(total.session_ids))),
         ("Projects", tokens(len(total.projects))),
-        ("First / last activity (UTC)", f"{document['firstActivity'] or '-'} / {document['lastActivity'] or '-'}"),
+        ("First activity (UTC)", document["firstActivity"] or "-"),
+        ("Last activity (UTC)", document["lastActivity"] or "-"),
     ]
     out.print(key_value_table(f"Claude Code usage summary ({query.clock.name})", items))
     warn_unpriced(err, total)
@@ -428,7 +440,7 @@ def process(opts: Common) -> None:
     from claude_usage.rows import keyed_row, model_row, project_row, usage_row
 
     dataset, _ = load(opts)
-    query = query_for(opts)
+    query = query_for(opts, dataset)
     total = reports.overall(dataset, query)
     print_json({
         "dailyUsage": [keyed_row("date", d, t) for d, t in reports.daily(dataset, query)],
@@ -495,7 +507,7 @@ def doctor(opts: Common) -> None:
 def serve(
     opts: Common,
     host: Annotated[str, typer.Option(envvar="HOST", help="Address to bind (loopback by default).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(envvar="PORT", help="Port to listen on.")] = 8080,
+    port: Annotated[int, typer.Option(envvar="PORT", min=0, max=65535, help="Port to listen on (0: any free port).")] = 8080,
 ) -> None:
     """Serve the REST API (/api/v2/..., docs at /docs) on the loaded data."""
     from claude_usage.server import run_server
@@ -503,7 +515,7 @@ def serve(
     dataset, notice = load(opts, demo_fallback=True)
     if notice:
         err.print(f"[yellow]Notice:[/] {notice}")
-    query = query_for(opts)
+    query = query_for(opts, dataset)
     raise typer.Exit(run_server(dataset, query.clock.name, host, port, notice, err))
 
 

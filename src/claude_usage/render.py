@@ -28,23 +28,21 @@ def short_model(model: str) -> str:
     return re.sub(r"-\d{8}$", "", model.removeprefix("claude-"))
 
 
-def _usage_cells(t: Totals, wide: bool) -> list[str]:
-    cost = money(t.known_cost_usd, partial=bool(t.unpriced_requests and t.priced_requests))
-    if not wide:
-        return [tokens(t.input_tokens), tokens(t.output_tokens), tokens(t.cache_creation_tokens + t.cache_read_tokens), cost]
-    return [
-        tokens(t.input_tokens),
-        tokens(t.output_tokens),
-        tokens(t.cache_creation_tokens),
-        tokens(t.cache_read_tokens),
-        tokens(t.total_tokens),
-        cost,
-    ]
+def _usage_cells(t: Totals, columns: tuple[str, ...]) -> list[str]:
+    values = {
+        "Input": lambda: tokens(t.input_tokens),
+        "Output": lambda: tokens(t.output_tokens),
+        "Cache Create": lambda: tokens(t.cache_creation_tokens),
+        "Cache Read": lambda: tokens(t.cache_read_tokens),
+        "Total Tokens": lambda: tokens(t.total_tokens),
+        "Cost (USD)": lambda: money(t.known_cost_usd, partial=bool(t.unpriced_requests and t.priced_requests)),
+    }
+    return [values[column]() for column in columns]
 
 
-_WIDE_HEADERS = ("Input", "Output", "Cache Create", "Cache Read", "Total Tokens", "Cost (USD)")
-_NARROW_HEADERS = ("Input", "Output", "Cache", "Cost (USD)")
-WIDE_TABLE_COLUMNS = 130
+_ALL_COLUMNS = ("Input", "Output", "Cache Create", "Cache Read", "Total Tokens", "Cost (USD)")
+_NARROW_COLUMNS = ("Total Tokens", "Cost (USD)")
+_KEY_WIDTH = 40
 
 
 def usage_table(
@@ -55,31 +53,56 @@ def usage_table(
     breakdown: bool = False,
     extra_headers: Sequence[str] = ("Models",),
     extra: Any = None,
-    width: int = WIDE_TABLE_COLUMNS,
+    width: int = 200,
 ) -> Table:
     """A table with one row per ``(key, totals)``, optional per-model sub-rows and a totals row.
 
     ``extra(key, totals)`` gives the cells of ``extra_headers`` (default: the models used).
-    Below ``WIDE_TABLE_COLUMNS`` terminal columns the extra columns are dropped and cache
-    creation and read are shown as one "Cache" column, so every number stays whole.
+    The terminal ``width`` (columns) chooses what is shown: every column when it fits; else
+    without the extra columns; else only total tokens and cost. Numbers are never cut: their
+    columns keep the width of their longest cell, and a long key wraps instead.
     """
-    wide = width >= WIDE_TABLE_COLUMNS
-    extra_headers = tuple(extra_headers) if wide else ()
-    table = Table(title=title, header_style="bold", title_justify="left")
-    table.add_column(key_header, no_wrap=True)
-    for header in extra_headers:
-        table.add_column(header, overflow="fold")
-    for header in _WIDE_HEADERS if wide else _NARROW_HEADERS:
-        table.add_column(header, justify="right", no_wrap=True)
     describe = extra or (lambda _key, t: [", ".join(short_model(m) for m in sorted(t.models))])
+    lines: list[tuple[str, list[str], Totals, str | None]] = []
     for key, t in rows:
-        table.add_row(str(key), *(describe(key, t) if wide else ()), *_usage_cells(t, wide))
+        lines.append((str(key), describe(key, t), t, None))
         if breakdown and t.by_model:
             for model, sub in sorted(t.by_model.items()):
-                label = f"  └ {model if wide else short_model(model)}"
-                table.add_row(label, *[""] * len(extra_headers), *_usage_cells(sub, wide), style="dim")
-    table.add_section()
-    table.add_row("Total", *[""] * len(extra_headers), *_usage_cells(total, wide), style="bold")
+                lines.append((f"  └ {short_model(model)}", [""] * len(extra_headers), sub, "dim"))
+    lines.append(("Total", [""] * len(extra_headers), total, "bold"))
+    numbers = [_usage_cells(t, _ALL_COLUMNS) for _, _, t, _ in lines]
+    # A number column cannot wrap, its header included.
+    longest = {col: max(len(col), *(len(cells[i]) for cells in numbers)) for i, col in enumerate(_ALL_COLUMNS)}
+    key_need = min(max(len(key_header), *(len(key) for key, *_ in lines)), _KEY_WIDTH)
+
+    # Extra columns are shown whole or not at all (a path or an id does not wrap well).
+    extra_widths = [
+        max(len(header), *(len(described[i]) for _, described, _, _ in lines))
+        for i, header in enumerate(extra_headers)
+    ]
+
+    def need(columns: tuple[str, ...], extras: int) -> int:
+        borders = 3 * (1 + extras + len(columns)) + 1
+        return key_need + sum(extra_widths[:extras]) + sum(longest[c] for c in columns) + borders
+
+    if need(_ALL_COLUMNS, len(extra_headers)) <= width:
+        columns, extras = _ALL_COLUMNS, tuple(extra_headers)
+    elif need(_ALL_COLUMNS, 0) <= width:
+        columns, extras = _ALL_COLUMNS, ()
+    else:
+        columns, extras = _NARROW_COLUMNS, ()
+    table = Table(title=title, header_style="bold", title_justify="left")
+    spare = width - need(columns, len(extras)) + key_need
+    table.add_column(key_header, overflow="fold", min_width=max(8, min(key_need, spare)))
+    for header in extras:
+        table.add_column(header, no_wrap=True)
+    for header in columns:
+        table.add_column(header, justify="right", no_wrap=True, min_width=longest[header])
+    for (key, described, t, style), cells in zip(lines, numbers):
+        if style == "bold":
+            table.add_section()
+        shown = [cells[_ALL_COLUMNS.index(c)] for c in columns]
+        table.add_row(key, *(described if extras else ()), *shown, style=style)
     return table
 
 

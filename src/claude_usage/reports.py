@@ -126,6 +126,19 @@ class Totals:
                 sub = self.by_model[record.model] = Totals()
             sub.add(record, cost)
 
+    def merge(self, other: "Totals") -> None:
+        """Add another group's sums into this one (per-model sub-totals are not merged)."""
+        for name in ("input_tokens", "output_tokens", "cache_creation_5m_tokens", "cache_creation_1h_tokens",
+                     "cache_read_tokens", "requests", "priced_requests", "unpriced_requests", "cost_usd",
+                     "sidechain_cost_usd"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name in ("session_ids", "models", "unpriced_models", "projects"):
+            getattr(self, name).update(getattr(other, name))
+        for stamp in (other.first_ts_us, other.last_ts_us):
+            if stamp is not None:
+                self.first_ts_us = stamp if self.first_ts_us is None else min(self.first_ts_us, stamp)
+                self.last_ts_us = stamp if self.last_ts_us is None else max(self.last_ts_us, stamp)
+
     @property
     def cache_creation_tokens(self) -> int:
         """Cache-write tokens (5m + 1h)."""
@@ -200,6 +213,20 @@ def overall(dataset: Dataset, query: Query, by_model: bool = False) -> Totals:
 
 def _ordered(groups: dict, order: str = "asc") -> list[tuple[Hashable, Totals]]:
     return sorted(groups.items(), key=lambda item: item[0], reverse=order == "desc")
+
+
+def today_and_month(dataset: Dataset, query: Query) -> tuple[Totals, Totals, Totals]:
+    """``(all, today, this month)`` totals of the selection; today and this month are in the
+    query's zone."""
+    today = query.clock.today()
+    total, today_totals, month_totals = Totals(), Totals(), Totals()
+    for day, t in daily(dataset, query):
+        total.merge(t)
+        if day == today:
+            today_totals.merge(t)
+        if day[:7] == today[:7]:
+            month_totals.merge(t)
+    return total, today_totals, month_totals
 
 
 def daily(dataset: Dataset, query: Query, order: str = "asc", by_model: bool = False) -> list[tuple[str, Totals]]:

@@ -104,10 +104,7 @@ def summary_row(dataset: Dataset, query: Query) -> dict[str, Any]:
     ``thisMonthCostUsd`` use today's date in the query's zone; ``totalSize`` is the bytes of
     transcript files read; times are ISO UTC.
     """
-    today = query.clock.today()
-    days = dict(reports.daily(dataset, query))
-    month_cost = sum(t.cost_usd for day, t in days.items() if day[:7] == today[:7])
-    total = reports.overall(dataset, query)
+    total, today, month = reports.today_and_month(dataset, query)
     return {
         "totalCost": cost_string(total.cost_usd, 2),
         "totalCostUsd": usd(total.known_cost_usd),
@@ -119,8 +116,8 @@ def summary_row(dataset: Dataset, query: Query) -> dict[str, Any]:
         "firstActivity": iso_utc(total.first_ts_us),
         "lastActivity": iso_utc(total.last_ts_us),
         "cacheHitRatio": round(total.cache_hit_ratio, 6),
-        "todayCostUsd": usd(days[today].cost_usd if today in days else 0.0),
-        "thisMonthCostUsd": usd(month_cost),
+        "todayCostUsd": usd(today.cost_usd),
+        "thisMonthCostUsd": usd(month.cost_usd),
         "timezone": query.clock.name,
         "unpricedModels": sorted(total.unpriced_models),
     }

@@ -6,8 +6,10 @@ local to one zone, DST-correct (zone rules from the standard library's ``zoneinf
 
 from __future__ import annotations
 
+import functools
 import os
 import re
+import zoneinfo
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -31,19 +33,40 @@ def local_zone_name() -> str:
         return "UTC"
 
 
-def resolve_zone(name: str | None = None) -> ZoneInfo:
-    """The zone to bucket in: ``name`` if given, else ``$TZ``, else the machine's local zone.
+@functools.cache
+def _zone_names_by_lower_case() -> dict[str, str]:
+    return {name.lower(): name for name in zoneinfo.available_timezones()}
 
-    Raises :class:`ZoneError` when the name is not an IANA zone known to this machine.
+
+def _zone_named(name: str) -> ZoneInfo:
+    """The IANA zone ``name`` (case-insensitive); raises :class:`ZoneError`."""
+    candidates = [name, _zone_names_by_lower_case().get(name.lower())]
+    for candidate in candidates:
+        if not candidate or "\x00" in candidate or candidate.startswith("/") or ".." in candidate:
+            continue
+        try:
+            return ZoneInfo(candidate)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            continue
+    raise ZoneError(f"unknown time zone {name!r}: use an IANA name such as 'UTC' or 'Europe/Paris'")
+
+
+def resolve_zone(name: str | None = None) -> ZoneInfo:
+    """The zone to bucket in: ``name`` if given (an IANA name, any case), else ``$TZ`` when it is
+    an IANA name, else the machine's local zone, else UTC.
+
+    Raises :class:`ZoneError` only for an explicit ``name`` that is not a known IANA zone; a
+    POSIX-style ``$TZ`` (``JST-9``, ``:/etc/localtime``) falls back to the machine's zone.
     """
-    chosen = name or os.environ.get("TZ") or local_zone_name()
-    chosen = chosen.removeprefix(":")
-    try:
-        if "\x00" in chosen or chosen.startswith("/") or ".." in chosen:
-            raise ValueError(chosen)
-        return ZoneInfo(chosen)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise ZoneError(f"unknown time zone {chosen!r}: use an IANA name such as 'UTC' or 'Europe/Paris'") from None
+    if name:
+        return _zone_named(name)
+    for candidate in (os.environ.get("TZ", "").removeprefix(":"), local_zone_name()):
+        if candidate:
+            try:
+                return _zone_named(candidate)
+            except ZoneError:
+                continue
+    return ZoneInfo("UTC")
 
 
 def parse_day(text: str) -> date:

@@ -26,13 +26,13 @@ class RootError(Exception):
 
 
 class NoDataError(Exception):
-    """Nothing was named and none of the default roots exists (``tried`` lists them)."""
+    """Nothing was named and no default root exists or holds a transcript (``tried`` lists them)."""
 
     def __init__(self, tried: Sequence[Path]):
         self.tried = list(tried)
         names = ", ".join(str(p) for p in self.tried)
         super().__init__(
-            f"no Claude Code data found (looked in {names}); "
+            f"no Claude Code transcripts found (looked in {names}); "
             "point at a data dir with --data-dir, or try the demo data with --demo"
         )
 
@@ -88,7 +88,7 @@ def resolve_roots(
 
     Returns a :class:`Discovery` whose ``roots`` exist, deduplicated by real path.
     Raises :class:`RootError` when explicitly named roots are all missing, and
-    :class:`NoDataError` when nothing was named and no default exists.
+    :class:`NoDataError` when nothing was named and no default exists or holds a transcript.
     """
     env = os.environ if env is None else env
     home = Path.home() if home is None else home
@@ -133,7 +133,18 @@ def resolve_roots(
         if explicit:
             raise RootError(missing, origin)
         raise NoDataError(tried)
+    if not explicit and not any(has_transcripts(root) for root in found):
+        # Claude Code installed but never used: as good as no data (the demo is suggested).
+        raise NoDataError(tried)
     return Discovery(roots=found, tried=tried, missing=missing, explicit=explicit)
+
+
+def has_transcripts(root: DataRoot) -> bool:
+    """True when at least one ``*.jsonl`` lies below ``root.projects_dir`` (stops at the first)."""
+    for _dirpath, _dirnames, filenames in os.walk(root.projects_dir, followlinks=False):
+        if any(name.endswith(".jsonl") for name in filenames):
+            return True
+    return False
 
 
 @dataclass(frozen=True)
