@@ -66,16 +66,18 @@ def assert_rows(expected_rows: dict, rows: dict, where: str) -> None:
 
 
 class RunningServer:
-    """A real ``claude-usage serve`` subprocess on a free port (``--port 0``)."""
+    """A real ``claude-usage serve`` subprocess on a free port (``--port 0``), rate limit off
+    unless asked (DESIGN 9: only the test of the limit turns it on)."""
 
-    def __init__(self, *args: str, env: dict | None = None, port: str | None = "0"):
+    def __init__(self, *args: str, env: dict | None = None, port: str | None = "0", rate_limit: str = "0"):
         import re
         import subprocess
         import sys
         import time
 
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "claude_usage", "serve", *(["--port", port] if port else []), *args],
+            [sys.executable, "-m", "claude_usage", "serve", "--rate-limit", rate_limit,
+             *(["--port", port] if port else []), *args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
         )
         self.output: list[str] = []

@@ -378,11 +378,17 @@ def projects(opts: Common) -> None:
 
 @app.command()
 @with_options(*REPORT_OPTIONS)
-def sessions(opts: Common) -> None:
+def sessions(
+    opts: Common,
+    session_id: Annotated[Optional[str], typer.Option("--id", help="Show one session in detail: models and subagents.")] = None,
+) -> None:
     """Usage and cost per session (by last activity; subagent requests count in their parent)."""
     from claude_usage.rows import session_row
     from claude_usage.timebuckets import iso_utc
 
+    if session_id is not None:
+        _session_detail(opts, session_id)
+        return
     _report(
         opts, "sessions", "Session", lambda r, d, h: r.session_id, session_row,
         sort_key=lambda item: (item[1].last_ts_us or 0, item[0]),
@@ -391,18 +397,113 @@ def sessions(opts: Common) -> None:
     )
 
 
+def _session_detail(opts: Common, session_id: str) -> None:
+    from claude_usage import reports
+    from claude_usage.documents import session_detail
+    from claude_usage.render import key_value_table, money, tokens, usage_table, warn_unpriced
+
+    dataset, _ = load(opts)
+    query = query_for(opts, dataset)
+    document = session_detail(dataset, query, session_id)
+    if document is None:
+        err.print(f"[red]Error:[/] no usage for session {session_id!r} (`claude-usage sessions` lists them)")
+        raise typer.Exit(EXIT_NO_DATA)
+    if opts.json:
+        print_json({"session": document, "timezone": query.clock.name, "unpricedModels": document["unpricedModels"]})
+        return
+    from dataclasses import replace
+
+    q = replace(query, session=session_id)
+    total = reports.overall(dataset, q)
+    out.print(key_value_table(f"Session {session_id}", [
+        ("Project", document["project"] or "-"),
+        ("Path", document["path"] or "-"),
+        ("First / last activity (UTC)", f"{document['firstActivity']} / {document['lastActivity']}"),
+        ("Requests", tokens(document["requests"])),
+        ("Total tokens", tokens(document["totalTokens"])),
+        ("Cost", money(document["costUsd"], bool(document["unpricedRequests"] and total.priced_requests))),
+        ("Subagent cost", money(document["subagentCostUsd"])),
+    ]))
+    models = sorted(reports.by_models(dataset, q).items(), key=lambda kv: -kv[1].cost_usd)
+    out.print(usage_table("By model", "Model", models, total, extra_headers=("Requests",),
+                          extra=lambda _m, t: [f"{t.requests:,}"], width=out.width))
+    if document["subagents"]:
+        agents = {row["file"]: row for row in document["subagents"]}
+        groups: dict[str, reports.Totals] = {}
+        for record, cost, _d, _h in reports.select(dataset, q):
+            if record.file in agents:
+                groups.setdefault(record.file, reports.Totals()).add(record, cost)
+        agent_total = reports.Totals()
+        for t in groups.values():
+            agent_total.merge(t)
+        rows = [(agents[f]["agentId"], t) for f, t in groups.items()]
+        by_id = {row["agentId"]: row for row in agents.values()}
+        out.print(usage_table("Subagents", "Agent", rows, agent_total, extra_headers=("Type", "Description"),
+                              extra=lambda a, _t: [by_id[a]["agentType"] or "", by_id[a]["description"] or ""],
+                              width=out.width))
+    warn_unpriced(err, total)
+
+
+@app.command()
+@with_options("json", *_DATA_OPTIONS)
+def tools(opts: Common) -> None:
+    """Tool use from the transcripts: calls, error results, sessions, first and last use."""
+    from claude_usage import tools as tool_analytics
+    from claude_usage.render import tool_table
+
+    dataset, _ = load(opts)
+    ranked = tool_analytics.ranked(tool_analytics.tool_stats(dataset))
+    if opts.json:
+        print_json({"tools": [s.row() for s in ranked], "totalCalls": sum(s.calls for s in ranked), "uniqueTools": len(ranked)})
+        return
+    out.print(tool_table("Tool use", ranked))
+
+
+@app.command()
+@with_options("json", *_DATA_OPTIONS)
+def mcp(
+    opts: Common,
+    logs_dir: Annotated[Optional[Path], typer.Option("--logs-dir", help="MCP logs dir (default: $MCP_LOGS_PATH or the Claude CLI cache dir).")] = None,
+) -> None:
+    """MCP tools (calls, errors, sessions) and MCP server log files."""
+    from claude_usage import tools as tool_analytics
+    from claude_usage.render import log_table, tool_table
+    from claude_usage.sources.mcp_logs import LogCatalog, mcp_logs_root
+
+    dataset, _ = load(opts)
+    calls = tool_analytics.mcp_calls(dataset)
+    ranked = tool_analytics.ranked(tool_analytics.tool_stats(dataset, calls))
+    logs = LogCatalog(logs_dir or mcp_logs_root()).summaries()
+    if opts.json:
+        print_json({
+            "tools": [s.row() for s in ranked],
+            "totalCalls": len(calls),
+            "uniqueTools": len(ranked),
+            "sessions": tool_analytics.session_tool_use(calls)[: tool_analytics.LATEST_MCP_SESSIONS],
+            "logs": [s.row() for s in logs],
+        })
+        return
+    out.print(tool_table("MCP tools", ranked))
+    where = logs_dir or mcp_logs_root()
+    if logs:
+        out.print(log_table(f"MCP logs ({where})", logs))
+    else:
+        err.print(f"No MCP logs in {where} (set MCP_LOGS_PATH or --logs-dir to look elsewhere)")
+
+
 @app.command()
 @with_options(*FILTER_OPTIONS)
 def summary(opts: Common) -> None:
     """Totals at a glance: cost, tokens, requests, sessions, projects, cache hit ratio, today, this month."""
     from claude_usage import reports
     from claude_usage.render import key_value_table, money, tokens, warn_unpriced
-    from claude_usage.rows import summary_row, usage_row
+    from claude_usage.documents import summary as summary_document
+    from claude_usage.rows import usage_row
 
     dataset, _ = load(opts)
     query = query_for(opts, dataset)
     total, today, month = reports.today_and_month(dataset, query)
-    document = summary_row(dataset, query)
+    document = summary_document(dataset, query)
     if opts.json:
         print_json({"summary": document, "totals": usage_row(total), "timezone": query.clock.name, "unpricedModels": document["unpricedModels"]})
         return
@@ -508,6 +609,7 @@ def serve(
     opts: Common,
     host: Annotated[str, typer.Option(envvar="HOST", help="Address to bind (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="PORT", min=0, max=65535, help="Port to listen on (0: any free port).")] = 8080,
+    rate_limit: Annotated[int, typer.Option(min=0, help="Requests per minute per client; 0 turns the limit off.")] = 600,
 ) -> None:
     """Serve the REST API (/api/v2/..., docs at /docs) on the loaded data."""
     from claude_usage.server import run_server
@@ -516,7 +618,7 @@ def serve(
     if notice:
         err.print(f"[yellow]Notice:[/] {notice}")
     query = query_for(opts, dataset)
-    raise typer.Exit(run_server(dataset, query.clock.name, host, port, notice, err))
+    raise typer.Exit(run_server(dataset, query.clock.name, host, port, notice, err, rate_limit))
 
 
 def _version(value: bool) -> None:

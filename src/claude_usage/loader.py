@@ -5,14 +5,16 @@ Every report, the CLI and the API take their numbers from the :class:`Dataset` b
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from claude_usage.pricing import Pricer, cost_for_mode, price_data_version
 from claude_usage.records import Diagnostics, RequestSet, UsageRecord
 from claude_usage.sources.discovery import DataRoot, transcript_files
-from claude_usage.sources.transcripts import scan_file
+from claude_usage.sources.transcripts import ToolCall, scan_file
 from claude_usage.timebuckets import LocalClock
 
 # progress(files_done, files_total, bytes_done, bytes_total)
@@ -26,8 +28,10 @@ class Dataset:
     ``records`` are sorted by time; ``calculated[i]`` is the USD cost of ``records[i]`` from its
     tokens (None when its model has no price). ``project_paths`` maps a project key to its real
     path (the most frequent ``cwd`` among its lines, ties to the latest). ``warnings`` holds
-    read errors (unreadable files). Per-zone local times and per-mode costs are computed on first
-    use and cached.
+    read errors (unreadable files). ``tool_calls`` holds each ``tool_use`` block once (by id, the
+    earliest copy), in time order; ``tool_errors`` the ids whose result was an error. ``agents``
+    maps a subagent transcript's path to its ``.meta.json`` (``agentType``, ``description``). Per-zone
+    local times and per-mode costs are computed on first use and cached.
     """
 
     records: list[UsageRecord]
@@ -36,6 +40,9 @@ class Dataset:
     roots: list[DataRoot]
     project_paths: dict[str, str]
     warnings: list[str] = field(default_factory=list)
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    tool_errors: set[str] = field(default_factory=set)
+    agents: dict[str, dict] = field(default_factory=dict)
     price_version: str = ""
     loaded_at: float = field(default_factory=time.time)
     _parts: dict[str, list[tuple[str, int]]] = field(default_factory=dict, repr=False)
@@ -61,6 +68,18 @@ class Dataset:
     def project_path(self, project: str) -> str | None:
         """The real path of a project key (from ``cwd``), or None when no line carried one."""
         return self.project_paths.get(project)
+
+
+def read_agent_meta(transcript: Path) -> dict:
+    """``{agentType, description}`` from ``agent-<id>.meta.json`` beside a subagent transcript
+    (empty when missing or unreadable)."""
+    try:
+        meta = json.loads(transcript.with_name(transcript.stem + ".meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(meta, dict):
+        return {}
+    return {key: meta[key] for key in ("agentType", "description") if isinstance(meta.get(key), str)}
 
 
 def _best_cwd(counts: dict[str, list]) -> str | None:
@@ -92,6 +111,9 @@ def load_dataset(
     diagnostics = Diagnostics()
     cwd_counts: dict[str, dict[str, list]] = {}
     warnings: list[str] = []
+    calls: dict[str, ToolCall] = {}
+    agents: dict[str, dict] = {}
+    tool_errors: set[str] = set()
     done_bytes = 0
     for index, (tf, size) in enumerate(zip(files, sizes)):
         scan = scan_file(tf)
@@ -99,6 +121,13 @@ def load_dataset(
         warnings.extend(scan.errors)
         for record in scan.records:
             requests.add(record)
+        for call in scan.tool_calls:
+            seen = calls.get(call.id)
+            if seen is None or (call.ts_us, call.session_id) < (seen.ts_us, seen.session_id):
+                calls[call.id] = call
+        tool_errors.update(scan.tool_errors)
+        if tf.is_subagent:
+            agents[str(tf.path)] = read_agent_meta(tf.path)
         counts = cwd_counts.setdefault(tf.project, {})
         for cwd, (count, stamp) in scan.cwds.items():
             entry = counts.setdefault(cwd, [0, ""])
@@ -120,4 +149,7 @@ def load_dataset(
         project_paths=paths,
         warnings=warnings,
         price_version=price_data_version(),
+        tool_calls=sorted(calls.values(), key=lambda c: (c.ts_us, c.id)),
+        tool_errors=tool_errors,
+        agents=agents,
     )

@@ -124,3 +124,33 @@ def key_value_table(title: str, items: Sequence[tuple[str, str]]) -> Table:
     for label, value in items:
         table.add_row(label, value)
     return table
+
+
+def tool_table(title: str, stats: Sequence[Any]) -> Table:
+    """Tool use: one row per tool (:class:`claude_usage.tools.ToolStats`), most called first;
+    first and last use as UTC dates."""
+    table = Table(title=title, header_style="bold", title_justify="left")
+    table.add_column("Tool", overflow="fold")
+    table.add_column("Server", overflow="fold")
+    for header in ("Calls", "Errors", "Sessions"):
+        table.add_column(header, justify="right", no_wrap=True)
+    for header in ("First used", "Last used"):
+        table.add_column(header, no_wrap=True)
+    for s in stats:
+        row = s.row()
+        table.add_row(row["tool"], row["server"] or "", tokens(row["calls"]), tokens(row["errors"]),
+                      tokens(row["sessionCount"]), (row["firstUsed"] or "")[:10], (row["lastUsed"] or "")[:10])
+    table.add_section()
+    table.add_row("Total", "", tokens(sum(s.calls for s in stats)), tokens(sum(s.errors for s in stats)), "", "", "", style="bold")
+    return table
+
+
+def log_table(title: str, summaries: Sequence[Any]) -> Table:
+    """MCP log files (:class:`claude_usage.sources.mcp_logs.LogSummary`), newest first."""
+    table = Table(title=title, header_style="bold", title_justify="left")
+    for header, justify in (("File", "left"), ("Server", "left"), ("Entries", "right"), ("Errors", "right"),
+                            ("Size", "right"), ("Problem", "left")):
+        table.add_column(header, justify=justify, overflow="fold")
+    for s in summaries:
+        table.add_row(s.log.path.name, s.log.server, tokens(s.entries), tokens(s.errors), tokens(s.size), s.error or "")
+    return table

@@ -36,7 +36,8 @@ class Query:
 
     ``zone``: IANA zone name for local buckets (None: ``$TZ`` or the machine's zone); ``since``/
     ``until``: inclusive local dates ``YYYY-MM-DD``; ``project``: project key; ``model``: exact
-    model id; ``mode``: cost mode; ``start_hour``/``end_hour``: inclusive local hours 0-23.
+    model id; ``mode``: cost mode; ``start_hour``/``end_hour``: inclusive local hours 0-23;
+    ``session``: one session id; ``first_weekday``: the first day of a week (0 = Monday).
     """
 
     zone: str | None = None
@@ -48,6 +49,7 @@ class Query:
     start_hour: int | None = None
     end_hour: int | None = None
     first_weekday: int = 0
+    session: str | None = None
 
     @property
     def clock(self) -> LocalClock:
@@ -170,7 +172,7 @@ def select(dataset: Dataset, query: Query) -> Iterator[tuple[UsageRecord, float 
     parts = dataset.local_parts(clock)
     costs = dataset.costs(query.mode)
     since, until = query.since, query.until
-    project, model = query.project, query.model
+    project, model, session = query.project, query.model, query.session
     start_hour, end_hour = query.start_hour, query.end_hour
     for record, cost, (day, hour) in zip(dataset.records, costs, parts):
         if since is not None and day < since:
@@ -180,6 +182,8 @@ def select(dataset: Dataset, query: Query) -> Iterator[tuple[UsageRecord, float 
         if project is not None and record.project != project:
             continue
         if model is not None and record.model != model:
+            continue
+        if session is not None and record.session_id != session:
             continue
         if start_hour is not None and hour < start_hour:
             continue

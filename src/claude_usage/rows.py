@@ -9,8 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from claude_usage.loader import Dataset
-from claude_usage import reports
-from claude_usage.reports import Query, Totals
+from claude_usage.reports import Totals
 from claude_usage.timebuckets import iso_utc
 
 
@@ -94,30 +93,4 @@ def session_row(dataset: Dataset, session_id: str, totals: Totals, breakdown: bo
         "lastActivity": iso_utc(totals.last_ts_us),
         "subagentCostUsd": usd(totals.sidechain_cost_usd),
         **usage_row(totals, breakdown),
-    }
-
-
-def summary_row(dataset: Dataset, query: Query) -> dict[str, Any]:
-    """The summary of DESIGN section 8 over ``query``'s selection.
-
-    Costs in USD (``totalCost`` as a 2-decimal string); ``todayCostUsd`` and
-    ``thisMonthCostUsd`` use today's date in the query's zone; ``totalSize`` is the bytes of
-    transcript files read; times are ISO UTC.
-    """
-    total, today, month = reports.today_and_month(dataset, query)
-    return {
-        "totalCost": cost_string(total.cost_usd, 2),
-        "totalCostUsd": usd(total.known_cost_usd),
-        "totalTokens": total.total_tokens,
-        "totalMessages": total.requests,
-        "totalConversations": len(total.session_ids),
-        "totalProjects": len(total.projects),
-        "totalSize": dataset.diagnostics.bytes,
-        "firstActivity": iso_utc(total.first_ts_us),
-        "lastActivity": iso_utc(total.last_ts_us),
-        "cacheHitRatio": round(total.cache_hit_ratio, 6),
-        "todayCostUsd": usd(today.cost_usd),
-        "thisMonthCostUsd": usd(month.cost_usd),
-        "timezone": query.clock.name,
-        "unpricedModels": sorted(total.unpriced_models),
     }

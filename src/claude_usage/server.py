@@ -34,8 +34,26 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def run_server(dataset: Dataset, zone: str, host: str, port: int, notice: str | None, console: Any) -> int:
-    """Serve ``dataset`` (days in ``zone`` unless a request says otherwise) until interrupted.
+def own_origins(host: str, port: int) -> list[str]:
+    """The origins of this server for CORS: ``http://host:port`` (and the other loopback names
+    when bound to loopback)."""
+    names = {host}
+    if is_loopback(host):
+        names |= {"localhost", "127.0.0.1", "[::1]"}
+    return sorted(f"http://{name if ':' not in name or name.startswith('[') else f'[{name}]'}:{port}" for name in names)
+
+
+def run_server(
+    dataset: Dataset,
+    zone: str,
+    host: str,
+    port: int,
+    notice: str | None,
+    console: Any,
+    rate_limit: int = 600,
+) -> int:
+    """Serve ``dataset`` (days in ``zone`` unless a request says otherwise) until interrupted,
+    with at most ``rate_limit`` requests per minute per client (0 = no limit).
 
     Returns the process exit code: 1 with a one-line error when the address cannot be bound.
     """
@@ -52,10 +70,11 @@ def run_server(dataset: Dataset, zone: str, host: str, port: int, notice: str | 
         reason = "already in use" if error.errno in (98, 48, 10048) else (error.strerror or str(error))
         console.print(f"[red]Error:[/] cannot listen on {host}:{port}: {reason} (choose another with --port or PORT)")
         return 1
-    app = create_app(DataStore(dataset, zone, notice))
+    bound_port = sock.getsockname()[1]
+    app = create_app(DataStore(dataset, zone, notice), rate_limit=rate_limit, origins=own_origins(host, bound_port))
     shown = f"[{host}]" if ":" in host else host
     console.print(
-        f"claude-usage serving {len(dataset.records):,} requests on http://{shown}:{sock.getsockname()[1]} "
+        f"claude-usage serving {len(dataset.records):,} requests on http://{shown}:{bound_port} "
         f"(API docs at /docs; Ctrl+C to stop)"
     )
     config = uvicorn.Config(app, log_level="warning", access_log=False)

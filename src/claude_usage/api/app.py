@@ -1,23 +1,35 @@
-"""The FastAPI application: routes, error bodies and the health endpoint (DESIGN sections 8-9)."""
+"""The FastAPI application: routes, error bodies, health, docs and hardening (DESIGN 8-9)."""
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Any, Sequence
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
-from fastapi_offline import FastAPIOffline
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from claude_usage import __version__
-from claude_usage.api import v2
+from claude_usage.api import details, tooling, v2
 from claude_usage.api.params import ApiError
-from claude_usage.api.schemas import Health
+from claude_usage.api.schemas import ErrorBody, Health
+from claude_usage.api.security import RateLimit, SecurityHeaders
 from claude_usage.api.store import DataStore
 
+DEFAULT_RATE_LIMIT = 600
 _ERROR_TYPES = {400: "bad_parameter", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+_STATIC = Path(__file__).parent / "static"
+_DOCS_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>claude-usage API</title><link rel="stylesheet" href="/docs-assets/swagger-ui.css">
+<link rel="icon" href="/docs-assets/favicon.png"></head>
+<body><div id="swagger-ui"></div>
+<script src="/docs-assets/swagger-ui-bundle.js"></script><script src="/docs-assets/docs-init.js"></script>
+</body></html>"""
 
 
 def _error(status: int, error: str, message: str) -> JSONResponse:
@@ -33,26 +45,58 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(problems) or "Invalid request"
 
 
-def _openapi_without_422(app: FastAPI) -> dict[str, Any]:
-    """The schema, minus FastAPI's default 422 answers: validation errors are 400 here."""
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The schema, with 400/429 answers documented and FastAPI's 422 removed (validation errors
+    are 400 here)."""
     if app.openapi_schema is None:
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for name in ("HTTPValidationError", "ValidationError"):
+            components.pop(name, None)
+        components.setdefault("ErrorBody", ErrorBody.model_json_schema())
+        error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
         for path in schema.get("paths", {}).values():
             for operation in path.values():
-                operation.get("responses", {}).pop("422", None)
-        for name in ("HTTPValidationError", "ValidationError"):
-            schema.get("components", {}).get("schemas", {}).pop(name, None)
+                responses = operation.setdefault("responses", {})
+                responses.pop("422", None)
+                if operation.get("parameters"):
+                    responses.setdefault("400", {"description": "A bad parameter", **error})
+                responses.setdefault("429", {"description": "Too many requests (rate limit)", **error})
         app.openapi_schema = schema
     return app.openapi_schema
 
 
-def create_app(store: DataStore) -> FastAPI:
-    """The API over ``store``; every 4xx answer has the body ``{"error", "message"}``."""
-    # FastAPIOffline serves the Swagger UI and ReDoc assets from the package: no CDN (DESIGN 9).
-    app = FastAPIOffline(
+def _docs_assets() -> Path:
+    """Swagger UI's files, shipped inside the ``fastapi-offline`` package (no CDN)."""
+    import fastapi_offline
+
+    return Path(fastapi_offline.__file__).parent / "static"
+
+
+class _DocsAssets(StaticFiles):
+    """Swagger UI's files, plus this package's start-up script for it."""
+
+    async def get_response(self, path: str, scope: Any) -> Any:
+        if path == "docs-init.js":
+            from starlette.responses import FileResponse
+
+            return FileResponse(_STATIC / "docs-init.js", media_type="text/javascript")
+        return await super().get_response(path, scope)
+
+
+def create_app(store: DataStore, rate_limit: int = DEFAULT_RATE_LIMIT, origins: Sequence[str] = ()) -> FastAPI:
+    """The API over ``store``.
+
+    Every 4xx answer has the body ``{"error", "message"}``. ``rate_limit`` is the number of
+    requests per minute per client (0 = no limit); ``origins`` are the origins allowed by CORS
+    (the server's own; none means same-origin only).
+    """
+    app = FastAPI(
         title="claude-usage",
         version=__version__,
         description="Tokens and USD cost of Claude Code use, from its JSONL transcripts.",
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.store = store
 
@@ -89,6 +133,17 @@ def create_app(store: DataStore) -> FastAPI:
             body["notice"] = store.notice
         return body
 
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return HTMLResponse(_DOCS_PAGE)
+
+    app.mount("/docs-assets", _DocsAssets(directory=_docs_assets()), name="docs-assets")
     app.include_router(v2.router)
-    app.openapi = lambda: _openapi_without_422(app)  # type: ignore[method-assign]
+    app.include_router(details.router)
+    app.include_router(tooling.router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    # Outermost last: headers on every answer (429s included), then the limit, then CORS.
+    app.add_middleware(CORSMiddleware, allow_origins=list(origins), allow_methods=["GET"], allow_headers=["*"])
+    app.add_middleware(RateLimit, per_minute=rate_limit)
+    app.add_middleware(SecurityHeaders)
     return app

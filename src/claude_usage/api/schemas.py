@@ -131,3 +131,227 @@ class Health(BaseModel):
     progress: float = Field(description="0-1")
     indexPath: str | None
     priceDataVersion: str
+
+
+class SessionRow(UsageRow):
+    sessionId: str
+    project: str | None = Field(description="Project key (the first, if the session spans several)")
+    projects: list[str]
+    path: str | None = Field(description="Real path of the project, from cwd")
+    firstActivity: str | None
+    lastActivity: str | None
+    subagentCostUsd: float | None = Field(description="USD cost of the session's sidechain (subagent) requests")
+    models: list[ModelRow] | None = Field(None, description="One usage row per model")
+
+
+class SessionsResponse(_Listing):
+    data: list[SessionRow]
+
+
+class SubagentRow(UsageRow):
+    agentId: str
+    file: str
+    agentType: str | None
+    description: str | None
+    firstActivity: str | None
+    lastActivity: str | None
+
+
+class SessionDetail(SessionRow):
+    subagents: list[SubagentRow]
+    timezone: str
+    unpricedModels: list[str]
+
+
+class HourRow(UsageRow):
+    hour: int = Field(ge=0, le=23, description="Local hour of day")
+    avgCostPerRequest: float | None
+    avgTokensPerRequest: float
+
+
+class HeatmapCell(UsageRow):
+    date: str
+    hour: int = Field(ge=0, le=23)
+
+
+class PeakCost(BaseModel):
+    hour: int
+    cost: float | None
+    percentage: float
+
+
+class PeakTokens(BaseModel):
+    hour: int
+    tokens: int
+    percentage: float
+
+
+class PeakRequests(BaseModel):
+    hour: int
+    requests: int
+    percentage: float
+
+
+class PartOfDay(BaseModel):
+    hours: str = Field(description="Local hours [start-end)")
+    cost: float | None
+    tokens: int
+    requests: int
+    percentage: float = Field(description="Share of the cost, percent")
+
+
+class HourlyStatistics(BaseModel):
+    totalCost: float | None
+    totalTokens: int
+    totalRequests: int
+    avgCostPerHour: float | None
+    avgTokensPerHour: float
+    avgRequestsPerHour: float
+    peakCostHour: PeakCost
+    peakTokenHour: PeakTokens
+    peakRequestHour: PeakRequests
+    nightUsage: PartOfDay
+    morningUsage: PartOfDay
+    afternoonUsage: PartOfDay
+    eveningUsage: PartOfDay
+
+
+class HourlyResponse(BaseModel):
+    hourlyData: list[HourRow]
+    heatmapData: list[HeatmapCell]
+    statistics: HourlyStatistics | None
+    timezone: str
+    unpricedModels: list[str]
+
+
+class SummaryResponse(BaseModel):
+    totalCost: str = Field(description="USD, 2 decimals")
+    totalCostUsd: float | None
+    totalTokens: int
+    totalMessages: int
+    totalRequests: int
+    totalConversations: int = Field(description="Sessions")
+    totalProjects: int
+    totalMcpSessions: int = Field(description="Sessions that called an MCP tool")
+    totalTodoFiles: int
+    totalSize: int = Field(description="Bytes of transcript files")
+    firstActivity: str | None
+    lastActivity: str | None
+    cacheHitRatio: float = Field(description="cache read / (input + cache creation + cache read)")
+    todayCostUsd: float | None
+    thisMonthCostUsd: float | None
+    timezone: str
+    unpricedModels: list[str]
+
+
+class DayDetail(DayRow):
+    hourly: list[HourRow]
+    models: list[ModelRow]
+    projects: list[ProjectRow]
+    sessionList: list[SessionRow]
+    timezone: str
+    unpricedModels: list[str]
+
+
+class MonthDetail(MonthRow):
+    days: list[DayRow]
+    models: list[ModelRow]
+    timezone: str
+    unpricedModels: list[str]
+
+
+class ProjectDetail(ProjectRow):
+    daily: list[DayRow]
+    models: list[ModelRow]
+    sessionList: list[SessionRow]
+    timezone: str
+    unpricedModels: list[str]
+
+
+class ToolRow(BaseModel):
+    name: str = Field(description="Tool name as called, e.g. Bash or mcp__github__get_issue")
+    server: str | None = Field(description="MCP server (null for built-in tools)")
+    tool: str
+    plugin: str | None
+    mcp: bool
+    calls: int = Field(description="Distinct tool_use ids")
+    count: int = Field(description="Same as calls")
+    errors: int = Field(description="tool_result blocks with is_error: true")
+    sessionCount: int
+    firstUsed: str | None
+    lastUsed: str | None
+
+
+class ToolsResponse(BaseModel):
+    data: list[ToolRow]
+    totalCalls: int
+    uniqueTools: int
+    totalErrors: int
+
+
+class McpSession(BaseModel):
+    sessionId: str
+    cwd: str | None
+    startTime: str | None
+    endTime: str | None
+    tools: dict[str, int]
+
+
+class McpToolsResponse(BaseModel):
+    totalCalls: int
+    uniqueTools: int
+    tools: list[ToolRow]
+    sessions: list[McpSession] = Field(description="The latest 50 sessions that used MCP tools")
+
+
+class McpToolDetail(ToolRow):
+    sessions: list[McpSession]
+
+
+class McpLogRow(BaseModel):
+    file: str
+    path: str
+    server: str
+    project: str | None
+    timestamp: str | None = Field(description="File modification time, ISO UTC")
+    size: int
+    entries: int
+    errors: int
+    malformed: int
+    sessionId: str | None
+    error: str | None = Field(None, description="Why the file could not be read whole")
+
+
+class McpLogsResponse(BaseModel):
+    data: list[McpLogRow]
+    pagination: Pagination
+
+
+class TodoRow(BaseModel):
+    file: str
+    path: str
+    sessionId: str
+    timestamp: str | None
+    size: int
+    tasks: int
+    pending: int
+    inProgress: int
+    completed: int
+    error: str | None = None
+
+
+class TodosResponse(BaseModel):
+    data: list[TodoRow]
+    pagination: Pagination
+
+
+class FileContentData(BaseModel):
+    content: str
+    size: int
+    modified: str | None
+    path: str
+
+
+class FileContent(BaseModel):
+    success: bool
+    data: FileContentData

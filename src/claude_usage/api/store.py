@@ -1,28 +1,41 @@
-"""The server's in-memory state: the loaded dataset and a cache of computed answers."""
+"""The server's in-memory state: the loaded dataset, the other data sources, a cache of answers."""
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any, Callable, Hashable
 
 from claude_usage.loader import Dataset
+from claude_usage.sources.mcp_logs import LogCatalog, mcp_logs_root
+from claude_usage.sources.todos import todo_dirs
 
 CACHE_ENTRIES = 512
 
 
 class DataStore:
     """What the API serves from: one :class:`Dataset`, loaded once at start-up (requests never
-    rescan files), the default zone name (the server's), and a bounded cache of computed
-    answers keyed by endpoint and parameters. ``notice`` is shown in ``/api/health`` (e.g. that
-    the demo data is served because no Claude Code data was found)."""
+    rescan transcripts), the default zone name (the server's), the MCP log catalog (log files are
+    re-read only when their size or mtime changes), and a bounded cache of computed answers keyed
+    by endpoint and parameters. ``notice`` is shown in ``/api/health`` (e.g. that the demo data is
+    served because no Claude Code data was found)."""
 
-    def __init__(self, dataset: Dataset, default_zone: str, notice: str | None = None):
+    def __init__(self, dataset: Dataset, default_zone: str, notice: str | None = None, logs_root: Path | None = None):
         self.dataset = dataset
         self.default_zone = default_zone
         self.notice = notice
+        self.logs = LogCatalog(logs_root if logs_root is not None else mcp_logs_root())
         self._cache: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
+
+    def file_roots(self) -> list[Path]:
+        """The directories whose files ``/api/v2/logs/content`` may serve: the transcripts'
+        projects dirs, the todos dirs and the MCP logs dir."""
+        roots = [root.projects_dir for root in self.dataset.roots]
+        roots += todo_dirs(self.dataset.roots)
+        roots.append(self.logs.root)
+        return roots
 
     def cached(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         """``compute()``'s result for ``key``, computed once while the dataset is unchanged."""

@@ -45,6 +45,17 @@ class _Message(msgspec.Struct, gc=False):
     model: Any = None
     role: Any = None
     usage: _Usage | None = None
+    content: msgspec.Raw = msgspec.Raw()  # decoded only when the line has tool blocks
+
+
+class _Block(msgspec.Struct, gc=False):
+    """A content block, as far as tool analytics needs it (``input`` and results are skipped)."""
+
+    type: Any = None
+    id: Any = None
+    name: Any = None
+    tool_use_id: Any = None
+    is_error: Any = None
 
 
 class _Progress(msgspec.Struct, gc=False):
@@ -76,6 +87,19 @@ class _Light(msgspec.Struct, gc=False):
 
 _LINE_DECODER = msgspec.json.Decoder(_Line)
 _LIGHT_DECODER = msgspec.json.Decoder(_Light)
+_BLOCKS_DECODER = msgspec.json.Decoder(list[_Block])
+
+
+class ToolCall(msgspec.Struct, gc=False):
+    """One ``tool_use`` block: its ``id``, tool ``name`` (e.g. ``Bash``, ``mcp__github__get_issue``),
+    the line's session, project key, UTC time in microseconds and ``cwd``."""
+
+    id: str
+    name: str
+    session_id: str
+    project: str
+    ts_us: int
+    cwd: str | None = None
 
 # Nested objects of _Line, by path: a line where one of them is not an object is still read
 # (the lenient path drops the odd value) instead of being lost whole.
@@ -94,7 +118,9 @@ _NESTED_OBJECTS = (
 class FileScan(msgspec.Struct):
     """What reading one transcript produced.
 
-    ``records``: one :class:`UsageRecord` per usage line (not yet deduplicated);
+    ``records``: one :class:`UsageRecord` per usage line (not yet deduplicated); ``tool_calls``:
+    every ``tool_use`` block (repeats included); ``tool_errors``: ids of tool uses whose
+    ``tool_result`` has ``is_error: true``;
     ``committed_offset``: byte offset just past the last newline-terminated line (an unterminated
     last line is never committed, DESIGN section 3); ``cwds``: ``cwd -> [line count, latest
     timestamp string]`` over the file's lines; ``errors``: read errors, for warnings.
@@ -105,6 +131,8 @@ class FileScan(msgspec.Struct):
     committed_offset: int
     cwds: dict[str, list]
     errors: list[str]
+    tool_calls: list[ToolCall]
+    tool_errors: list[str]
 
 
 def is_count(value: Any) -> bool:
@@ -129,13 +157,20 @@ def parse_timestamp_us(value: Any) -> int | None:
 
 
 def _drop_odd_nested(obj: dict) -> dict:
-    """Replace nested values this product expects to be objects by None when they are not."""
+    """Make a leniently parsed line fit :class:`_Line`: nested values expected to be objects
+    become None when they are not, and message contents go back to raw JSON."""
     for path in _NESTED_OBJECTS:
         holder: Any = obj
         for name in path[:-1]:
             holder = holder.get(name) if isinstance(holder, dict) else None
         if isinstance(holder, dict) and path[-1] in holder and not isinstance(holder[path[-1]], dict):
             holder[path[-1]] = None
+    for path in (("message",), ("data", "message", "message")):
+        holder = obj
+        for name in path:
+            holder = holder.get(name) if isinstance(holder, dict) else None
+        if isinstance(holder, dict) and "content" in holder:
+            holder["content"] = msgspec.Raw(msgspec.json.encode(holder["content"]))
     return obj
 
 
@@ -224,6 +259,39 @@ class _Scanner:
         self.diag = Diagnostics()
         self.records: list[UsageRecord] = []
         self.cwds: dict[str, list] = {}
+        self.tool_calls: list[ToolCall] = []
+        self.tool_errors: list[str] = []
+
+    def _tools(self, line: _Line) -> None:
+        """Collect the ``tool_use`` blocks and failed ``tool_result`` blocks of a line (or of the
+        subagent message an ``agent_progress`` line copies)."""
+        holder = line
+        if line.type == "progress" and line.data is not None and line.data.message is not None:
+            holder = line.data.message
+        message = holder.message
+        if message is None or not message.content:
+            return
+        try:
+            blocks = _BLOCKS_DECODER.decode(message.content)
+        except msgspec.DecodeError:
+            return  # a plain string, or odd blocks: no tool use to count
+        ts_us = None
+        for block in blocks:
+            if block.type == "tool_use" and type(block.name) is str and block.name:
+                if ts_us is None:
+                    ts_us = parse_timestamp_us(holder.timestamp) or parse_timestamp_us(line.timestamp)
+                    if ts_us is None:
+                        return
+                self.tool_calls.append(ToolCall(
+                    id=_str_or_none(block.id) or f"{_str_or_none(message.id)}#{len(self.tool_calls)}",
+                    name=block.name,
+                    session_id=_str_or_none(line.sessionId) or self.source.fallback_session,
+                    project=self.source.project,
+                    ts_us=ts_us,
+                    cwd=_str_or_none(line.cwd),
+                ))
+            elif block.type == "tool_result" and block.is_error is True and type(block.tool_use_id) is str:
+                self.tool_errors.append(block.tool_use_id)
 
     def _note_cwd(self, cwd: Any, timestamp: Any) -> None:
         if type(cwd) is not str or not cwd:
@@ -245,8 +313,10 @@ class _Scanner:
             diag.blankLines += 1
             return
         carries_usage = b'"usage"' in raw
+        carries_tools = b'"tool_use"' in raw or b'"tool_result"' in raw
+        full = carries_usage or carries_tools
         try:
-            decoded: Any = (_LINE_DECODER if carries_usage else _LIGHT_DECODER).decode(raw)
+            decoded: Any = (_LINE_DECODER if full else _LIGHT_DECODER).decode(raw)
         except msgspec.DecodeError:
             try:
                 obj = _lenient(raw)
@@ -260,12 +330,14 @@ class _Scanner:
                 diag.nonObjectLines += 1
                 return
             try:
-                decoded = msgspec.convert(_drop_odd_nested(obj), _Line if carries_usage else _Light)
+                decoded = msgspec.convert(_drop_odd_nested(obj), _Line if full else _Light)
             except msgspec.ValidationError:
                 # An odd shape deeper than the fields read: an object line without usage to us.
                 self._note_cwd(obj.get("cwd"), obj.get("timestamp"))
                 return
         self._note_cwd(decoded.cwd, decoded.timestamp)
+        if carries_tools:
+            self._tools(decoded)
         if not carries_usage:
             return
         found = _record(decoded, raw, self.source, offset)
@@ -316,4 +388,4 @@ def scan_file(source: TranscriptFile, start: int = 0) -> FileScan:
         carry = b""
     if carry:
         scanner.line(carry, committed, tail=True)
-    return FileScan(scanner.records, diag, committed, scanner.cwds, errors)
+    return FileScan(scanner.records, diag, committed, scanner.cwds, errors, scanner.tool_calls, scanner.tool_errors)

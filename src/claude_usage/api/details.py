@@ -1,0 +1,134 @@
+"""``/api/v2`` summary, hourly, sessions and the detail views of a day, month, project, session."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import Query as Q
+
+from claude_usage import documents
+from claude_usage.api.params import ApiError, OrderParam, bad_parameter, filters, paginate
+from claude_usage.api.schemas import (
+    DayDetail,
+    ErrorBody,
+    HourlyResponse,
+    MonthDetail,
+    ProjectDetail,
+    SessionDetail,
+    SessionsResponse,
+    SummaryResponse,
+)
+from claude_usage.api.store import DataStore
+from claude_usage.api.v2 import ERRORS, json_response
+from claude_usage.reports import Query
+from claude_usage.sources.todos import todo_files
+from claude_usage.timebuckets import parse_day
+from claude_usage.tools import mcp_session_count
+
+router = APIRouter(prefix="/api/v2", tags=["details"])
+DETAIL_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    404: {"model": ErrorBody, "description": "Nothing with this key in the selection"},
+}
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def _store(request: Request) -> DataStore:
+    return request.app.state.store
+
+
+def _found(document: dict | None, what: str, q: Query) -> Response:
+    if document is None:
+        raise ApiError(404, "not_found", f"No usage for {what} (timezone {q.clock.name}, with the filters given)")
+    return json_response(document)
+
+
+@router.get("/summary", response_model=SummaryResponse, responses=ERRORS, summary="Totals at a glance")
+def summary(request: Request, q: Query = Depends(filters)) -> Response:
+    store = _store(request)
+
+    def compute():
+        extra = {"totalMcpSessions": mcp_session_count(store.dataset), "totalTodoFiles": len(todo_files(store.dataset.roots))}
+        return documents.summary(store.dataset, q, extra)
+
+    return json_response(store.cached(("summary", q), compute))
+
+
+@router.get("/hourly", response_model=HourlyResponse, responses=ERRORS, summary="Usage per local hour of day")
+def hourly(
+    request: Request,
+    q: Query = Depends(filters),
+    date: str | None = Q(None, description="One local day (YYYY-MM-DD); overrides startDate/endDate"),
+) -> Response:
+    if date is not None:
+        try:
+            day = parse_day(date).isoformat()
+        except ValueError as error:
+            raise bad_parameter("date", str(error)) from None
+        q = replace(q, since=day, until=day)
+    store = _store(request)
+    return json_response(store.cached(("hourly", q), lambda: documents.hourly(store.dataset, q)))
+
+
+@router.get("/daily/{date}", response_model=DayDetail, responses=DETAIL_ERRORS, summary="One day in detail")
+def day(request: Request, date: str = Path(description="Local date YYYY-MM-DD"), q: Query = Depends(filters)) -> Response:
+    try:
+        key = parse_day(date).isoformat()
+    except ValueError as error:
+        raise bad_parameter("date", str(error)) from None
+    store = _store(request)
+    return _found(store.cached(("day", q, key), lambda: documents.day_detail(store.dataset, q, key)), key, q)
+
+
+@router.get("/monthly/{month}", response_model=MonthDetail, responses=DETAIL_ERRORS, summary="One month in detail")
+def month(request: Request, month: str = Path(description="Local month YYYY-MM"), q: Query = Depends(filters)) -> Response:
+    if not _MONTH.match(month):
+        raise bad_parameter("month", f"{month!r} is not a month; use YYYY-MM")
+    store = _store(request)
+    return _found(store.cached(("month", q, month), lambda: documents.month_detail(store.dataset, q, month)), month, q)
+
+
+@router.get("/projects/{name}", response_model=ProjectDetail, responses=DETAIL_ERRORS, summary="One project in detail")
+def project(request: Request, name: str = Path(description="Project key (directory under projects/)"), q: Query = Depends(filters)) -> Response:
+    store = _store(request)
+    document = store.cached(("project", q, name), lambda: documents.project_detail(store.dataset, q, name))
+    return _found(document, f"project {name!r}", q)
+
+
+SessionSort = Literal["lastActivity", "cost", "totalTokens"]
+_SESSION_SORT = {
+    "lastActivity": lambda row: (row["lastActivity"] or "", row["sessionId"]),
+    "cost": lambda row: (row["costUsd"] or 0.0, row["sessionId"]),
+    "totalTokens": lambda row: (row["totalTokens"], row["sessionId"]),
+}
+
+
+@router.get("/sessions", response_model=SessionsResponse, responses=ERRORS, summary="Usage per session")
+def sessions(
+    request: Request,
+    q: Query = Depends(filters),
+    page: int = Q(1, ge=1),
+    limit: int = Q(50, ge=1, le=500),
+    sortBy: SessionSort = Q("lastActivity"),
+    sortOrder: OrderParam = Q("desc"),
+) -> Response:
+    store = _store(request)
+
+    def compute():
+        rows = documents.session_list(store.dataset, q)
+        rows.sort(key=_SESSION_SORT[sortBy], reverse=sortOrder == "desc")
+        return rows, sorted({m["model"] for row in rows for m in row["models"] if m["unpriced"]})
+
+    rows, unpriced = store.cached(("sessions", q, sortBy, sortOrder), compute)
+    data, pagination = paginate(rows, page, limit)
+    return json_response({"data": data, "pagination": pagination, "timezone": q.clock.name, "unpricedModels": unpriced})
+
+
+@router.get("/sessions/{session_id}", response_model=SessionDetail, responses=DETAIL_ERRORS, summary="One session in detail")
+def session(request: Request, session_id: str = Path(description="Session id"), q: Query = Depends(filters)) -> Response:
+    store = _store(request)
+    document = store.cached(("session", q, session_id), lambda: documents.session_detail(store.dataset, q, session_id))
+    return _found(document, f"session {session_id!r}", q)
