@@ -41,7 +41,7 @@ def _validation_message(exc: RequestValidationError) -> str:
     for item in exc.errors():
         location = [str(part) for part in item.get("loc", ()) if part not in ("query", "path", "body")]
         name = ".".join(location) or "request"
-        problems.append(f"Invalid query parameter '{name}': {item.get('msg', 'invalid value')}")
+        problems.append(f"Invalid parameter '{name}': {item.get('msg', 'invalid value')}")
     return "; ".join(problems) or "Invalid request"
 
 

@@ -74,7 +74,11 @@ def hourly(
 
 
 @router.get("/daily/{date}", response_model=DayDetail, responses=DETAIL_ERRORS, summary="One day in detail")
-def day(request: Request, date: str = Path(description="Local date YYYY-MM-DD"), q: Query = Depends(filters)) -> Response:
+def day(
+    request: Request,
+    date: str = Path(description="Local date YYYY-MM-DD (or YYYYMMDD)", pattern=r"^\d{4}-?\d{2}-?\d{2}$"),
+    q: Query = Depends(filters),
+) -> Response:
     try:
         key = parse_day(date).isoformat()
     except ValueError as error:
@@ -84,7 +88,11 @@ def day(request: Request, date: str = Path(description="Local date YYYY-MM-DD"),
 
 
 @router.get("/monthly/{month}", response_model=MonthDetail, responses=DETAIL_ERRORS, summary="One month in detail")
-def month(request: Request, month: str = Path(description="Local month YYYY-MM"), q: Query = Depends(filters)) -> Response:
+def month(
+    request: Request,
+    month: str = Path(description="Local month YYYY-MM", pattern=r"^\d{4}-\d{2}$"),
+    q: Query = Depends(filters),
+) -> Response:
     if not _MONTH.match(month):
         raise bad_parameter("month", f"{month!r} is not a month; use YYYY-MM")
     store = _store(request)

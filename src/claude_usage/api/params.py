@@ -30,7 +30,7 @@ class ApiError(Exception):
 
 def bad_parameter(name: str, problem: str) -> ApiError:
     """A 400 naming the parameter."""
-    return ApiError(400, "bad_parameter", f"Invalid query parameter '{name}': {problem}")
+    return ApiError(400, "bad_parameter", f"Invalid parameter '{name}': {problem}")
 
 
 def _local_date(name: str, value: str | None) -> str | None:

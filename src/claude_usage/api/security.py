@@ -81,6 +81,6 @@ class RateLimit:
             "type": "http.response.start",
             "status": 429,
             "headers": [(b"content-type", b"application/json"), (b"retry-after", str(wait).encode()),
-                        (b"content-length", str(len(body)).encode()), *SECURITY_HEADERS],
+                        (b"content-length", str(len(body)).encode())],
         })
         await send({"type": "http.response.body", "body": body})

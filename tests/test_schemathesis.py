@@ -1,0 +1,30 @@
+"""schemathesis against the live /openapi.json: no 5xx, no answer outside the schema."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import FIXTURES, RunningServer
+
+
+def test_schemathesis_finds_no_server_error_and_no_schema_violation(tmp_path):
+    logs = tmp_path / "logs" / "-home-dev-app" / "mcp-logs-github"
+    logs.mkdir(parents=True)
+    (logs / "2025-07-14T10-20-09-396Z.txt").write_text('[{"debug": "ok", "timestamp": "2025-07-14T10:20:09Z", "sessionId": "s"}]')
+    (logs / "broken.txt").write_text("[{")
+    env = {**os.environ, "MCP_LOGS_PATH": str(tmp_path / "logs")}
+    cli = shutil.which("schemathesis", path=str(Path(sys.executable).parent)) or "schemathesis"
+    with RunningServer("--data-dir", str(FIXTURES / "dotfiles-mac"), env=env) as server:
+        proc = subprocess.run(
+            [cli, "run", f"{server.url}/openapi.json",
+             "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+             "--phases", "coverage,fuzzing", "-n", "15", "--seed", "20251129", "-w", "2",
+             "--generation-database", "none", "--no-color", "--report-dir", str(tmp_path / "report")],
+            capture_output=True, text=True, timeout=480, cwd=tmp_path,
+        )
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+    assert "passed" in proc.stdout

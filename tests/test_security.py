@@ -1,0 +1,58 @@
+"""Security headers, CORS limited to the server's own origin, and the rate limit (DESIGN 9)."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from conftest import FIXTURES, RunningServer
+
+
+@pytest.fixture(scope="module")
+def server():
+    s = RunningServer("--data-dir", str(FIXTURES / "sniffly"))
+    yield s
+    s.stop()
+
+
+@pytest.mark.parametrize("path", ["/api/health", "/api/v2/daily", "/api/v2/nothing", "/docs", "/openapi.json"])
+def test_security_headers_on_every_answer(server, path):
+    headers = httpx.get(server.url + path).headers
+    csp = headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert not re.search(r"https?://|\*", csp), "no external source in the CSP"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["x-frame-options"] == "DENY"
+
+
+def test_docs_assets_are_local_and_need_no_inline_script(server):
+    html = httpx.get(server.url + "/docs").text
+    assert "<script>" not in html  # the CSP forbids inline scripts
+    for asset in re.findall(r'(?:src|href)="([^"]+)"', html):
+        assert asset.startswith("/docs-assets/")
+        assert httpx.get(server.url + asset).status_code == 200
+
+
+def test_cors_allows_only_the_own_origin(server):
+    own = server.url
+    allowed = httpx.get(server.url + "/api/v2/daily", headers={"Origin": own})
+    assert allowed.headers.get("access-control-allow-origin") == own
+    foreign = httpx.get(server.url + "/api/v2/daily", headers={"Origin": "http://evil.example"})
+    assert "access-control-allow-origin" not in foreign.headers
+    preflight = httpx.options(server.url + "/api/v2/daily", headers={
+        "Origin": "http://evil.example", "Access-Control-Request-Method": "GET"})
+    assert preflight.status_code == 400
+    assert "access-control-allow-origin" not in preflight.headers
+
+
+def test_rate_limit_answers_429_with_the_error_shape():
+    with RunningServer("--data-dir", str(FIXTURES / "sniffly"), rate_limit="5") as limited:
+        statuses = [httpx.get(limited.url + "/api/health").status_code for _ in range(5)]
+        over = httpx.get(limited.url + "/api/v2/daily")
+    assert statuses == [200] * 5
+    assert over.status_code == 429
+    assert set(over.json()) == {"error", "message"} and over.json()["error"] == "rate_limited"
+    assert int(over.headers["retry-after"]) >= 1
+    assert over.headers["x-content-type-options"] == "nosniff"
