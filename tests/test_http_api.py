@@ -245,3 +245,28 @@ def test_port_and_host_from_the_environment():
     with RunningServer("--data-dir", str(FIXTURES / "sniffly"), env=env, port=None) as server:
         assert server.url == f"http://127.0.0.1:{free}"
         assert get(server.url, "/api/health").json()["status"] == "ok"
+
+
+def test_every_endpoint_answers_on_the_demo(tmp_path):
+    """Every GET route of the OpenAPI schema, with keys taken from the list endpoints."""
+    with RunningServer("--demo", env=_env_without_data(tmp_path)) as server:
+        schema = get(server.url, "/openapi.json").json()
+        day = get(server.url, "/api/v2/daily", order="desc", limit=1).json()["data"][0]["date"]
+        project = get(server.url, "/api/v2/projects", limit=1).json()["data"][0]["name"]
+        session = get(server.url, "/api/v2/sessions", limit=1).json()["data"][0]["sessionId"]
+        tool = get(server.url, "/api/v2/mcp/tools").json()["tools"][0]["name"]
+        log = get(server.url, "/api/v2/mcp/logs").json()["data"][0]["path"]
+        keys = {"{date}": day, "{month}": day[:7], "{name}": project, "{session_id}": session}
+        answered = {}
+        for path in schema["paths"]:
+            url = path.replace("{name}", tool) if path.startswith("/api/v2/mcp/tools/") else path
+            for placeholder, value in keys.items():
+                url = url.replace(placeholder, value)
+            params = {"file": log} if path == "/api/v2/logs/content" else {}
+            answered[path] = get(server.url, url, **params).status_code
+        todos = get(server.url, "/api/v2/todos").json()
+        logs = get(server.url, "/api/v2/mcp/logs").json()
+    assert answered and set(answered.values()) == {200}, answered
+    assert len(answered) >= 19
+    assert todos["pagination"]["totalItems"] > 0
+    assert any("error" in row for row in logs["data"])  # the demo's broken log is listed, not fatal

@@ -215,6 +215,18 @@ def load(opts: Common, demo_fallback: bool = False) -> tuple[Any, str | None]:
     return dataset, notice
 
 
+def logs_root_for(dataset: Any, given: Path | None = None) -> Path:
+    """Where MCP logs are read: ``given``, else the demo's own logs for demo data, else
+    ``$MCP_LOGS_PATH`` or the Claude CLI cache dir."""
+    from claude_usage.demo import demo_logs_dir
+    from claude_usage.sources.mcp_logs import mcp_logs_root
+
+    if given is not None:
+        return given
+    demo = [root for root in dataset.roots if root.origin == "demo"]
+    return demo_logs_dir(demo[0]) if demo else mcp_logs_root()
+
+
 def query_for(opts: Common, dataset: Any, first_weekday: int = 0) -> Any:
     """The report query of ``opts``; exits with code 2 on an unknown zone, and warns when
     ``--project`` or ``--model`` names nothing in ``dataset``."""
@@ -468,12 +480,13 @@ def mcp(
     """MCP tools (calls, errors, sessions) and MCP server log files."""
     from claude_usage import tools as tool_analytics
     from claude_usage.render import log_table, tool_table
-    from claude_usage.sources.mcp_logs import LogCatalog, mcp_logs_root
+    from claude_usage.sources.mcp_logs import LogCatalog
 
     dataset, _ = load(opts)
     calls = tool_analytics.mcp_calls(dataset)
     ranked = tool_analytics.ranked(tool_analytics.tool_stats(dataset, calls))
-    logs = LogCatalog(logs_dir or mcp_logs_root()).summaries()
+    where = logs_root_for(dataset, logs_dir)
+    logs = LogCatalog(where).summaries()
     if opts.json:
         print_json({
             "tools": [s.row() for s in ranked],
@@ -484,7 +497,6 @@ def mcp(
         })
         return
     out.print(tool_table("MCP tools", ranked))
-    where = logs_dir or mcp_logs_root()
     if logs:
         out.print(log_table(f"MCP logs ({where})", logs))
     else:
@@ -618,7 +630,7 @@ def serve(
     if notice:
         err.print(f"[yellow]Notice:[/] {notice}")
     query = query_for(opts, dataset)
-    raise typer.Exit(run_server(dataset, query.clock.name, host, port, notice, err, rate_limit))
+    raise typer.Exit(run_server(dataset, query.clock.name, host, port, notice, err, rate_limit, logs_root_for(dataset)))
 
 
 def _version(value: bool) -> None:

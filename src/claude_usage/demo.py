@@ -2,8 +2,9 @@
 
 The generated set has a few projects over ~60 days, several models (one without a price),
 responses split into one line per content block with partial output counts (as Claude Code
-writes them), subagent transcripts with their ``.meta.json``, 1h cache writes, and a few
-malformed lines. The same ``seed`` and ``end`` date always give the same bytes.
+writes them), subagent transcripts with their ``.meta.json``, 1h cache writes, tool calls with
+their results (some failed, some of MCP tools), TodoWrite lists, MCP server logs in both formats
+(one broken), and a few malformed lines. The same ``seed`` and ``end`` date always give the same bytes.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from claude_usage.sources.discovery import DataRoot
 
-DEMO_VERSION = 3
+DEMO_VERSION = 4
 DEMO_SEED = 20250601
 DEMO_DAYS = 60
 UNPRICED_DEMO_MODEL = "claude-experimental-7"
@@ -95,8 +96,10 @@ def _response_lines(w: _Writer, base: dict, model: str, moment: datetime, contex
     return lines
 
 
-def _session(w: _Writer, projects_dir: Path, cwd: str, models: tuple[str, ...], start: datetime) -> None:
+def _session(w: _Writer, dest: Path, cwd: str, models: tuple[str, ...], start: datetime) -> None:
     rng = w.rng
+    projects_dir = dest / "projects"
+    mcp_log: list[tuple[str, datetime, str, str, bool]] = []
     session_id = w.uuid()
     project_dir = projects_dir / encode_project_dir(cwd)
     project_dir.mkdir(parents=True, exist_ok=True)
@@ -110,9 +113,23 @@ def _session(w: _Writer, projects_dir: Path, cwd: str, models: tuple[str, ...], 
             "message": {"role": "user", "content": [{"type": "text", "text": "Please fix the failing test."}]},
         })
         moment += timedelta(seconds=rng.randint(2, 40))
-        lines.extend(_response_lines(w, base, model, moment, context, sidechain=False))
+        response = _response_lines(w, base, model, moment, context, sidechain=False)
+        lines.extend(response)
         context += rng.randint(500, 6000)
         moment += timedelta(seconds=rng.randint(20, 600))
+        uses = [b for line in response for b in line["message"]["content"] if b["type"] == "tool_use"]
+        if uses:
+            failed = rng.random() < 0.12
+            lines.append({
+                **base, "type": "user", "isSidechain": False, "uuid": w.uuid(), "timestamp": _stamp(moment),
+                "message": {"role": "user", "content": [
+                    {"type": "tool_result", "tool_use_id": b["id"], "is_error": failed,
+                     "content": "Error: file not found" if failed else "done"} for b in uses
+                ]},
+            })
+            for b in uses:
+                if b["name"].startswith("mcp__"):
+                    mcp_log.append((b["name"].split("__")[1], moment, session_id, cwd, failed))
     if rng.random() < 0.35:
         agent_id = w.ident("a", 16).lower()
         sub_dir = project_dir / session_id / "subagents"
@@ -130,6 +147,31 @@ def _session(w: _Writer, projects_dir: Path, cwd: str, models: tuple[str, ...], 
         lines.insert(len(lines) // 2, '{"type":"assistant","message":{"id":"msg_cut","usage":{"input_tok')
         lines.insert(1, "")
     _write_jsonl(project_dir / f"{session_id}.jsonl", lines)
+    if rng.random() < 0.3:
+        statuses = [rng.choice(("completed", "completed", "in_progress", "pending")) for _ in range(rng.randint(2, 5))]
+        todos = [{"content": f"Step {i + 1}", "status": status, "activeForm": f"Doing step {i + 1}"}
+                 for i, status in enumerate(statuses)]
+        (dest / "todos").mkdir(exist_ok=True)
+        (dest / "todos" / f"{session_id}-agent-{session_id}.json").write_text(json.dumps(todos))
+    _write_mcp_logs(dest / "claude-cli-nodejs" / encode_project_dir(cwd), start, mcp_log)
+
+
+def _write_mcp_logs(folder: Path, start: datetime, calls: list[tuple[str, datetime, str, str, bool]]) -> None:
+    """One ``.jsonl`` log per MCP server used in a session (the newer format)."""
+    for server in sorted({c[0] for c in calls}):
+        entries = [{"debug": "Successfully connected to stdio server in 139ms", "timestamp": _stamp(start)}]
+        for name, moment, session_id, cwd, failed in calls:
+            if name == server:
+                entry = {"error" if failed else "debug": "Tool call failed: timeout" if failed else "Tool call succeeded",
+                         "timestamp": _stamp(moment), "sessionId": session_id, "cwd": cwd}
+                entries.append(entry)
+        for entry in entries:
+            entry.setdefault("sessionId", calls[0][2])
+            entry.setdefault("cwd", calls[0][3])
+        log_dir = folder / f"mcp-logs-{server}"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        name = start.strftime("%Y-%m-%dT%H-%M-%S-") + f"{start.microsecond // 1000:03d}Z.jsonl"
+        _write_jsonl(log_dir / name, entries)
 
 
 def _write_jsonl(path: Path, lines: list) -> None:
@@ -155,8 +197,20 @@ def generate_demo(dest: Path, end: date | None = None, days: int = DEMO_DAYS, se
             start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(
                 hours=rng.randint(6, 18), minutes=rng.randint(0, 59), seconds=rng.randint(0, 59)
             )
-            _session(w, projects_dir, cwd, models, start)
+            _session(w, dest, cwd, models, start)
+    # An older log in the JSON-array format, and one left broken by a crash.
+    old = dest / "claude-cli-nodejs" / encode_project_dir(_PROJECTS[0][0]) / "mcp-logs-github"
+    old.mkdir(parents=True, exist_ok=True)
+    entries = [{"debug": "Starting connection", "timestamp": _stamp(datetime(end.year, end.month, 1, tzinfo=timezone.utc))}]
+    (old / "2025-01-01T00-00-00-000Z.txt").write_text(json.dumps(entries, indent=2))
+    (old / "2025-01-02T00-00-00-000Z.txt").write_text(json.dumps(entries, indent=2)[:-5])
     return dest
+
+
+def demo_logs_dir(root: DataRoot) -> Path:
+    """The MCP logs dir of the demo data (its own ``claude-cli-nodejs`` cache dir)."""
+    assert root.config_dir is not None
+    return root.config_dir / "claude-cli-nodejs"
 
 
 def demo_root(cache_dir: Path | None = None, end: date | None = None) -> DataRoot:

@@ -148,9 +148,11 @@ def tool_table(title: str, stats: Sequence[Any]) -> Table:
 def log_table(title: str, summaries: Sequence[Any]) -> Table:
     """MCP log files (:class:`claude_usage.sources.mcp_logs.LogSummary`), newest first."""
     table = Table(title=title, header_style="bold", title_justify="left")
-    for header, justify in (("File", "left"), ("Server", "left"), ("Entries", "right"), ("Errors", "right"),
-                            ("Size", "right"), ("Problem", "left")):
-        table.add_column(header, justify=justify, overflow="fold")
+    table.add_column("File", no_wrap=True)
+    table.add_column("Server", overflow="fold")
+    for header in ("Entries", "Errors", "Size"):
+        table.add_column(header, justify="right", no_wrap=True)
+    table.add_column("Problem", overflow="fold")
     for s in summaries:
         table.add_row(s.log.path.name, s.log.server, tokens(s.entries), tokens(s.errors), tokens(s.size), s.error or "")
     return table

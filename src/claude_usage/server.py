@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from pathlib import Path
 from typing import Any
 
 from claude_usage.loader import Dataset
@@ -51,9 +52,11 @@ def run_server(
     notice: str | None,
     console: Any,
     rate_limit: int = 600,
+    logs_root: Path | None = None,
 ) -> int:
     """Serve ``dataset`` (days in ``zone`` unless a request says otherwise) until interrupted,
-    with at most ``rate_limit`` requests per minute per client (0 = no limit).
+    with at most ``rate_limit`` requests per minute per client (0 = no limit) and the MCP logs
+    of ``logs_root`` (default: ``$MCP_LOGS_PATH`` or the Claude CLI cache dir).
 
     Returns the process exit code: 1 with a one-line error when the address cannot be bound.
     """
@@ -71,7 +74,8 @@ def run_server(
         console.print(f"[red]Error:[/] cannot listen on {host}:{port}: {reason} (choose another with --port or PORT)")
         return 1
     bound_port = sock.getsockname()[1]
-    app = create_app(DataStore(dataset, zone, notice), rate_limit=rate_limit, origins=own_origins(host, bound_port))
+    store = DataStore(dataset, zone, notice, logs_root)
+    app = create_app(store, rate_limit=rate_limit, origins=own_origins(host, bound_port))
     shown = f"[{host}]" if ":" in host else host
     console.print(
         f"claude-usage serving {len(dataset.records):,} requests on http://{shown}:{bound_port} "
