@@ -109,3 +109,24 @@ class RunningServer:
                 self.proc.wait(timeout=10)
             except Exception:
                 self.proc.kill()
+
+
+@pytest.fixture(scope="session")
+def servers():
+    """One real server per fixture set (zone UTC), shared by the API tests: ``{set: base URL}``."""
+    started = {name: RunningServer("--data-dir", str(FIXTURES / name), "--tz", "UTC") for name in FIXTURE_SETS}
+    yield {name: s.url for name, s in started.items()}
+    for s in started.values():
+        s.stop()
+
+
+def get(url: str, path: str, **params):
+    """GET ``url + path`` with query ``params`` (httpx), 30 s timeout."""
+    import httpx
+
+    return httpx.get(url + path, params=params, timeout=30)
+
+
+def keyed(rows: list, key: str) -> dict:
+    """Rows by their ``key`` field."""
+    return {row[key]: row for row in rows}

@@ -6,29 +6,13 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from conftest import FIXTURE_SETS, FIXTURES, RunningServer, assert_row, assert_rows, expected
-
-
-@pytest.fixture(scope="module")
-def servers():
-    started = {name: RunningServer("--data-dir", str(FIXTURES / name), "--tz", "UTC") for name in FIXTURE_SETS}
-    yield {name: s.url for name, s in started.items()}
-    for s in started.values():
-        s.stop()
-
-
-def get(url: str, path: str, **params) -> httpx.Response:
-    return httpx.get(url + path, params=params, timeout=30)
+from conftest import FIXTURE_SETS, FIXTURES, assert_row, assert_rows, expected, get, keyed
 
 
 def ok(url: str, path: str, **params) -> dict:
     response = get(url, path, **params)
     assert response.status_code == 200, (path, response.text)
     return response.json()
-
-
-def keyed(rows: list, key: str) -> dict:
-    return {row[key]: row for row in rows}
 
 
 @pytest.mark.parametrize("name", FIXTURE_SETS)

@@ -2,26 +2,9 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
-from conftest import BUGCASES, FIXTURE_SETS, FIXTURES, ZONES, RunningServer, assert_rows, expected
-
-
-@pytest.fixture(scope="module")
-def servers():
-    started = {name: RunningServer("--data-dir", str(FIXTURES / name), "--tz", "UTC") for name in FIXTURE_SETS}
-    yield {name: s.url for name, s in started.items()}
-    for s in started.values():
-        s.stop()
-
-
-def get(url: str, path: str, **params) -> httpx.Response:
-    return httpx.get(url + path, params=params, timeout=30)
-
-
-def keyed(rows: list, key: str) -> dict:
-    return {row[key]: row for row in rows}
+from conftest import BUGCASES, FIXTURE_SETS, FIXTURES, ZONES, RunningServer, assert_rows, expected, get, keyed
 
 
 @pytest.mark.parametrize("name", FIXTURE_SETS)
