@@ -92,6 +92,15 @@ def test_project_path_comes_from_cwd():
     assert {row["name"]: row["path"] for row in rows} == names
 
 
+def test_year_filters_months_and_their_unpriced_models():
+    with RunningServer("--data-dir", str(BUGCASES / "15-unknown-model-not-silently-zero" / "claude")) as server:
+        other_year = get(server.url, "/api/v2/monthly", year=2025).json()
+        its_year = get(server.url, "/api/v2/monthly", year=2026).json()
+    assert other_year["data"] == [] and other_year["unpricedModels"] == []
+    assert [row["month"] for row in its_year["data"]] == ["2026-07"]
+    assert its_year["unpricedModels"] == ["claude-opus-9-9-20990101"]
+
+
 def test_unpriced_model_in_api():
     with RunningServer("--data-dir", str(BUGCASES / "15-unknown-model-not-silently-zero" / "claude")) as server:
         body = get(server.url, "/api/v2/models").json()
@@ -248,7 +257,7 @@ def test_every_endpoint_answers_on_the_demo(tmp_path):
             params = {"file": log} if path == "/api/v2/logs/content" else {}
             answered[path] = get(server.url, url, **params).status_code
         todos = get(server.url, "/api/v2/todos").json()
-        logs = get(server.url, "/api/v2/mcp/logs").json()
+        logs = get(server.url, "/api/v2/mcp/logs", limit=500).json()
     assert answered and set(answered.values()) == {200}, answered
     assert len(answered) >= 19
     assert todos["pagination"]["totalItems"] > 0

@@ -45,12 +45,23 @@ def test_cors_allows_only_the_own_origin(server):
         "Origin": "http://evil.example", "Access-Control-Request-Method": "GET"})
     assert preflight.status_code == 400
     assert "access-control-allow-origin" not in preflight.headers
+    assert set(preflight.json()) == {"error", "message"}
+
+
+def test_foreign_host_header_is_refused(server):
+    # DNS rebinding: a page of another site resolving its name to 127.0.0.1.
+    port = server.url.rsplit(":", 1)[1]
+    refused = httpx.get(server.url + "/api/health", headers={"Host": f"evil.example:{port}"})
+    assert refused.status_code == 400 and refused.json()["error"] == "bad_host"
+    assert httpx.get(f"http://localhost:{port}/api/health").status_code == 200
 
 
 def test_rate_limit_answers_429_with_the_error_shape():
     with RunningServer("--data-dir", str(FIXTURES / "sniffly"), rate_limit="5") as limited:
-        statuses = [httpx.get(limited.url + "/api/health").status_code for _ in range(5)]
-        over = httpx.get(limited.url + "/api/v2/daily")
+        # X-Forwarded-For is not trusted: a changing value does not make a new client.
+        statuses = [httpx.get(limited.url + "/api/health", headers={"X-Forwarded-For": f"10.0.0.{i}"}).status_code
+                    for i in range(5)]
+        over = httpx.get(limited.url + "/api/v2/daily", headers={"X-Forwarded-For": "10.0.0.99"})
     assert statuses == [200] * 5
     assert over.status_code == 429
     assert set(over.json()) == {"error", "message"} and over.json()["error"] == "rate_limited"

@@ -147,6 +147,21 @@ def test_log_summaries(logs_dir):
     }
 
 
+def test_links_out_of_the_roots_are_not_listed(tmp_path, logs_dir):
+    from claude_usage.sources.todos import todo_files
+
+    outside = tmp_path / "outside.txt"
+    outside.write_text("[]")
+    os.symlink(outside, logs_dir / "-home-dev-app" / "mcp-logs-github" / "link.txt")
+    (tmp_path / "claude" / "projects").mkdir(parents=True)
+    (tmp_path / "claude" / "todos").mkdir()
+    os.symlink(outside, tmp_path / "claude" / "todos" / "link.json")
+    (tmp_path / "claude" / "todos" / "real.json").write_text("[]")
+    assert "link.txt" not in {s.log.path.name for s in LogCatalog(logs_dir).summaries()}
+    root = DataRoot(tmp_path / "claude" / "projects", tmp_path / "claude", "test")
+    assert [p.name for p in todo_files([root])] == ["real.json"]
+
+
 def test_large_logs_are_streamed(tmp_path):
     # 200,000 entries in both formats (~25 MB each), read in 1 MiB chunks.
     folder = tmp_path / "logs" / "p" / "mcp-logs-big"

@@ -32,6 +32,7 @@ err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 EXIT_NO_DATA = 1
 EXIT_BAD_ROOT = 2
+MCP_LOGS_SHOWN = 20
 
 
 class Mode(str, Enum):
@@ -466,7 +467,12 @@ def tools(opts: Common) -> None:
     dataset, _ = load(opts)
     ranked = tool_analytics.ranked(tool_analytics.tool_stats(dataset))
     if opts.json:
-        print_json({"tools": [s.row() for s in ranked], "totalCalls": sum(s.calls for s in ranked), "uniqueTools": len(ranked)})
+        print_json({
+            "tools": [s.row() for s in ranked],
+            "totalCalls": sum(s.calls for s in ranked),
+            "uniqueTools": len(ranked),
+            "totalErrors": sum(s.errors for s in ranked),
+        })
         return
     out.print(tool_table("Tool use", ranked))
 
@@ -498,7 +504,10 @@ def mcp(
         return
     out.print(tool_table("MCP tools", ranked))
     if logs:
-        out.print(log_table(f"MCP logs ({where})", logs))
+        shown = logs[:MCP_LOGS_SHOWN]
+        out.print(log_table(f"MCP logs ({where}), newest first", shown))
+        if len(logs) > len(shown):
+            err.print(f"{len(logs) - len(shown):,} older log files not shown (--json lists all)")
     else:
         err.print(f"No MCP logs in {where} (set MCP_LOGS_PATH or --logs-dir to look elsewhere)")
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from claude_usage.sources.discovery import DataRoot
 
-DEMO_VERSION = 4
+DEMO_VERSION = 5
 DEMO_SEED = 20250601
 DEMO_DAYS = 60
 UNPRICED_DEMO_MODEL = "claude-experimental-7"
@@ -172,6 +172,8 @@ def _write_mcp_logs(folder: Path, start: datetime, calls: list[tuple[str, dateti
         log_dir.mkdir(parents=True, exist_ok=True)
         name = start.strftime("%Y-%m-%dT%H-%M-%S-") + f"{start.microsecond // 1000:03d}Z.jsonl"
         _write_jsonl(log_dir / name, entries)
+        last = max(c[1] for c in calls if c[0] == server).timestamp()
+        os.utime(log_dir / name, (last, last))  # as if written during the session
 
 
 def _write_jsonl(path: Path, lines: list) -> None:
@@ -201,9 +203,14 @@ def generate_demo(dest: Path, end: date | None = None, days: int = DEMO_DAYS, se
     # An older log in the JSON-array format, and one left broken by a crash.
     old = dest / "claude-cli-nodejs" / encode_project_dir(_PROJECTS[0][0]) / "mcp-logs-github"
     old.mkdir(parents=True, exist_ok=True)
-    entries = [{"debug": "Starting connection", "timestamp": _stamp(datetime(end.year, end.month, 1, tzinfo=timezone.utc))}]
-    (old / "2025-01-01T00-00-00-000Z.txt").write_text(json.dumps(entries, indent=2))
-    (old / "2025-01-02T00-00-00-000Z.txt").write_text(json.dumps(entries, indent=2)[:-5])
+    entries = [{"debug": "Starting connection", "timestamp": _stamp(datetime(end.year, end.month, 1, tzinfo=timezone.utc)),
+                "sessionId": "00000000-0000-4000-8000-000000000000", "cwd": _PROJECTS[0][0]}]
+    first = end - timedelta(days=days + 1)
+    for day, text in ((first, json.dumps(entries, indent=2)), (first + timedelta(days=1), json.dumps(entries, indent=2)[:-5])):
+        path = old / f"{day.isoformat()}T00-00-00-000Z.txt"
+        path.write_text(text)
+        stamp = datetime(day.year, day.month, day.day, 1, tzinfo=timezone.utc).timestamp()
+        os.utime(path, (stamp, stamp))
     return dest
 
 
@@ -230,4 +237,7 @@ def demo_root(cache_dir: Path | None = None, end: date | None = None) -> DataRoo
             os.replace(staging, target)
         except OSError:  # another process finished first
             shutil.rmtree(staging, ignore_errors=True)
+        for stale in target.parent.glob("v*-*"):  # older versions and days
+            if stale != target and stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)
     return DataRoot(target / "projects", target, "demo")

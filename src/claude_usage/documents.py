@@ -25,8 +25,8 @@ def summary(dataset: Dataset, query: Query, extra: dict[str, Any] | None = None)
 
     Costs in USD (``totalCost`` as a 2-decimal string); ``todayCostUsd`` and
     ``thisMonthCostUsd`` use today's date in the query's zone; ``totalSize`` is the bytes of
-    transcript files read; times are ISO UTC. ``extra`` adds fields known outside the request
-    set (``totalMcpSessions``, ``totalTodoFiles``).
+    transcript files read (the API adds todo lists and MCP logs); times are ISO UTC. ``extra``
+    adds fields known outside the request set (``totalMcpSessions``, ``totalTodoFiles``).
     """
     total, today, month = reports.today_and_month(dataset, query)
     return {

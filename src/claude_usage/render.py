@@ -130,7 +130,7 @@ def tool_table(title: str, stats: Sequence[Any]) -> Table:
     """Tool use: one row per tool (:class:`claude_usage.tools.ToolStats`), most called first;
     first and last use as UTC dates."""
     table = Table(title=title, header_style="bold", title_justify="left")
-    table.add_column("Tool", overflow="fold")
+    table.add_column("Tool", no_wrap=True)
     table.add_column("Server", overflow="fold")
     for header in ("Calls", "Errors", "Sessions"):
         table.add_column(header, justify="right", no_wrap=True)
@@ -149,7 +149,7 @@ def log_table(title: str, summaries: Sequence[Any]) -> Table:
     """MCP log files (:class:`claude_usage.sources.mcp_logs.LogSummary`), newest first."""
     table = Table(title=title, header_style="bold", title_justify="left")
     table.add_column("File", no_wrap=True)
-    table.add_column("Server", overflow="fold")
+    table.add_column("Server", no_wrap=True)
     for header in ("Entries", "Errors", "Size"):
         table.add_column(header, justify="right", no_wrap=True)
     table.add_column("Problem", overflow="fold")

@@ -75,12 +75,14 @@ def run_server(
         return 1
     bound_port = sock.getsockname()[1]
     store = DataStore(dataset, zone, notice, logs_root)
-    app = create_app(store, rate_limit=rate_limit, origins=own_origins(host, bound_port))
+    hosts = None if host in ("0.0.0.0", "::", "") else sorted({host, "localhost", "127.0.0.1", "::1"} if is_loopback(host) else {host})
+    app = create_app(store, rate_limit=rate_limit, origins=own_origins(host, bound_port), hosts=hosts)
     shown = f"[{host}]" if ":" in host else host
     console.print(
         f"claude-usage serving {len(dataset.records):,} requests on http://{shown}:{bound_port} "
         f"(API docs at /docs; Ctrl+C to stop)"
     )
-    config = uvicorn.Config(app, log_level="warning", access_log=False)
+    # proxy_headers off: X-Forwarded-For from a local client must not pick its rate-limit key.
+    config = uvicorn.Config(app, log_level="warning", access_log=False, proxy_headers=False)
     uvicorn.Server(config).run(sockets=[sock])
     return 0

@@ -7,7 +7,6 @@ from typing import Any, Sequence
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -17,7 +16,7 @@ from claude_usage import __version__
 from claude_usage.api import details, tooling, v2
 from claude_usage.api.params import ApiError
 from claude_usage.api.schemas import ErrorBody, Health
-from claude_usage.api.security import RateLimit, SecurityHeaders
+from claude_usage.api.security import RateLimit, SecurityHeaders, TrustedHosts, cors_middleware
 from claude_usage.api.store import DataStore
 
 DEFAULT_RATE_LIMIT = 600
@@ -84,12 +83,18 @@ class _DocsAssets(StaticFiles):
         return await super().get_response(path, scope)
 
 
-def create_app(store: DataStore, rate_limit: int = DEFAULT_RATE_LIMIT, origins: Sequence[str] = ()) -> FastAPI:
+def create_app(
+    store: DataStore,
+    rate_limit: int = DEFAULT_RATE_LIMIT,
+    origins: Sequence[str] = (),
+    hosts: Sequence[str] | None = None,
+) -> FastAPI:
     """The API over ``store``.
 
     Every 4xx answer has the body ``{"error", "message"}``. ``rate_limit`` is the number of
     requests per minute per client (0 = no limit); ``origins`` are the origins allowed by CORS
-    (the server's own; none means same-origin only).
+    (the server's own; none means same-origin only); ``hosts`` the accepted ``Host`` names
+    (None: any).
     """
     app = FastAPI(
         title="claude-usage",
@@ -142,8 +147,10 @@ def create_app(store: DataStore, rate_limit: int = DEFAULT_RATE_LIMIT, origins: 
     app.include_router(details.router)
     app.include_router(tooling.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
-    # Outermost last: headers on every answer (429s included), then the limit, then CORS.
-    app.add_middleware(CORSMiddleware, allow_origins=list(origins), allow_methods=["GET"], allow_headers=["*"])
+    app.openapi()  # built once now, not on the first request
+    # Outermost last: headers on every answer (errors included), the Host check, the limit, CORS.
+    app.add_middleware(cors_middleware(), allow_origins=list(origins), allow_methods=["GET"], allow_headers=["*"])
     app.add_middleware(RateLimit, per_minute=rate_limit)
+    app.add_middleware(TrustedHosts, hosts=None if hosts is None else list(hosts))
     app.add_middleware(SecurityHeaders)
     return app

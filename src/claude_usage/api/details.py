@@ -51,8 +51,13 @@ def summary(request: Request, q: Query = Depends(filters)) -> Response:
     store = _store(request)
 
     def compute():
-        extra = {"totalMcpSessions": mcp_session_count(store.dataset), "totalTodoFiles": len(todo_files(store.dataset.roots))}
-        return documents.summary(store.dataset, q, extra)
+        todos = todo_files(store.dataset.roots)
+        logs = store.logs.summaries()
+        other_bytes = sum(path.stat().st_size for path in todos) + sum(log.size for log in logs)
+        extra = {"totalMcpSessions": mcp_session_count(store.dataset), "totalTodoFiles": len(todos)}
+        document = documents.summary(store.dataset, q, extra)
+        document["totalSize"] += other_bytes
+        return document
 
     return json_response(store.cached(("summary", q), compute))
 

@@ -73,14 +73,53 @@ class RateLimit:
             return
         reset = self.limiter.get_window_stats(self.item, client).reset_time
         wait = max(1, int(reset - time.time() + 0.999))
-        body = json.dumps({
-            "error": "rate_limited",
-            "message": f"Too many requests: at most {self.per_minute} per minute; retry in {wait} s",
-        }).encode()
-        await send({
-            "type": "http.response.start",
-            "status": 429,
-            "headers": [(b"content-type", b"application/json"), (b"retry-after", str(wait).encode()),
-                        (b"content-length", str(len(body)).encode())],
-        })
-        await send({"type": "http.response.body", "body": body})
+        message = f"Too many requests: at most {self.per_minute} per minute; retry in {wait} s"
+        await _json_error(send, 429, "rate_limited", message, [(b"retry-after", str(wait).encode())])
+
+async def _json_error(send: Send, status: int, error: str, message: str, extra: list | None = None) -> None:
+    body = json.dumps({"error": error, "message": message}).encode()
+    await send({
+        "type": "http.response.start",
+        "status": status,
+        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *(extra or [])],
+    })
+    await send({"type": "http.response.body", "body": body})
+
+
+class TrustedHosts:
+    """Answers 400 to requests whose ``Host`` is not one of ``hosts`` (the names the server was
+    bound to): a web page on another site cannot reach a loopback server by DNS rebinding.
+    ``hosts`` of None accepts any (a server bound to all interfaces)."""
+
+    def __init__(self, app: Any, hosts: list[str] | None):
+        self.app = app
+        self.hosts = None if hosts is None else {h.lower().strip("[]") for h in hosts}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.hosts is None:
+            await self.app(scope, receive, send)
+            return
+        header = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1").lower()
+        name = header[1:].partition("]")[0] if header.startswith("[") else header.partition(":")[0]
+        if name in self.hosts:
+            await self.app(scope, receive, send)
+            return
+        await _json_error(send, 400, "bad_host", f"Host {header!r} is not served here; use {sorted(self.hosts)[0]}")
+
+
+def cors_middleware() -> type:
+    """Starlette's CORS middleware, with the API's error body on a refused preflight."""
+    from starlette.middleware.cors import CORSMiddleware
+    from starlette.responses import JSONResponse
+
+    class Cors(CORSMiddleware):
+        def preflight_response(self, request_headers: Any) -> Any:
+            response = super().preflight_response(request_headers)
+            if response.status_code != 400:
+                return response
+            reason = bytes(response.body).decode()
+            headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")}
+            return JSONResponse({"error": "cors_rejected", "message": f"{reason}: only this server's own origin may call it"},
+                                status_code=400, headers=headers)
+
+    return Cors

@@ -16,6 +16,7 @@ from claude_usage.api.params import ApiError, bad_parameter, paginate
 from claude_usage.api.schemas import ErrorBody, FileContent, McpLogsResponse, McpToolDetail, McpToolsResponse, TodosResponse, ToolsResponse
 from claude_usage.api.store import DataStore
 from claude_usage.api.v2 import ERRORS, json_response
+from claude_usage.sources.discovery import is_within
 from claude_usage.sources.todos import todo_lists
 from claude_usage.timebuckets import iso_utc
 
@@ -115,6 +116,8 @@ def resolve_inside(requested: str, roots: list[Path]) -> Path:
     URL-encoded separators; a relative path is taken relative to the first root) and 404 when
     it does not exist. Only regular files are served.
     """
+    if "\x00" in requested:
+        raise ApiError(403, "forbidden", "NUL characters are not accepted in a path")
     decoded = requested
     for _ in range(3):  # a name that still decodes after the server's own decoding is suspect
         once = unquote(decoded)
@@ -128,22 +131,22 @@ def resolve_inside(requested: str, roots: list[Path]) -> Path:
         if not roots:
             raise ApiError(403, "forbidden", "No data roots to serve files from")
         candidate = roots[0] / candidate
-    real = Path(os.path.realpath(candidate))
-    inside = False
-    for root in roots:
-        real_root = os.path.realpath(root)
-        if os.path.commonpath([real_root, str(real)]) == real_root:
-            inside = True
-            break
-    if not inside:
+    if not any(is_within(candidate, root) for root in roots):
         raise ApiError(403, "forbidden", "The file is outside the data roots (transcripts, todos, MCP logs)")
+    real = Path(os.path.realpath(candidate))
+    if real.is_dir():
+        raise ApiError(404, "not_found", f"Not a file but a directory: {requested}")
     if not real.is_file():
         raise ApiError(404, "not_found", f"No such file: {requested}")
     return real
 
 
 @router.get("/logs/content", response_model=FileContent, responses=_FILE_ERRORS, summary="A data file's content")
-def file_content(request: Request, file: str | None = Q(None, description="Path of a file inside the data roots")) -> Response:
+def file_content(
+    request: Request,
+    file: str | None = Q(None, description="Absolute path of a file inside the data roots (transcripts, todos, "
+                         "MCP logs); a relative path is taken relative to the first projects dir"),
+) -> Response:
     if not file:
         raise bad_parameter("file", "required: the path of a transcript, todo list or MCP log")
     path = resolve_inside(file, _store(request).file_roots())

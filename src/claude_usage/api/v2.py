@@ -96,9 +96,10 @@ def monthly(
     year: int | None = Q(None, ge=1970, le=9999, description="Only months of this year"),
     order: OrderParam = Q("asc"),
 ) -> Response:
-    rows, unpriced = _time_rows(_store(request), "month", q, order)
     if year is not None:
-        rows = [row for row in rows if row["month"].startswith(f"{year:04d}-")]
+        since, until = max(q.since or "", f"{year:04d}-01-01"), min(q.until or "9999", f"{year:04d}-12-31")
+        q = replace(q, since=since, until=until)
+    rows, unpriced = _time_rows(_store(request), "month", q, order)
     return _listing(q, rows, unpriced, page, limit)
 
 

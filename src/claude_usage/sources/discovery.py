@@ -63,7 +63,7 @@ class Discovery:
 
 def _root_for(entry: Path, origin: str) -> DataRoot:
     """A ``--data-dir``-style entry: a config dir holding ``projects/``, or a projects dir itself."""
-    entry = entry.expanduser()
+    entry = entry.expanduser().absolute()
     if (entry / "projects").is_dir():
         return DataRoot(entry / "projects", entry, origin)
     config = entry.parent if entry.name == "projects" else None
@@ -97,11 +97,11 @@ def resolve_roots(
     if data_dirs or projects_path:
         named = [_root_for(Path(d), "--data-dir") for d in data_dirs or ()]
         if projects_path:
-            path = Path(projects_path).expanduser()
+            path = Path(projects_path).expanduser().absolute()
             named.append(DataRoot(path, path.parent if path.name == "projects" else None, "--projects-path"))
         origin = "--data-dir/--projects-path"
     elif env.get("PROJECTS_PATH"):
-        path = Path(env["PROJECTS_PATH"]).expanduser()
+        path = Path(env["PROJECTS_PATH"]).expanduser().absolute()
         named = [DataRoot(path, path.parent if path.name == "projects" else None, "PROJECTS_PATH")]
         origin = "PROJECTS_PATH"
     elif env.get("CLAUDE_CONFIG_DIR"):
@@ -168,6 +168,13 @@ class TranscriptFile:
         return self.path.name.startswith("agent-")
 
 
+def is_within(path: str | Path, folder: str | Path) -> bool:
+    """True when ``path``, with every symlink and ``..`` resolved, lies inside ``folder`` (also
+    resolved). The rule for every file this product opens below a data root (DESIGN 2, 9)."""
+    real_folder = os.path.realpath(folder)
+    return os.path.commonpath([real_folder, os.path.realpath(path)]) == real_folder
+
+
 def transcript_files(root: DataRoot) -> list[TranscriptFile]:
     """Every ``*.jsonl`` below ``root.projects_dir``, recursively, sorted by path.
 
@@ -176,7 +183,6 @@ def transcript_files(root: DataRoot) -> list[TranscriptFile]:
     skipped silently; unreadable files are reported by the reader.
     """
     base = root.projects_dir
-    real_base = os.path.realpath(base)
     out: list[TranscriptFile] = []
     for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
         dirnames.sort()
@@ -184,10 +190,8 @@ def transcript_files(root: DataRoot) -> list[TranscriptFile]:
             if not name.endswith(".jsonl"):
                 continue
             path = Path(dirpath) / name
-            if path.is_symlink():
-                target = os.path.realpath(path)
-                if os.path.commonpath([real_base, target]) != real_base:
-                    continue
+            if path.is_symlink() and not is_within(path, base):
+                continue
             rel = path.relative_to(base).parts
             if len(rel) == 1:
                 project, session = "(root)", path.stem

@@ -18,6 +18,7 @@ from typing import Any, Iterator, Mapping
 
 import msgspec
 
+from claude_usage.sources.discovery import is_within
 from claude_usage.timebuckets import iso_utc
 
 CHUNK_BYTES = 1 << 20
@@ -49,7 +50,8 @@ class LogFile:
 
 def log_files(root: Path) -> list[LogFile]:
     """Every ``.txt``/``.jsonl`` file in the ``mcp-logs-*`` dirs of ``root`` or of its direct
-    subdirectories, sorted by path. A missing root gives an empty list."""
+    subdirectories, sorted by path; links out of ``root`` are skipped. A missing root gives an
+    empty list."""
     found: list[LogFile] = []
     if not root.is_dir():
         return found
@@ -63,7 +65,7 @@ def log_files(root: Path) -> list[LogFile]:
                 continue
             server = folder.name[len(DIR_PREFIX):]
             for path in sorted(folder.iterdir()):
-                if path.suffix in LOG_SUFFIXES and path.is_file():
+                if path.suffix in LOG_SUFFIXES and path.is_file() and is_within(path, root):
                     found.append(LogFile(path, server, project))
     return found
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from claude_usage.sources.discovery import DataRoot
+from claude_usage.sources.discovery import DataRoot, is_within
 from claude_usage.timebuckets import iso_utc
 
 MAX_TODO_BYTES = 10 * 1024 * 1024
@@ -28,8 +28,13 @@ def todo_dirs(roots: Iterable[DataRoot]) -> list[Path]:
 
 
 def todo_files(roots: Iterable[DataRoot]) -> list[Path]:
-    """Every ``*.json`` in the todos dirs, sorted by path."""
-    return sorted(path for folder in todo_dirs(roots) for path in folder.glob("*.json") if path.is_file())
+    """Every ``*.json`` in the todos dirs, sorted by path; links out of the dir are skipped."""
+    return sorted(
+        path
+        for folder in todo_dirs(roots)
+        for path in folder.glob("*.json")
+        if path.is_file() and is_within(path, folder)
+    )
 
 
 @dataclass(frozen=True)
