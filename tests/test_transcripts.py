@@ -129,7 +129,8 @@ def test_half_written_last_line_is_never_committed(tmp_path):
     path.write_text(first + "\n" + partial)
     scan = scan_file(only_file(tmp_path / "p"))
     assert scan.committed_offset == len(first) + 1
-    assert scan.diagnostics.partialTailLines == 1
+    assert scan.tail.partialTailLines == 1 and scan.diagnostics.partialTailLines == 0
+    assert scan.diagnostics.lines == 1 and scan.tail.lines == 1
     assert [r.key for r in scan.records] == ["m:a"]
     # A complete last line without newline is read, but still not committed.
     whole = json.dumps(assistant_line(msg_id="b", output_tokens=2))
@@ -137,7 +138,7 @@ def test_half_written_last_line_is_never_committed(tmp_path):
     scan = scan_file(only_file(tmp_path / "p"))
     assert [r.key for r in scan.records] == ["m:a", "m:b"]
     assert scan.committed_offset == len(first) + 1
-    assert scan.diagnostics.partialTailLines == 0
+    assert scan.tail.partialTailLines == 0 and scan.tail.usageLines == 1
     # Reading on from the committed offset finds only the tail line.
     again = scan_file(only_file(tmp_path / "p"), start=scan.committed_offset)
     assert [r.key for r in again.records] == ["m:b"]

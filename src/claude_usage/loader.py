@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 from claude_usage.pricing import Pricer, cost_for_mode, price_data_version
 from claude_usage.records import Diagnostics, RequestSet, UsageRecord
 from claude_usage.sources.discovery import DataRoot, transcript_files
-from claude_usage.sources.transcripts import ToolCall, scan_file
+from claude_usage.sources.transcripts import ToolCall, merge_cwds, scan_file
 from claude_usage.timebuckets import LocalClock
 
 # progress(files_done, files_total, bytes_done, bytes_total)
@@ -117,7 +117,7 @@ def load_dataset(
     done_bytes = 0
     for index, (tf, size) in enumerate(zip(files, sizes)):
         scan = scan_file(tf)
-        diagnostics.merge(scan.diagnostics)
+        diagnostics.merge(scan.all_diagnostics())
         warnings.extend(scan.errors)
         for record in scan.records:
             requests.add(record)
@@ -125,14 +125,10 @@ def load_dataset(
             seen = calls.get(call.id)
             if seen is None or (call.ts_us, call.session_id) < (seen.ts_us, seen.session_id):
                 calls[call.id] = call
-        tool_errors.update(scan.tool_errors)
+        tool_errors.update(tool_use_id for tool_use_id, _offset in scan.tool_errors)
         if tf.is_subagent:
             agents[str(tf.path)] = read_agent_meta(tf.path)
-        counts = cwd_counts.setdefault(tf.project, {})
-        for cwd, (count, stamp) in scan.cwds.items():
-            entry = counts.setdefault(cwd, [0, ""])
-            entry[0] += count
-            entry[1] = max(entry[1], stamp)
+        merge_cwds(cwd_counts.setdefault(tf.project, {}), scan.all_cwds())
         done_bytes += size
         if progress is not None:
             progress(index + 1, len(files), done_bytes, total_bytes)

@@ -1,7 +1,8 @@
 """Streaming reader of Claude Code JSONL transcripts (DESIGN section 3).
 
-A file is read in fixed-size chunks and split into newline-terminated lines; it is never held in
-memory whole. Each line is decoded by msgspec into small typed structs that name only the fields
+A file is read in fixed-size chunks and cut into newline-terminated lines without copying them:
+lines are found with ``bytes.find`` and handed to msgspec as memoryview slices; the file is never
+held in memory whole. Each line is decoded into small typed structs that name only the fields
 this product uses, so the rest of a line (tool inputs, long tool results) is skipped without
 building Python objects and cannot make the line invalid. A line msgspec rejects is retried with
 the lenient stdlib parser (``json.loads(..., strict=False)`` accepts raw control characters).
@@ -20,7 +21,8 @@ import msgspec
 from claude_usage.records import Diagnostics, UsageRecord
 from claude_usage.sources.discovery import TranscriptFile
 
-CHUNK_BYTES = 1 << 20
+CHUNK_BYTES = 1 << 22
+HEAD_BYTES = 4096
 SYNTHETIC_MODEL = "<synthetic>"
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
@@ -40,14 +42,6 @@ class _Usage(msgspec.Struct, gc=False):
     speed: Any = None
 
 
-class _Message(msgspec.Struct, gc=False):
-    id: Any = None
-    model: Any = None
-    role: Any = None
-    usage: _Usage | None = None
-    content: msgspec.Raw = msgspec.Raw()  # decoded only when the line has tool blocks
-
-
 class _Block(msgspec.Struct, gc=False):
     """A content block, as far as tool analytics needs it (``input`` and results are skipped)."""
 
@@ -56,6 +50,14 @@ class _Block(msgspec.Struct, gc=False):
     name: Any = None
     tool_use_id: Any = None
     is_error: Any = None
+
+
+class _Message(msgspec.Struct, gc=False):
+    id: Any = None
+    model: Any = None
+    role: Any = None
+    usage: _Usage | None = None
+    content: list[_Block] | str | None = None
 
 
 class _Progress(msgspec.Struct, gc=False):
@@ -87,12 +89,12 @@ class _Light(msgspec.Struct, gc=False):
 
 _LINE_DECODER = msgspec.json.Decoder(_Line)
 _LIGHT_DECODER = msgspec.json.Decoder(_Light)
-_BLOCKS_DECODER = msgspec.json.Decoder(list[_Block])
 
 
 class ToolCall(msgspec.Struct, gc=False):
     """One ``tool_use`` block: its ``id``, tool ``name`` (e.g. ``Bash``, ``mcp__github__get_issue``),
-    the line's session, project key, UTC time in microseconds and ``cwd``."""
+    the line's session, project key, UTC time in microseconds, ``cwd``, and the line's byte
+    ``offset`` in its file."""
 
     id: str
     name: str
@@ -100,6 +102,7 @@ class ToolCall(msgspec.Struct, gc=False):
     project: str
     ts_us: int
     cwd: str | None = None
+    offset: int = 0
 
 # Nested objects of _Line, by path: a line where one of them is not an object is still read
 # (the lenient path drops the odd value) instead of being lost whole.
@@ -116,14 +119,17 @@ _NESTED_OBJECTS = (
 
 
 class FileScan(msgspec.Struct):
-    """What reading one transcript produced.
+    """What reading one transcript (from ``start``) produced.
 
     ``records``: one :class:`UsageRecord` per usage line (not yet deduplicated); ``tool_calls``:
-    every ``tool_use`` block (repeats included); ``tool_errors``: ids of tool uses whose
-    ``tool_result`` has ``is_error: true``;
-    ``committed_offset``: byte offset just past the last newline-terminated line (an unterminated
-    last line is never committed, DESIGN section 3); ``cwds``: ``cwd -> [line count, latest
-    timestamp string]`` over the file's lines; ``errors``: read errors, for warnings.
+    every ``tool_use`` block (repeats included); ``tool_errors``: ``[tool_use_id, line offset]``
+    of tool results with ``is_error: true``; ``committed_offset``: byte offset just past the last
+    newline-terminated line (an unterminated last line is never committed, DESIGN section 3).
+    ``diagnostics`` and ``cwds`` (``cwd -> [line count, latest timestamp string]``) cover the
+    committed lines; ``tail`` and ``tail_cwds`` the unterminated last line, if any (its records and
+    tool data are in the lists, with offsets at or past ``committed_offset``). ``head`` is a
+    fingerprint of the file's first ``head_length`` bytes (read only when ``start`` is 0);
+    ``errors``: read errors, for warnings.
     """
 
     records: list[UsageRecord]
@@ -132,7 +138,40 @@ class FileScan(msgspec.Struct):
     cwds: dict[str, list]
     errors: list[str]
     tool_calls: list[ToolCall]
-    tool_errors: list[str]
+    tool_errors: list[list]
+    tail: Diagnostics = msgspec.field(default_factory=Diagnostics)
+    tail_cwds: dict[str, list] = msgspec.field(default_factory=dict)
+    head: str | None = None
+    head_length: int = 0
+
+    def all_diagnostics(self) -> Diagnostics:
+        """Committed and tail counters together."""
+        total = Diagnostics()
+        total.merge(self.diagnostics)
+        total.merge(self.tail)
+        return total
+
+    def all_cwds(self) -> dict[str, list]:
+        """Committed and tail cwd counts together."""
+        return merge_cwds(dict((k, list(v)) for k, v in self.cwds.items()), self.tail_cwds)
+
+
+def merge_cwds(into: dict[str, list], other: dict[str, list]) -> dict[str, list]:
+    """Add ``other``'s ``cwd -> [count, latest timestamp]`` into ``into``; returns ``into``."""
+    for cwd, (count, stamp) in other.items():
+        entry = into.get(cwd)
+        if entry is None:
+            into[cwd] = [count, stamp]
+        else:
+            entry[0] += count
+            if stamp > entry[1]:
+                entry[1] = stamp
+    return into
+
+
+def head_fingerprint(data: bytes) -> str:
+    """A fingerprint of a file's first bytes (rotation and rewrite detection, DESIGN 7)."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def is_count(value: Any) -> bool:
@@ -158,7 +197,7 @@ def parse_timestamp_us(value: Any) -> int | None:
 
 def _drop_odd_nested(obj: dict) -> dict:
     """Make a leniently parsed line fit :class:`_Line`: nested values expected to be objects
-    become None when they are not, and message contents go back to raw JSON."""
+    become None when they are not, and content blocks that are not objects are dropped."""
     for path in _NESTED_OBJECTS:
         holder: Any = obj
         for name in path[:-1]:
@@ -170,21 +209,28 @@ def _drop_odd_nested(obj: dict) -> dict:
         for name in path:
             holder = holder.get(name) if isinstance(holder, dict) else None
         if isinstance(holder, dict) and "content" in holder:
-            holder["content"] = msgspec.Raw(msgspec.json.encode(holder["content"]))
+            content = holder["content"]
+            if isinstance(content, list):
+                holder["content"] = [block for block in content if isinstance(block, dict)]
+            elif not isinstance(content, str):
+                holder["content"] = None
     return obj
 
 
-def _lenient(raw: bytes) -> Any:
+def _lenient(raw: Any) -> Any:
     """Parse with the stdlib in non-strict mode; raises ValueError when the line is not JSON."""
-    return json.loads(raw.decode("utf-8", errors="replace"), strict=False)
+    return json.loads(bytes(raw).decode("utf-8", errors="replace"), strict=False)
 
 
 def _str_or_none(value: Any) -> str | None:
     return value if type(value) is str and value else None
 
 
-def _record(line: _Line, raw: bytes, source: TranscriptFile, offset: int) -> UsageRecord | str | None:
-    """The usage record a decoded line carries, ``SYNTHETIC_MODEL`` for a placeholder, else None."""
+def _record(line: _Line, raw: Any, source: TranscriptFile, file: str, offset: int) -> UsageRecord | str | None:
+    """The usage record a decoded line carries, ``SYNTHETIC_MODEL`` for a placeholder, else None.
+
+    The hot path of every scan: checks are written out rather than factored into calls.
+    """
     holder = line
     sidechain = line.isSidechain is True
     if line.type == "progress":
@@ -195,103 +241,114 @@ def _record(line: _Line, raw: bytes, source: TranscriptFile, offset: int) -> Usa
         holder = data.message
         sidechain = True
     message = holder.message
-    if message is None or message.usage is None:
-        return None
-    if not (holder.type == "assistant" or (holder.type is None and message.role == "assistant")):
+    if message is None:
         return None
     usage = message.usage
-    if not is_count(usage.input_tokens) or not is_count(usage.output_tokens):
+    if usage is None or not (holder.type == "assistant" or (holder.type is None and message.role == "assistant")):
+        return None
+    input_tokens = usage.input_tokens
+    output_tokens = usage.output_tokens
+    if type(input_tokens) is not int or input_tokens < 0 or type(output_tokens) is not int or output_tokens < 0:
         return None
     ts_us = parse_timestamp_us(holder.timestamp)
     if ts_us is None:
         return None
-    model = message.model if type(message.model) is str and message.model else "unknown"
-    if model == SYNTHETIC_MODEL:
+    model = message.model
+    if type(model) is not str or not model:
+        model = "unknown"
+    elif model == SYNTHETIC_MODEL:
         return SYNTHETIC_MODEL
 
-    declared = usage.cache_creation_input_tokens if is_count(usage.cache_creation_input_tokens) else 0
+    declared = usage.cache_creation_input_tokens
+    if type(declared) is not int or declared < 0:
+        declared = 0
     five_m = one_h = 0
-    if usage.cache_creation is not None:
-        if is_count(usage.cache_creation.ephemeral_5m_input_tokens):
-            five_m = usage.cache_creation.ephemeral_5m_input_tokens
-        if is_count(usage.cache_creation.ephemeral_1h_input_tokens):
-            one_h = usage.cache_creation.ephemeral_1h_input_tokens
-    creation_total = max(declared, five_m + one_h)
-    cache_read = usage.cache_read_input_tokens if is_count(usage.cache_read_input_tokens) else 0
+    breakdown = usage.cache_creation
+    if breakdown is not None:
+        five_m = breakdown.ephemeral_5m_input_tokens
+        if type(five_m) is not int or five_m < 0:
+            five_m = 0
+        one_h = breakdown.ephemeral_1h_input_tokens
+        if type(one_h) is not int or one_h < 0:
+            one_h = 0
+    creation_total = declared if declared > five_m + one_h else five_m + one_h
+    cache_read = usage.cache_read_input_tokens
+    if type(cache_read) is not int or cache_read < 0:
+        cache_read = 0
 
-    message_id = _str_or_none(message.id)
-    uuid = _str_or_none(holder.uuid)
-    if message_id:
+    message_id = message.id
+    if type(message_id) is str and message_id:
         key = "m:" + message_id
-    elif uuid:
-        key = "u:" + uuid
+    elif type(holder.uuid) is str and holder.uuid:
+        key = "u:" + holder.uuid
     else:
         key = "h:" + hashlib.blake2b(raw, digest_size=12).hexdigest()
 
-    line_cost = line.costUSD if holder is line else holder.costUSD
+    line_cost = holder.costUSD
     if type(line_cost) not in (int, float) or not math.isfinite(line_cost) or line_cost < 0:
         line_cost = None
+    session = line.sessionId
+    speed = usage.speed
+    request_id = holder.requestId
     return UsageRecord(
-        key=key,
-        ts_us=ts_us,
-        model=model,
-        session_id=_str_or_none(line.sessionId) or source.fallback_session,
-        project=source.project,
-        file=str(source.path),
-        offset=offset,
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        cache_creation_5m_tokens=creation_total - one_h,
-        cache_creation_1h_tokens=one_h,
-        cache_read_tokens=cache_read,
-        line_cost_usd=float(line_cost) if line_cost is not None else None,
-        speed=_str_or_none(usage.speed),
-        sidechain=sidechain,
-        request_id=_str_or_none(holder.requestId),
+        key,
+        ts_us,
+        model,
+        session if type(session) is str and session else source.fallback_session,
+        source.project,
+        file,
+        offset,
+        input_tokens,
+        output_tokens,
+        creation_total - one_h,
+        one_h,
+        cache_read,
+        float(line_cost) if line_cost is not None else None,
+        speed if type(speed) is str and speed else None,
+        sidechain,
+        request_id if type(request_id) is str and request_id else None,
     )
 
 
 class _Scanner:
-    """Per-file line classifier: updates the diagnostics and collects records and cwds."""
+    """Per-file line classifier: updates the diagnostics and collects records, tools and cwds."""
 
     def __init__(self, source: TranscriptFile):
         self.source = source
+        self.file = str(source.path)
         self.diag = Diagnostics()
         self.records: list[UsageRecord] = []
         self.cwds: dict[str, list] = {}
         self.tool_calls: list[ToolCall] = []
-        self.tool_errors: list[str] = []
+        self.tool_errors: list[list] = []
 
-    def _tools(self, line: _Line) -> None:
+    def _tools(self, line: _Line, offset: int) -> None:
         """Collect the ``tool_use`` blocks and failed ``tool_result`` blocks of a line (or of the
         subagent message an ``agent_progress`` line copies)."""
         holder = line
         if line.type == "progress" and line.data is not None and line.data.message is not None:
             holder = line.data.message
         message = holder.message
-        if message is None or not message.content:
+        if message is None or type(message.content) is not list:
             return
-        try:
-            blocks = _BLOCKS_DECODER.decode(message.content)
-        except msgspec.DecodeError:
-            return  # a plain string, or odd blocks: no tool use to count
         ts_us = None
-        for block in blocks:
+        for block in message.content:
             if block.type == "tool_use" and type(block.name) is str and block.name:
                 if ts_us is None:
                     ts_us = parse_timestamp_us(holder.timestamp) or parse_timestamp_us(line.timestamp)
                     if ts_us is None:
                         return
                 self.tool_calls.append(ToolCall(
-                    id=_str_or_none(block.id) or f"{_str_or_none(message.id)}#{len(self.tool_calls)}",
+                    id=_str_or_none(block.id) or f"{_str_or_none(message.id)}#{offset}:{len(self.tool_calls)}",
                     name=block.name,
                     session_id=_str_or_none(line.sessionId) or self.source.fallback_session,
                     project=self.source.project,
                     ts_us=ts_us,
                     cwd=_str_or_none(line.cwd),
+                    offset=offset,
                 ))
             elif block.type == "tool_result" and block.is_error is True and type(block.tool_use_id) is str:
-                self.tool_errors.append(block.tool_use_id)
+                self.tool_errors.append([block.tool_use_id, offset])
 
     def _note_cwd(self, cwd: Any, timestamp: Any) -> None:
         if type(cwd) is not str or not cwd:
@@ -305,18 +362,19 @@ class _Scanner:
             if stamp > entry[1]:
                 entry[1] = stamp
 
-    def line(self, raw: bytes, offset: int, tail: bool = False) -> None:
-        """Classify one line (without its newline) that starts at byte ``offset``."""
+    def line(self, buffer: bytes, view: memoryview, start: int, end: int, offset: int, tail: bool = False) -> None:
+        """Classify the line ``buffer[start:end]`` (without its newline), found at byte ``offset``
+        of the file; ``view`` is a memoryview of ``buffer`` (lines are decoded without a copy)."""
         diag = self.diag
         diag.lines += 1
-        if not raw.strip():
+        if end - start < 64 and not buffer[start:end].strip():
             diag.blankLines += 1
             return
-        carries_usage = b'"usage"' in raw
-        carries_tools = b'"tool_use"' in raw or b'"tool_result"' in raw
-        full = carries_usage or carries_tools
+        carries_usage = buffer.find(b'"usage"', start, end) >= 0
+        carries_tools = carries_usage or buffer.find(b'"tool_result"', start, end) >= 0
+        raw = view[start:end]
         try:
-            decoded: Any = (_LINE_DECODER if full else _LIGHT_DECODER).decode(raw)
+            decoded: Any = (_LINE_DECODER if carries_tools else _LIGHT_DECODER).decode(raw)
         except msgspec.DecodeError:
             try:
                 obj = _lenient(raw)
@@ -330,17 +388,18 @@ class _Scanner:
                 diag.nonObjectLines += 1
                 return
             try:
-                decoded = msgspec.convert(_drop_odd_nested(obj), _Line if full else _Light)
+                decoded = msgspec.convert(_drop_odd_nested(obj), _Line if carries_tools else _Light)
             except msgspec.ValidationError:
                 # An odd shape deeper than the fields read: an object line without usage to us.
                 self._note_cwd(obj.get("cwd"), obj.get("timestamp"))
                 return
         self._note_cwd(decoded.cwd, decoded.timestamp)
-        if carries_tools:
-            self._tools(decoded)
+        if not carries_tools:
+            return
+        self._tools(decoded, offset)
         if not carries_usage:
             return
-        found = _record(decoded, raw, self.source, offset)
+        found = _record(decoded, raw, self.source, self.file, offset)
         if found is None:
             return
         if found is SYNTHETIC_MODEL:
@@ -351,7 +410,7 @@ class _Scanner:
 
 
 def scan_file(source: TranscriptFile, start: int = 0) -> FileScan:
-    """Read ``source`` from byte ``start`` to its end, line by line, in chunks of 1 MiB.
+    """Read ``source`` from byte ``start`` to its end, line by line, in chunks of 4 MiB.
 
     Never raises for bad content or I/O errors: malformed lines are counted and skipped; a file
     that cannot be opened or read is counted in ``unreadableFiles`` and reported in ``errors``
@@ -364,28 +423,49 @@ def scan_file(source: TranscriptFile, start: int = 0) -> FileScan:
     diag.files = 1
     errors: list[str] = []
     committed = start
-    carry = b""
+    head = None
+    head_length = 0
+    buffer = b""
     try:
         with open(source.path, "rb") as handle:
             if start:
                 handle.seek(start)
+            line = scanner.line
             while True:
                 chunk = handle.read(CHUNK_BYTES)
                 if not chunk:
                     break
-                diag.bytes += len(chunk)
-                buffer = carry + chunk if carry else chunk
-                lines = buffer.split(b"\n")
-                carry = lines.pop()
-                position = committed
-                for raw in lines:
-                    scanner.line(raw, position)
-                    position += len(raw) + 1
-                committed = position
+                if head is None and start == 0:
+                    head_length = min(len(chunk), HEAD_BYTES)
+                    head = head_fingerprint(chunk[:head_length])
+                buffer = buffer + chunk if buffer else chunk
+                view = memoryview(buffer)
+                position = 0
+                find = buffer.find
+                while True:
+                    newline = find(b"\n", position)
+                    if newline < 0:
+                        break
+                    line(buffer, view, position, newline, committed + position)
+                    position = newline + 1
+                committed += position
+                view.release()
+                buffer = buffer[position:]
     except OSError as error:
         diag.unreadableFiles = 1
         errors.append(f"{source.path}: {error.strerror or error}")
-        carry = b""
-    if carry:
-        scanner.line(carry, committed, tail=True)
-    return FileScan(scanner.records, diag, committed, scanner.cwds, errors, scanner.tool_calls, scanner.tool_errors)
+        buffer = b""
+    diag.bytes = committed - start
+    tail = Diagnostics()
+    tail_cwds: dict[str, list] = {}
+    if buffer:
+        scanner.diag, scanner.cwds, committed_cwds = tail, tail_cwds, scanner.cwds
+        view = memoryview(buffer)
+        scanner.line(buffer, view, 0, len(buffer), committed, tail=True)
+        view.release()
+        tail.bytes = len(buffer)
+        scanner.cwds = committed_cwds
+    return FileScan(
+        scanner.records, diag, committed, scanner.cwds, errors, scanner.tool_calls, scanner.tool_errors,
+        tail=tail, tail_cwds=tail_cwds, head=head, head_length=head_length,
+    )
