@@ -1,37 +1,46 @@
 """The one loader: data roots to a deduplicated, priced request set (DESIGN section 1).
 
-Every report, the CLI and the API take their numbers from the :class:`Dataset` built here.
+Every report, the CLI and the API take their numbers from the :class:`Dataset` built here, either
+by scanning the transcripts (:func:`load_dataset`, ``--no-index``) or from the persistent index
+(:mod:`claude_usage.index`), which applies the same reader and the same dedupe rule.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from claude_usage.pricing import Pricer, cost_for_mode, price_data_version
 from claude_usage.records import Diagnostics, RequestSet, UsageRecord
 from claude_usage.sources.discovery import DataRoot, transcript_files
-from claude_usage.sources.transcripts import ToolCall, merge_cwds, scan_file
+from claude_usage.sources.transcripts import ToolCall, merge_cwds, scan_file, unique_tool_calls
 from claude_usage.timebuckets import LocalClock
 
 # progress(files_done, files_total, bytes_done, bytes_total)
 ProgressCallback = Callable[[int, int, int, int], None]
+ToolData = tuple[list[ToolCall], set[str]]
+
+
+def _order(record: UsageRecord) -> tuple[int, str]:
+    return (record.ts_us, record.key)
 
 
 @dataclass
 class Dataset:
     """The deduplicated request set with everything reports need.
 
-    ``records`` are sorted by time; ``calculated[i]`` is the USD cost of ``records[i]`` from its
-    tokens (None when its model has no price). ``project_paths`` maps a project key to its real
-    path (the most frequent ``cwd`` among its lines, ties to the latest). ``warnings`` holds
-    read errors (unreadable files). ``tool_calls`` holds each ``tool_use`` block once (by id, the
-    earliest copy), in time order; ``tool_errors`` the ids whose result was an error. ``agents``
-    maps a subagent transcript's path to its ``.meta.json`` (``agentType``, ``description``). Per-zone
-    local times and per-mode costs are computed on first use and cached.
+    ``records`` are sorted by time (then key); ``calculated[i]`` is the USD cost of ``records[i]``
+    from its tokens (None when its model has no price). ``project_paths`` maps a project key to
+    its real path (the most frequent ``cwd`` among its lines, ties to the latest). ``warnings``
+    holds read errors (unreadable files). ``agents`` maps a subagent transcript's path to its
+    ``.meta.json`` (``agentType``, ``description``). Tool data (:attr:`tool_calls`,
+    :attr:`tool_errors`) may be loaded on first use (``tools`` is then a loader). Per-zone local
+    times and per-mode costs are computed on first use and cached. A dataset is never changed in
+    place: :meth:`with_changes` returns a new one, so a reader never sees a half-applied change.
     """
 
     records: list[UsageRecord]
@@ -40,21 +49,36 @@ class Dataset:
     roots: list[DataRoot]
     project_paths: dict[str, str]
     warnings: list[str] = field(default_factory=list)
-    tool_calls: list[ToolCall] = field(default_factory=list)
-    tool_errors: set[str] = field(default_factory=set)
+    tools: ToolData | Callable[[], ToolData] = field(default_factory=lambda: ([], set()))
     agents: dict[str, dict] = field(default_factory=dict)
     price_version: str = ""
+    index_path: str | None = None
     loaded_at: float = field(default_factory=time.time)
-    _parts: dict[str, list[tuple[str, int]]] = field(default_factory=dict, repr=False)
+    _parts: dict[str, tuple[LocalClock, list[tuple[str, int]]]] = field(default_factory=dict, repr=False)
     _costs: dict[str, list[float | None]] = field(default_factory=dict, repr=False)
+
+    @property
+    def tool_calls(self) -> list[ToolCall]:
+        """Each ``tool_use`` block once (by id, the earliest copy), in time order."""
+        return self._tool_data()[0]
+
+    @property
+    def tool_errors(self) -> set[str]:
+        """The tool_use ids whose result was an error."""
+        return self._tool_data()[1]
+
+    def _tool_data(self) -> ToolData:
+        if callable(self.tools):
+            self.tools = self.tools()
+        return self.tools
 
     def local_parts(self, clock: LocalClock) -> list[tuple[str, int]]:
         """``(local date, local hour)`` of every record in ``clock``'s zone, cached per zone."""
-        parts = self._parts.get(clock.name)
-        if parts is None:
+        cached = self._parts.get(clock.name)
+        if cached is None:
             at = clock.parts
-            parts = self._parts[clock.name] = [at(r.ts_us) for r in self.records]
-        return parts
+            cached = self._parts[clock.name] = (clock, [at(r.ts_us) for r in self.records])
+        return cached[1]
 
     def costs(self, mode: str) -> list[float | None]:
         """Every record's USD cost under a cost mode (None = unknown), cached per mode."""
@@ -69,6 +93,41 @@ class Dataset:
         """The real path of a project key (from ``cwd``), or None when no line carried one."""
         return self.project_paths.get(project)
 
+    def with_changes(
+        self,
+        removed: Iterable[str],
+        added: Iterable[tuple[UsageRecord, float | None]],
+        **fields,
+    ) -> "Dataset":
+        """A new dataset without the requests keyed ``removed`` and with ``added`` ``(record,
+        calculated cost)`` (a changed request is removed and added); other fields may be
+        replaced through ``fields``. Cached local times and costs are carried over, so a small
+        change costs little."""
+        records, calculated = list(self.records), list(self.calculated)
+        parts = {name: (clock, list(values)) for name, (clock, values) in self._parts.items()}
+        costs = {mode: list(values) for mode, values in self._costs.items()}
+        added = list(added)
+        gone = set(removed) | {record.key for record, _ in added}
+        if gone:
+            keep = [i for i, r in enumerate(records) if r.key not in gone]
+            if len(keep) != len(records):
+                records = [records[i] for i in keep]
+                calculated = [calculated[i] for i in keep]
+                parts = {name: (clock, [values[i] for i in keep]) for name, (clock, values) in parts.items()}
+                costs = {mode: [values[i] for i in keep] for mode, values in costs.items()}
+        orders = [_order(r) for r in records]
+        for record, calc in sorted(added, key=lambda item: _order(item[0])):
+            at = bisect.bisect(orders, _order(record))
+            orders.insert(at, _order(record))
+            records.insert(at, record)
+            calculated.insert(at, calc)
+            for clock, values in parts.values():
+                values.insert(at, clock.parts(record.ts_us))
+            for mode, values in costs.items():
+                values.insert(at, cost_for_mode(calc, record.line_cost_usd, mode))
+        return replace(self, records=records, calculated=calculated, _parts=parts, _costs=costs,
+                       loaded_at=time.time(), **fields)
+
 
 def read_agent_meta(transcript: Path) -> dict:
     """``{agentType, description}`` from ``agent-<id>.meta.json`` beside a subagent transcript
@@ -82,10 +141,22 @@ def read_agent_meta(transcript: Path) -> dict:
     return {key: meta[key] for key in ("agentType", "description") if isinstance(meta.get(key), str)}
 
 
-def _best_cwd(counts: dict[str, list]) -> str | None:
+def best_cwd(counts: dict[str, list]) -> str | None:
+    """The most frequent cwd (ties: the latest timestamp) of ``cwd -> [count, latest]``."""
     if not counts:
         return None
     return max(counts.items(), key=lambda item: (item[1][0], item[1][1]))[0]
+
+
+def file_sizes(files: Sequence) -> list[int]:
+    """Sizes in bytes of transcript files (0 for those that cannot be stat'ed)."""
+    sizes = []
+    for tf in files:
+        try:
+            sizes.append(tf.path.stat().st_size)
+        except OSError:
+            sizes.append(0)
+    return sizes
 
 
 def load_dataset(
@@ -93,25 +164,21 @@ def load_dataset(
     pricer: Pricer | None = None,
     progress: ProgressCallback | None = None,
 ) -> Dataset:
-    """Scan every transcript below ``roots``, deduplicate globally and price each request.
+    """Scan every transcript below ``roots``, deduplicate globally and price each request
+    (``--no-index``: nothing is stored).
 
     Never raises for bad content: malformed lines and unreadable files are counted in the
     diagnostics (and unreadable files listed in ``warnings``).
     """
     pricer = pricer or Pricer()
     files = [tf for root in roots for tf in transcript_files(root)]
-    sizes = []
-    for tf in files:
-        try:
-            sizes.append(tf.path.stat().st_size)
-        except OSError:
-            sizes.append(0)
+    sizes = file_sizes(files)
     total_bytes = sum(sizes)
     requests = RequestSet()
     diagnostics = Diagnostics()
     cwd_counts: dict[str, dict[str, list]] = {}
     warnings: list[str] = []
-    calls: dict[str, ToolCall] = {}
+    calls: list[ToolCall] = []
     agents: dict[str, dict] = {}
     tool_errors: set[str] = set()
     done_bytes = 0
@@ -121,10 +188,7 @@ def load_dataset(
         warnings.extend(scan.errors)
         for record in scan.records:
             requests.add(record)
-        for call in scan.tool_calls:
-            seen = calls.get(call.id)
-            if seen is None or (call.ts_us, call.session_id) < (seen.ts_us, seen.session_id):
-                calls[call.id] = call
+        calls.extend(scan.tool_calls)
         tool_errors.update(tool_use_id for tool_use_id, _offset in scan.tool_errors)
         if tf.is_subagent:
             agents[str(tf.path)] = read_agent_meta(tf.path)
@@ -132,10 +196,10 @@ def load_dataset(
         done_bytes += size
         if progress is not None:
             progress(index + 1, len(files), done_bytes, total_bytes)
-    diagnostics.duplicateLines = requests.duplicate_lines
     records = requests.records()
     diagnostics.requests = len(records)
-    paths = {project: cwd for project, counts in cwd_counts.items() if (cwd := _best_cwd(counts))}
+    diagnostics.duplicateLines = diagnostics.usageLines - len(records)
+    paths = {project: cwd for project, counts in cwd_counts.items() if (cwd := best_cwd(counts))}
     calculated = [pricer.calculated_cost(r) for r in records]
     return Dataset(
         records=records,
@@ -145,7 +209,6 @@ def load_dataset(
         project_paths=paths,
         warnings=warnings,
         price_version=price_data_version(),
-        tool_calls=sorted(calls.values(), key=lambda c: (c.ts_us, c.id)),
-        tool_errors=tool_errors,
+        tools=(unique_tool_calls(calls), tool_errors),
         agents=agents,
     )

@@ -254,6 +254,21 @@ class Pricer:
         self._cache: dict[tuple[str, int, bool, bool], Rates | None] = {}
         self._refs: dict[str, str] = {}
         self._models: dict[str, tuple[Any, bool] | None] = {}
+        self._version: str | None = None
+
+    @property
+    def version(self) -> str:
+        """The price data version plus a digest of the overrides: costs stored in the index are
+        recomputed when it changes (DESIGN section 5)."""
+        if self._version is None:
+            version = price_data_version()
+            if self.overrides:
+                import hashlib
+
+                described = repr(sorted((model, repr(rates)) for model, rates in self.overrides.items()))
+                version += " + overrides " + hashlib.sha256(described.encode()).hexdigest()[:12]
+            self._version = version
+        return self._version
 
     def _package_model(self, ref: str) -> tuple[Any, bool] | None:
         """(model info, time-of-day dependent) from the package for a normalised id, or None."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import msgspec
 
 
-class UsageRecord(msgspec.Struct, gc=False):
+class UsageRecord(msgspec.Struct, gc=False, array_like=True):
     """One line's usage, as extracted from a transcript.
 
     Token fields are token counts; ``cache_creation_5m_tokens + cache_creation_1h_tokens`` is the
@@ -57,7 +57,9 @@ class Diagnostics(msgspec.Struct):
     """Counters of what was read and what was dropped (DESIGN section 3), all plain counts.
 
     ``bytes`` is the number of transcript bytes read; ``unreadableFiles`` counts files that could
-    not be opened or read (skipped with a warning). The camelCase names are those of the JSON
+    not be opened or read (skipped with a warning); ``missingFiles`` counts transcripts kept in
+    the index whose file is gone (Claude Code deletes them after 30 days; their requests still
+    count). The camelCase names are those of the JSON
     output of ``doctor``, ``process`` and ``/api/health``.
     """
 
@@ -73,11 +75,13 @@ class Diagnostics(msgspec.Struct):
     partialTailLines: int = 0
     unreadableFiles: int = 0
     requests: int = 0
+    missingFiles: int = 0
 
     def merge(self, other: "Diagnostics") -> None:
-        """Add ``other``'s counters to this one (``requests`` excluded: it is set by the dedupe)."""
+        """Add ``other``'s counters to this one (``requests`` and ``missingFiles`` excluded: they
+        are set by the loader)."""
         for name in self.__struct_fields__:
-            if name != "requests":
+            if name not in ("requests", "missingFiles"):
                 setattr(self, name, getattr(self, name) + getattr(other, name))
 
 

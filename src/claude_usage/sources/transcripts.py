@@ -14,11 +14,11 @@ import hashlib
 import json
 import math
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Iterable
 
 import msgspec
 
-from claude_usage.records import Diagnostics, UsageRecord
+from claude_usage.records import Diagnostics, RequestSet, UsageRecord
 from claude_usage.sources.discovery import TranscriptFile
 
 CHUNK_BYTES = 1 << 22
@@ -91,7 +91,7 @@ _LINE_DECODER = msgspec.json.Decoder(_Line)
 _LIGHT_DECODER = msgspec.json.Decoder(_Light)
 
 
-class ToolCall(msgspec.Struct, gc=False):
+class ToolCall(msgspec.Struct, gc=False, array_like=True):
     """One ``tool_use`` block: its ``id``, tool ``name`` (e.g. ``Bash``, ``mcp__github__get_issue``),
     the line's session, project key, UTC time in microseconds, ``cwd``, and the line's byte
     ``offset`` in its file."""
@@ -121,7 +121,8 @@ _NESTED_OBJECTS = (
 class FileScan(msgspec.Struct):
     """What reading one transcript (from ``start``) produced.
 
-    ``records``: one :class:`UsageRecord` per usage line (not yet deduplicated); ``tool_calls``:
+    ``records``: the most complete :class:`UsageRecord` of each response among the file's
+    committed lines, and among its tail (the global dedupe is done by the loader); ``tool_calls``:
     every ``tool_use`` block (repeats included); ``tool_errors``: ``[tool_use_id, line offset]``
     of tool results with ``is_error: true``; ``committed_offset``: byte offset just past the last
     newline-terminated line (an unterminated last line is never committed, DESIGN section 3).
@@ -154,6 +155,16 @@ class FileScan(msgspec.Struct):
     def all_cwds(self) -> dict[str, list]:
         """Committed and tail cwd counts together."""
         return merge_cwds(dict((k, list(v)) for k, v in self.cwds.items()), self.tail_cwds)
+
+
+def unique_tool_calls(calls: Iterable[ToolCall]) -> list[ToolCall]:
+    """Each tool_use id once (the earliest copy, then by session id), in time order."""
+    kept: dict[str, ToolCall] = {}
+    for call in calls:
+        seen = kept.get(call.id)
+        if seen is None or (call.ts_us, call.session_id) < (seen.ts_us, seen.session_id):
+            kept[call.id] = call
+    return sorted(kept.values(), key=lambda c: (c.ts_us, c.id))
 
 
 def merge_cwds(into: dict[str, list], other: dict[str, list]) -> dict[str, list]:
@@ -370,8 +381,11 @@ class _Scanner:
         if end - start < 64 and not buffer[start:end].strip():
             diag.blankLines += 1
             return
-        carries_usage = buffer.find(b'"usage"', start, end) >= 0
-        carries_tools = carries_usage or buffer.find(b'"tool_result"', start, end) >= 0
+        # Tool results (most of the bytes) are found near the start of their line; only other
+        # lines are searched whole for usage.
+        carries_tools = buffer.find(b'"tool_result"', start, end) >= 0
+        carries_usage = carries_tools or buffer.find(b'"usage"', start, end) >= 0
+        carries_tools = carries_tools or carries_usage
         raw = view[start:end]
         try:
             decoded: Any = (_LINE_DECODER if carries_tools else _LIGHT_DECODER).decode(raw)
@@ -466,6 +480,16 @@ def scan_file(source: TranscriptFile, start: int = 0) -> FileScan:
         tail.bytes = len(buffer)
         scanner.cwds = committed_cwds
     return FileScan(
-        scanner.records, diag, committed, scanner.cwds, errors, scanner.tool_calls, scanner.tool_errors,
-        tail=tail, tail_cwds=tail_cwds, head=head, head_length=head_length,
+        _most_complete(scanner.records, committed), diag, committed, scanner.cwds, errors, scanner.tool_calls,
+        scanner.tool_errors, tail=tail, tail_cwds=tail_cwds, head=head, head_length=head_length,
     )
+
+
+def _most_complete(records: list[UsageRecord], committed: int) -> list[UsageRecord]:
+    """The most complete snapshot per key, among the committed lines and among the tail apart
+    (a later read replaces the tail alone; the global dedupe picks among what is kept)."""
+    kept = RequestSet()
+    tail = RequestSet()
+    for record in records:
+        (kept if record.offset < committed else tail).add(record)
+    return list(kept.by_key.values()) + list(tail.by_key.values())

@@ -1,0 +1,579 @@
+"""The persistent index: SQLite (WAL) with per-file offsets, extracted records and the
+deduplicated request set (DESIGN section 7).
+
+Per transcript the index keeps its path, device/inode, size, mtime, the committed byte offset
+(just past the last newline-terminated line read), a fingerprint of its first bytes, and the
+counters and cwds of its lines. A refresh reads only what changed: a grown file from its
+committed offset, a rotated or truncated one whole; a vanished file keeps its records (history
+beyond Claude Code's 30-day cleanup) unless ``forget_deleted``. Each batch of files is applied in
+one transaction together with the dedupe of the keys it touched, so a process killed at any point
+leaves an index from which the next run gives exactly the totals of a fresh scan. The calculated
+cost of each request is stored with the price-data version, so a warm run never imports the
+price package. A corrupt index, or one of another schema version or set of roots, is rebuilt
+from the sources with a notice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import time
+import zlib
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Sequence
+
+import msgspec
+
+from claude_usage.loader import Dataset, ProgressCallback, best_cwd, read_agent_meta
+from claude_usage.records import Diagnostics, RequestSet, UsageRecord
+from claude_usage.sources.discovery import DataRoot, TranscriptFile, transcript_files
+from claude_usage.sources.transcripts import FileScan, ToolCall, head_fingerprint, merge_cwds, scan_file, unique_tool_calls
+
+SCHEMA_VERSION = 1
+BATCH_BYTES = 64 << 20
+BATCH_FILES = 200
+PARALLEL_MIN_BYTES = 16 << 20
+_KEYS_PER_QUERY = 500
+
+_RECORD = msgspec.msgpack.Decoder(UsageRecord)
+_TOOLS = msgspec.msgpack.Decoder(list[ToolCall])
+_ERRORS = msgspec.msgpack.Decoder(list[str])
+_SCAN = msgspec.msgpack.Decoder(FileScan)
+_DIAG = msgspec.msgpack.Decoder(Diagnostics)
+_ENCODE = msgspec.msgpack.encode
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE files (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    project TEXT NOT NULL,
+    fallback_session TEXT NOT NULL,
+    dev INTEGER, ino INTEGER, size INTEGER, mtime_ns INTEGER,
+    committed INTEGER NOT NULL DEFAULT 0,
+    head TEXT, head_length INTEGER NOT NULL DEFAULT 0,
+    missing INTEGER NOT NULL DEFAULT 0,
+    diag BLOB, tail_diag BLOB, cwds TEXT, tail_cwds TEXT, agent TEXT
+);
+CREATE TABLE records (file_id INTEGER NOT NULL, offset INTEGER NOT NULL, key_hash INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE INDEX records_by_key ON records (key_hash);
+CREATE INDEX records_by_file ON records (file_id, offset);
+CREATE TABLE requests (key TEXT PRIMARY KEY, ts_us INTEGER NOT NULL, data BLOB NOT NULL, calc_cost REAL);
+CREATE TABLE tool_segments (file_id INTEGER NOT NULL, offset INTEGER NOT NULL, calls BLOB NOT NULL, errors BLOB NOT NULL);
+CREATE INDEX tool_segments_by_file ON tool_segments (file_id, offset);
+"""
+
+
+def key_hash(key: str) -> int:
+    """A small integer for the records' key index (collisions are resolved by the key itself)."""
+    return zlib.crc32(key.encode())
+
+
+def cache_dir() -> Path:
+    """The user cache dir of claude-usage (``$CLAUDE_USAGE_CACHE`` overrides platformdirs')."""
+    if os.environ.get("CLAUDE_USAGE_CACHE"):
+        return Path(os.environ["CLAUDE_USAGE_CACHE"]).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("claude-usage"))
+
+
+def roots_key(roots: Sequence[DataRoot]) -> str:
+    """The identity of a set of roots: their real projects dirs, sorted, one per line."""
+    return "\n".join(sorted(os.path.realpath(root.projects_dir) for root in roots))
+
+
+def default_index_path(roots: Sequence[DataRoot]) -> Path:
+    """``<cache dir>/index/<digest of the roots>.sqlite``: one index per set of data roots, so the
+    dedupe is always over exactly the roots in use."""
+    digest = hashlib.sha256(roots_key(roots).encode()).hexdigest()[:16]
+    return cache_dir() / "index" / f"{digest}.sqlite"
+
+
+@dataclass
+class Plan:
+    """What a refresh does with one transcript: read it from ``start`` (0 = whole)."""
+
+    source: TranscriptFile
+    start: int
+    file_id: int | None
+    stat: os.stat_result | None
+    size: int
+
+
+@dataclass
+class RefreshResult:
+    """What a refresh changed: ``changed`` request keys (added, replaced or removed), the files
+    and bytes read, and the local time it took (seconds)."""
+
+    changed: set[str] = field(default_factory=set)
+    files_read: int = 0
+    bytes_read: int = 0
+    files_missing: int = 0
+    seconds: float = 0.0
+
+
+def _scan_job(source: TranscriptFile, start: int) -> bytes:
+    return _ENCODE(scan_file(source, start))
+
+
+def scan_many(plans: Sequence[Plan], workers: int | None = None) -> Iterator[tuple[Plan, FileScan]]:
+    """Scan the planned files, on several processes when there is enough to read (results come
+    in completion order)."""
+    total = sum(p.size - p.start for p in plans)
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    if workers <= 1 or len(plans) < 2 or total < PARALLEL_MIN_BYTES:
+        for plan in plans:
+            yield plan, scan_file(plan.source, plan.start)
+        return
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+    with ProcessPoolExecutor(max_workers=min(workers, len(plans)), mp_context=context) as pool:
+        # Largest first, so that the last file to finish is a small one.
+        order = sorted(plans, key=lambda p: p.size - p.start, reverse=True)
+        futures = {pool.submit(_scan_job, plan.source, plan.start): plan for plan in order}
+        for future in as_completed(futures):
+            yield futures[future], _SCAN.decode(future.result())
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout = 60000")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
+
+
+def _remove_database(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        try:
+            os.unlink(f"{path}{suffix}")
+        except FileNotFoundError:
+            pass
+
+
+class UsageIndex:
+    """The index of one set of data roots, stored at ``path``.
+
+    ``notice(message)`` is told when the index is rebuilt (corrupt, older schema, other roots).
+    Safe to share between a server and CLI commands at the same time (SQLite WAL, short write
+    transactions, a busy timeout).
+    """
+
+    def __init__(self, path: Path, roots: Sequence[DataRoot], notice: Callable[[str], None] | None = None):
+        self.path = Path(path)
+        self.roots = list(roots)
+        self.notice = notice or (lambda message: None)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = self._open()
+
+    # -- opening and rebuilding ------------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        reason = None
+        try:
+            conn = _connect(self.path)
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if not tables:
+                self._create(conn)
+                return conn
+            meta = dict(conn.execute("SELECT key, value FROM meta")) if "meta" in tables else {}
+            if meta.get("schema") != str(SCHEMA_VERSION):
+                reason = f"it was written by another version (schema {meta.get('schema', 'unknown')}, now {SCHEMA_VERSION})"
+            elif meta.get("roots") != roots_key(self.roots):
+                reason = "it was built for other data roots"
+            else:
+                conn.execute("SELECT count(*) FROM files").fetchone()
+                return conn
+            conn.close()
+        except sqlite3.DatabaseError as error:
+            reason = f"it is unreadable ({error})"
+        self.notice(f"Rebuilding the index {self.path}: {reason}.")
+        _remove_database(self.path)
+        conn = _connect(self.path)
+        self._create(conn)
+        return conn
+
+    def _create(self, conn: sqlite3.Connection) -> None:
+        """Create the tables and the meta rows in one transaction (a process that loses the race
+        to create them finds them made)."""
+        try:
+            conn.executescript("BEGIN IMMEDIATE;\n" + _SCHEMA)
+        except sqlite3.OperationalError as error:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if "already exists" in str(error):
+                return
+            raise
+        try:
+            conn.executemany("INSERT INTO meta VALUES (?, ?)", [
+                ("schema", str(SCHEMA_VERSION)), ("roots", roots_key(self.roots)), ("price_version", ""),
+            ])
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def _guarded(self, action: Callable[[], object]) -> object:
+        """Run ``action``; if the database turns out corrupt, rebuild it and run it again."""
+        try:
+            return action()
+        except sqlite3.DatabaseError as error:
+            if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
+                raise
+            self.notice(f"Rebuilding the index {self.path}: it is unreadable ({error}).")
+            self.conn.close()
+            _remove_database(self.path)
+            self.conn = _connect(self.path)
+            self._create(self.conn)
+            return action()
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self.conn.close()
+
+    # -- refresh ---------------------------------------------------------------------------
+
+    def refresh(
+        self,
+        pricer_factory: Callable[[], object],
+        progress: ProgressCallback | None = None,
+        forget_deleted: bool = False,
+        on_batch: Callable[[set[str]], None] | None = None,
+        workers: int | None = None,
+    ) -> RefreshResult:
+        """Bring the index up to date with the transcripts below the roots.
+
+        ``pricer_factory()`` gives the :class:`~claude_usage.pricing.Pricer` (made only when a
+        cost must be computed); ``on_batch(changed keys)`` is called after each committed batch.
+        """
+        return self._guarded(lambda: self._refresh(pricer_factory, progress, forget_deleted, on_batch, workers))  # type: ignore[return-value]
+
+    def _refresh(self, pricer_factory, progress, forget_deleted, on_batch, workers) -> RefreshResult:
+        began = time.perf_counter()
+        result = RefreshResult()
+        pricer_holder: list = []
+
+        def pricer():
+            if not pricer_holder:
+                pricer_holder.append(pricer_factory())
+            return pricer_holder[0]
+
+        self._reprice_if_needed(pricer_factory)
+        plans, vanished = self._plan()
+        total_bytes = sum(p.size - p.start for p in plans)
+        done_files = done_bytes = 0
+        batch: list[tuple[Plan, FileScan]] = []
+        batch_bytes = 0
+        if progress is not None and plans:
+            progress(0, len(plans), 0, total_bytes)
+        for plan, scan in scan_many(plans, workers):
+            batch.append((plan, scan))
+            read = scan.diagnostics.bytes + scan.tail.bytes
+            batch_bytes += read
+            done_files += 1
+            done_bytes += plan.size - plan.start
+            if batch_bytes >= BATCH_BYTES or len(batch) >= BATCH_FILES:
+                result.changed |= self._apply(batch, pricer, on_batch)
+                batch, batch_bytes = [], 0
+            if progress is not None:
+                progress(done_files, len(plans), done_bytes, total_bytes)
+            result.files_read += 1
+            result.bytes_read += read
+        if batch:
+            result.changed |= self._apply(batch, pricer, on_batch)
+        if vanished:
+            result.changed |= self._vanish(vanished, forget_deleted, pricer, on_batch)
+        result.files_missing = self.conn.execute("SELECT count(*) FROM files WHERE missing = 1").fetchone()[0]
+        result.seconds = time.perf_counter() - began
+        return result
+
+    def _plan(self) -> tuple[list[Plan], list[tuple[int, str]]]:
+        known = {row[1]: row for row in self.conn.execute(
+            "SELECT id, path, dev, ino, size, mtime_ns, committed, head, head_length, missing FROM files")}
+        plans: list[Plan] = []
+        seen: set[str] = set()
+        for root in self.roots:
+            for source in transcript_files(root):
+                path = str(source.path)
+                seen.add(path)
+                try:
+                    st = os.stat(path)
+                except OSError:
+                    st = None
+                row = known.get(path)
+                size = st.st_size if st else 0
+                if row is None or st is None:
+                    plans.append(Plan(source, 0, row[0] if row else None, st, size))
+                    continue
+                file_id, _, dev, ino, old_size, mtime_ns, committed, head, head_length, missing = row
+                if not missing and (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) == (dev, ino, old_size, mtime_ns):
+                    continue  # unchanged
+                start = committed
+                if (st.st_dev, st.st_ino) != (dev, ino) or st.st_size < committed:
+                    start = 0  # rotated (a new file under the old name) or truncated
+                elif st.st_size == old_size and st.st_mtime_ns != mtime_ns:
+                    start = 0  # rewritten in place
+                elif head_length and not self._same_head(path, head, head_length):
+                    start = 0  # the beginning changed
+                plans.append(Plan(source, start, file_id, st, size))
+        vanished = [(row[0], path) for path, row in known.items() if path not in seen and not row[9]]
+        return plans, vanished
+
+    @staticmethod
+    def _same_head(path: str, head: str | None, length: int) -> bool:
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read(length)
+        except OSError:
+            return False
+        return len(data) == length and head_fingerprint(data) == head
+
+    def _keys_of(self, file_id: int, start: int) -> set[str]:
+        decode = _RECORD.decode
+        return {decode(row[0]).key for row in self.conn.execute(
+            "SELECT data FROM records WHERE file_id = ? AND offset >= ?", (file_id, start))}
+
+    def _delete_from(self, file_id: int, start: int) -> None:
+        """Drop what was read of a file from byte ``start`` on (to be read again)."""
+        self.conn.execute("DELETE FROM records WHERE file_id = ? AND offset >= ?", (file_id, start))
+        self.conn.execute("DELETE FROM tool_segments WHERE file_id = ? AND offset >= ?", (file_id, start))
+
+    def _apply(self, batch: list[tuple[Plan, FileScan]], pricer, on_batch) -> set[str]:
+        """Store one batch of scans and re-dedupe the keys they touch, in one transaction.
+
+        Stale parts of the files are dropped first; then the kept request of each touched key is
+        chosen among the records still stored (other files) and the new ones.
+        """
+        conn = self.conn
+        affected: set[str] = set()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            ids = []
+            for plan, scan in batch:
+                file_id = self._file_row(plan, scan)
+                ids.append(file_id)
+                affected |= self._keys_of(file_id, plan.start)
+                self._delete_from(file_id, plan.start)
+            new_records = [r for _, scan in batch for r in scan.records]
+            affected.update(r.key for r in new_records)
+            kept = self._stored_requests(affected)
+            for record in new_records:
+                kept.add(record)
+            for file_id, (plan, scan) in zip(ids, batch):
+                conn.executemany("INSERT INTO records VALUES (?, ?, ?, ?)",
+                                 [(file_id, r.offset, zlib.crc32(r.key.encode()), _ENCODE(r)) for r in scan.records])
+                self._store_tools(file_id, scan)
+            self._store_requests(affected, kept, pricer)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        if on_batch is not None and affected:
+            on_batch(affected)
+        return affected
+
+    def _store_tools(self, file_id: int, scan: FileScan) -> None:
+        """Tool calls and failed results of a scan, as one segment for the committed lines and one
+        for the unterminated tail (which the next read replaces)."""
+        cut = scan.committed_offset
+        for start, keep in ((scan.committed_offset - scan.diagnostics.bytes, lambda o: o < cut), (cut, lambda o: o >= cut)):
+            calls = [c for c in scan.tool_calls if keep(c.offset)]
+            errors = [tool_use_id for tool_use_id, offset in scan.tool_errors if keep(offset)]
+            if calls or errors:
+                self.conn.execute("INSERT INTO tool_segments VALUES (?, ?, ?, ?)",
+                                  (file_id, start, _ENCODE(calls), _ENCODE(errors)))
+
+    def _file_row(self, plan: Plan, scan: FileScan) -> int:
+        """Insert or update the file's row for a scan; returns its id."""
+        conn = self.conn
+        source = plan.source
+        st = plan.stat
+        diag, cwds = scan.diagnostics, scan.cwds
+        head, head_length = scan.head, scan.head_length
+        row = conn.execute("SELECT id, diag, cwds, head, head_length FROM files WHERE path = ?", (str(source.path),)).fetchone()
+        if row is not None and plan.start > 0:
+            committed = _DIAG.decode(row[1]) if row[1] else Diagnostics()
+            committed.merge(diag)
+            committed.files = 1
+            diag = committed
+            cwds = merge_cwds(json.loads(row[2]) if row[2] else {}, cwds)
+            head, head_length = row[3], row[4]
+        size = plan.start + scan.diagnostics.bytes + scan.tail.bytes
+        agent = json.dumps(read_agent_meta(source.path)) if source.is_subagent else None
+        values = (
+            source.project, source.fallback_session,
+            st.st_dev if st else None, st.st_ino if st else None, size, st.st_mtime_ns if st else None,
+            scan.committed_offset, head, head_length,
+            _ENCODE(diag), _ENCODE(scan.tail), json.dumps(cwds), json.dumps(scan.tail_cwds), agent,
+        )
+        if row is None:
+            cursor = conn.execute(
+                "INSERT INTO files (project, fallback_session, dev, ino, size, mtime_ns, committed, head, head_length,"
+                " diag, tail_diag, cwds, tail_cwds, agent, path, missing) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0)",
+                (*values, str(source.path)))
+            return cursor.lastrowid
+        conn.execute(
+            "UPDATE files SET project=?, fallback_session=?, dev=?, ino=?, size=?, mtime_ns=?, committed=?, head=?,"
+            " head_length=?, diag=?, tail_diag=?, cwds=?, tail_cwds=?, agent=?, missing=0 WHERE id=?",
+            (*values, row[0]))
+        return row[0]
+
+    def _vanish(self, vanished: list[tuple[int, str]], forget: bool, pricer, on_batch) -> set[str]:
+        """Mark vanished transcripts missing (their records stay) or, with ``forget``, drop them."""
+        conn = self.conn
+        affected: set[str] = set()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for file_id, _path in vanished:
+                if forget:
+                    affected |= self._keys_of(file_id, 0)
+                    self._delete_from(file_id, 0)
+                    conn.execute("DELETE FROM files WHERE id = ?", (file_id,))
+                else:
+                    conn.execute("UPDATE files SET missing = 1 WHERE id = ?", (file_id,))
+            self._store_requests(affected, self._stored_requests(affected), pricer)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        if on_batch is not None and affected:
+            on_batch(affected)
+        return affected
+
+    def forget_missing(self, pricer_factory: Callable[[], object]) -> set[str]:
+        """Drop every transcript marked missing (``--forget-deleted``); returns the changed keys."""
+        rows = [(row[0], row[1]) for row in self.conn.execute("SELECT id, path FROM files WHERE missing = 1")]
+        return self._vanish(rows, True, pricer_factory, None) if rows else set()
+
+    def _stored_requests(self, keys: set[str]) -> RequestSet:
+        """A dedupe set holding every stored record of ``keys``."""
+        kept = RequestSet()
+        if not keys:
+            return kept
+        decode = _RECORD.decode
+        hashes = sorted({key_hash(key) for key in keys})
+        for at in range(0, len(hashes), _KEYS_PER_QUERY):
+            chunk = hashes[at: at + _KEYS_PER_QUERY]
+            for (data,) in self.conn.execute(
+                    f"SELECT data FROM records WHERE key_hash IN ({','.join('?' * len(chunk))})", chunk):
+                record = decode(data)
+                if record.key in keys:
+                    kept.add(record)
+        return kept
+
+    def _store_requests(self, keys: set[str], kept: RequestSet, pricer) -> None:
+        """Replace the stored requests of ``keys`` by the ones ``kept`` (the rule of
+        :class:`~claude_usage.records.RequestSet`), with their calculated costs."""
+        if not keys:
+            return
+        ordered = sorted(keys)
+        for at in range(0, len(ordered), _KEYS_PER_QUERY):
+            chunk = ordered[at: at + _KEYS_PER_QUERY]
+            self.conn.execute(f"DELETE FROM requests WHERE key IN ({','.join('?' * len(chunk))})", chunk)
+        if kept.by_key:
+            price = pricer()
+            self.conn.executemany("INSERT INTO requests VALUES (?, ?, ?, ?)", [
+                (r.key, r.ts_us, _ENCODE(r), price.calculated_cost(r)) for key, r in kept.by_key.items() if key in keys
+            ])
+
+    def _reprice_if_needed(self, pricer_factory: Callable[[], object]) -> None:
+        """Recompute every stored cost when the price data or the overrides changed."""
+        stored = self.conn.execute("SELECT value FROM meta WHERE key = 'price_version'").fetchone()
+        pricer = pricer_factory()
+        version = pricer.version  # type: ignore[attr-defined]
+        if stored and stored[0] == version:
+            return
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            rows = conn.execute("SELECT key, data FROM requests").fetchall()
+            conn.executemany("UPDATE requests SET calc_cost = ? WHERE key = ?",
+                             [(pricer.calculated_cost(_RECORD.decode(data)), key) for key, data in rows])  # type: ignore[attr-defined]
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('price_version', ?)", (version,))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def requests(self, keys: Iterable[str] | None = None) -> list[tuple[UsageRecord, float | None]]:
+        """The kept requests (all, or those of ``keys`` that still exist) with their calculated
+        costs, in time order."""
+        if keys is None:
+            rows = self.conn.execute("SELECT data, calc_cost FROM requests ORDER BY ts_us, key").fetchall()
+        else:
+            ordered = sorted(keys)
+            rows = []
+            for at in range(0, len(ordered), _KEYS_PER_QUERY):
+                chunk = ordered[at: at + _KEYS_PER_QUERY]
+                rows += self.conn.execute(
+                    f"SELECT data, calc_cost FROM requests WHERE key IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+        decode = _RECORD.decode
+        return [(decode(data), cost) for data, cost in rows]
+
+    def file_facts(self) -> tuple[Diagnostics, dict[str, str], dict[str, dict]]:
+        """Summed diagnostics (``requests`` and ``duplicateLines`` filled), project paths and
+        subagent metadata from the files table."""
+        diagnostics = Diagnostics()
+        cwds: dict[str, dict[str, list]] = {}
+        agents: dict[str, dict] = {}
+        for path, project, diag, tail, committed_cwds, tail_cwds, agent, missing in self.conn.execute(
+                "SELECT path, project, diag, tail_diag, cwds, tail_cwds, agent, missing FROM files"):
+            for blob in (diag, tail):
+                if blob:
+                    diagnostics.merge(_DIAG.decode(blob))
+            counts = cwds.setdefault(project, {})
+            for text in (committed_cwds, tail_cwds):
+                if text:
+                    merge_cwds(counts, json.loads(text))
+            if agent:
+                agents[path] = json.loads(agent)
+            diagnostics.missingFiles += missing
+        diagnostics.requests = self.conn.execute("SELECT count(*) FROM requests").fetchone()[0]
+        diagnostics.duplicateLines = diagnostics.usageLines - diagnostics.requests
+        paths = {project: cwd for project, counts in cwds.items() if (cwd := best_cwd(counts))}
+        return diagnostics, paths, agents
+
+    def tool_data(self) -> tuple[list[ToolCall], set[str]]:
+        """Every tool call once and the ids of failed tool uses."""
+        calls: list[ToolCall] = []
+        errors: set[str] = set()
+        for data, failed in self.conn.execute("SELECT calls, errors FROM tool_segments"):
+            calls.extend(_TOOLS.decode(data))
+            errors.update(_ERRORS.decode(failed))
+        return unique_tool_calls(calls), errors
+
+    def dataset(self, price_version: str = "") -> Dataset:
+        """The whole request set as a :class:`Dataset` (tool data read on first use)."""
+
+        def build() -> Dataset:
+            pairs = self.requests()
+            diagnostics, paths, agents = self.file_facts()
+            return Dataset(
+                records=[record for record, _ in pairs],
+                calculated=[cost for _, cost in pairs],
+                diagnostics=diagnostics,
+                roots=self.roots,
+                project_paths=paths,
+                tools=self.tool_data,
+                agents=agents,
+                price_version=price_version,
+                index_path=str(self.path),
+            )
+
+        return self._guarded(build)  # type: ignore[return-value]
+
+    def apply_changes(self, dataset: Dataset, changed: set[str]) -> Dataset:
+        """``dataset`` updated with the current state of the ``changed`` keys (and fresh file
+        facts), without reading the whole request set."""
+        pairs = self.requests(changed)
+        diagnostics, paths, agents = self.file_facts()
+        return dataset.with_changes(changed, pairs, diagnostics=diagnostics, project_paths=paths,
+                                    agents=agents, tools=self.tool_data)
