@@ -35,6 +35,10 @@ def pytest_sessionstart(session):
     # A missing ../shared must fail loudly, never turn into zero parametrised tests.
     if not FIXTURE_SETS or not BUGCASE_DIRS:
         raise pytest.UsageError(f"shared fixtures not found at {SHARED} (set CLAUDE_USAGE_SHARED)")
+    # Indexes and demo data of the test run live in a temp dir (inherited by the servers started).
+    import tempfile
+
+    os.environ["CLAUDE_USAGE_CACHE"] = tempfile.mkdtemp(prefix="claude-usage-test-cache-")
 
 
 def expected(set_name: str) -> dict:

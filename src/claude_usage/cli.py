@@ -16,7 +16,6 @@ from typing import Annotated, Any, Callable, Optional
 
 import msgspec
 import typer
-from rich.console import Console
 
 from claude_usage import __version__
 
@@ -27,8 +26,29 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
-out = Console()
-err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+class _LazyConsole:
+    """A Rich console made on first use: ``--json`` runs never import Rich's console."""
+
+    def __init__(self, **options: Any):
+        self._options = options
+        self._console: Any = None
+
+    def real(self) -> Any:
+        """The Rich console itself (made now if needed)."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real(), name)
+
+
+out: Any = _LazyConsole()
+err: Any = _LazyConsole(stderr=True, soft_wrap=True, highlight=False)
 
 EXIT_NO_DATA = 1
 EXIT_BAD_ROOT = 2
@@ -73,6 +93,9 @@ class Common:
     projects_path: Path | None = None
     demo: bool = False
     prices: Path | None = None
+    index: Path | None = None
+    no_index: bool = False
+    forget_deleted: bool = False
 
 
 def _day_option(value: str | None) -> str | None:
@@ -104,7 +127,12 @@ _COMMON_OPTIONS: dict[str, Any] = {
     "demo": Annotated[bool, typer.Option("--demo", help="Use the bundled demo data.", rich_help_panel=_DATA)],
     "prices": Annotated[Optional[Path], typer.Option("--prices", help="JSON/TOML file of rates (USD per million tokens) for models without a price.", rich_help_panel=_DATA)],
 }
-_DATA_OPTIONS = ("data_dir", "projects_path", "demo", "prices")
+_COMMON_OPTIONS.update({
+    "index": Annotated[Optional[Path], typer.Option("--index", envvar="CLAUDE_USAGE_INDEX", help="Index file to use (default: one per set of data dirs in the user cache dir).", rich_help_panel=_DATA)],
+    "no_index": Annotated[bool, typer.Option("--no-index", help="Read every transcript now; store nothing.", rich_help_panel=_DATA)],
+    "forget_deleted": Annotated[bool, typer.Option("--forget-deleted", help="Drop indexed history of transcripts that no longer exist.", rich_help_panel=_DATA)],
+})
+_DATA_OPTIONS = ("data_dir", "projects_path", "demo", "prices", "index", "no_index", "forget_deleted")
 
 
 def with_options(*names: str) -> Callable:
@@ -155,7 +183,7 @@ class _LazyProgress:
                 TextColumn("{task.fields[files]}"),
                 DownloadColumn(),
                 TimeRemainingColumn(),
-                console=err,
+                console=err.real(),
                 transient=True,
             )
             self.bar.start()
@@ -194,26 +222,69 @@ def _roots(opts: Common, demo_fallback: bool = False) -> tuple[list, str | None]
     return found.roots, None
 
 
-def load(opts: Common, demo_fallback: bool = False) -> tuple[Any, str | None]:
-    """Load the dataset for ``opts`` (with a progress bar for long scans); exits with a clear
-    message on a missing root, no data, or a bad ``--prices`` file."""
-    from claude_usage.loader import load_dataset
-    from claude_usage.pricing import PriceOverrideError, Pricer, load_price_overrides
+@dataclass
+class Source:
+    """Where a command's data come from: the roots, a notice (demo fallback), the price
+    overrides and the index (None with ``--no-index``)."""
+
+    roots: list
+    notice: str | None
+    overrides: dict | None
+    index: Any
+
+    def pricer(self) -> Any:
+        """A fresh :class:`~claude_usage.pricing.Pricer` with the overrides."""
+        from claude_usage.pricing import Pricer
+
+        return Pricer(self.overrides)
+
+
+def open_source(opts: Common, demo_fallback: bool = False) -> Source:
+    """Resolve roots, read ``--prices`` and open the index; exits with a clear message on a
+    missing root, no data, or a bad ``--prices`` file."""
+    from claude_usage.pricing import PriceOverrideError, load_price_overrides
 
     roots, notice = _roots(opts, demo_fallback)
     try:
-        pricer = Pricer(load_price_overrides(opts.prices) if opts.prices else None)
+        overrides = load_price_overrides(opts.prices) if opts.prices else None
     except PriceOverrideError as error:
         err.print(f"[red]Error:[/] {error}")
         raise typer.Exit(EXIT_BAD_ROOT) from None
+    index = None
+    if not opts.no_index:
+        from claude_usage.index import UsageIndex, default_index_path
+
+        index = UsageIndex(opts.index or default_index_path(roots), roots,
+                           notice=lambda message: err.print(f"[yellow]Notice:[/] {message}"))
+    return Source(roots, notice, overrides, index)
+
+
+def load(opts: Common, demo_fallback: bool = False) -> tuple[Any, str | None]:
+    """Load the dataset for ``opts``: bring the index up to date (a progress bar for long
+    scans) and read it, or scan everything with ``--no-index``."""
+    from claude_usage.loader import load_dataset
+
+    source = open_source(opts, demo_fallback)
     progress = _LazyProgress()
+    warnings: list[str] = []
     try:
-        dataset = load_dataset(roots, pricer, progress)
+        if source.index is None:
+            dataset = load_dataset(source.roots, source.pricer(), progress)
+            warnings = dataset.warnings
+        else:
+            result = source.index.refresh(source.pricer, progress, forget_deleted=opts.forget_deleted)
+            warnings = result.errors
+            dataset = source.index.dataset()
     finally:
         progress.close()
-    for warning in dataset.warnings:
+    for warning in warnings:
         err.print(f"[yellow]Warning:[/] unreadable transcript skipped: {warning}")
-    return dataset, notice
+    if dataset.diagnostics.missingFiles and not opts.json:
+        err.print(
+            f"Note: includes history from {dataset.diagnostics.missingFiles:,} transcript(s) that no longer exist "
+            "(Claude Code deletes them after 30 days); --forget-deleted drops it."
+        )
+    return dataset, source.notice
 
 
 def logs_root_for(dataset: Any, given: Path | None = None) -> Path:
@@ -285,17 +356,18 @@ def _report(
     """Load, group by ``key_of(record, local date, local hour)``, sort, and print a table or
     ``{"<name>": [row_of(dataset, key, totals, breakdown)], "totals", "timezone", "unpricedModels"}``."""
     from claude_usage import reports
-    from claude_usage.render import usage_table, warn_unpriced
 
     dataset, _ = load(opts)
     query = query_for(opts, dataset, first_weekday)
     groups = sorted(reports.group(dataset, query, key_of, opts.breakdown).items(), key=sort_key)
     if (opts.order or default_order) == Order.desc:
         groups.reverse()
-    total = reports.overall(dataset, query)
+    total = reports.combined(t for _, t in groups)
     if opts.json:
         print_json(_envelope(name, [row_of(dataset, key, t, opts.breakdown) for key, t in groups], total, query))
         return
+    from claude_usage.render import usage_table, warn_unpriced
+
     describe = (lambda key, t: extra(dataset, key, t)) if extra else None
     title = f"Claude Code usage by {header.lower()} ({query.clock.name})"
     out.print(usage_table(title, header, groups, total, opts.breakdown, extra_headers, describe, width=out.width))

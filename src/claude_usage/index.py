@@ -21,7 +21,6 @@ import os
 import sqlite3
 import time
 import zlib
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
@@ -33,13 +32,15 @@ from claude_usage.records import Diagnostics, RequestSet, UsageRecord
 from claude_usage.sources.discovery import DataRoot, TranscriptFile, transcript_files
 from claude_usage.sources.transcripts import FileScan, ToolCall, head_fingerprint, merge_cwds, scan_file, unique_tool_calls
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BATCH_BYTES = 64 << 20
 BATCH_FILES = 200
 PARALLEL_MIN_BYTES = 16 << 20
 _KEYS_PER_QUERY = 500
 
 _RECORD = msgspec.msgpack.Decoder(UsageRecord)
+_RECORDS = msgspec.msgpack.Decoder(list[UsageRecord])
+_SNAPSHOT = msgspec.msgpack.Decoder(tuple[list[UsageRecord], list[float | None]])
 _TOOLS = msgspec.msgpack.Decoder(list[ToolCall])
 _ERRORS = msgspec.msgpack.Decoder(list[str])
 _SCAN = msgspec.msgpack.Decoder(FileScan)
@@ -63,6 +64,8 @@ CREATE TABLE records (file_id INTEGER NOT NULL, offset INTEGER NOT NULL, key_has
 CREATE INDEX records_by_key ON records (key_hash);
 CREATE INDEX records_by_file ON records (file_id, offset);
 CREATE TABLE requests (key TEXT PRIMARY KEY, ts_us INTEGER NOT NULL, data BLOB NOT NULL, calc_cost REAL);
+CREATE INDEX requests_by_time ON requests (ts_us, key);
+CREATE TABLE snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), data BLOB NOT NULL);
 CREATE TABLE tool_segments (file_id INTEGER NOT NULL, offset INTEGER NOT NULL, calls BLOB NOT NULL, errors BLOB NOT NULL);
 CREATE INDEX tool_segments_by_file ON tool_segments (file_id, offset);
 """
@@ -111,6 +114,7 @@ class RefreshResult:
     and bytes read, and the local time it took (seconds)."""
 
     changed: set[str] = field(default_factory=set)
+    errors: list[str] = field(default_factory=list)
     files_read: int = 0
     bytes_read: int = 0
     files_missing: int = 0
@@ -131,6 +135,7 @@ def scan_many(plans: Sequence[Plan], workers: int | None = None) -> Iterator[tup
             yield plan, scan_file(plan.source, plan.start)
         return
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
 
     context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
     with ProcessPoolExecutor(max_workers=min(workers, len(plans)), mp_context=context) as pool:
@@ -274,6 +279,7 @@ class UsageIndex:
             progress(0, len(plans), 0, total_bytes)
         for plan, scan in scan_many(plans, workers):
             batch.append((plan, scan))
+            result.errors.extend(scan.errors)
             read = scan.diagnostics.bytes + scan.tail.bytes
             batch_bytes += read
             done_files += 1
@@ -472,6 +478,7 @@ class UsageIndex:
         :class:`~claude_usage.records.RequestSet`), with their calculated costs."""
         if not keys:
             return
+        self.conn.execute("DELETE FROM snapshot")
         ordered = sorted(keys)
         for at in range(0, len(ordered), _KEYS_PER_QUERY):
             chunk = ordered[at: at + _KEYS_PER_QUERY]
@@ -493,6 +500,7 @@ class UsageIndex:
         conn.execute("BEGIN IMMEDIATE")
         try:
             rows = conn.execute("SELECT key, data FROM requests").fetchall()
+            conn.execute("DELETE FROM snapshot")
             conn.executemany("UPDATE requests SET calc_cost = ? WHERE key = ?",
                              [(pricer.calculated_cost(_RECORD.decode(data)), key) for key, data in rows])  # type: ignore[attr-defined]
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('price_version', ?)", (version,))
@@ -515,8 +523,10 @@ class UsageIndex:
                 chunk = ordered[at: at + _KEYS_PER_QUERY]
                 rows += self.conn.execute(
                     f"SELECT data, calc_cost FROM requests WHERE key IN ({','.join('?' * len(chunk))})", chunk).fetchall()
-        decode = _RECORD.decode
-        return [(decode(data), cost) for data, cost in rows]
+        # The stored records, joined under one msgpack array header, decode in a single call.
+        header = b"\xdd" + len(rows).to_bytes(4, "big")
+        records = _RECORDS.decode(header + b"".join([row[0] for row in rows]))
+        return list(zip(records, [row[1] for row in rows]))
 
     def file_facts(self) -> tuple[Diagnostics, dict[str, str], dict[str, dict]]:
         """Summed diagnostics (``requests`` and ``duplicateLines`` filled), project paths and
@@ -550,15 +560,42 @@ class UsageIndex:
             errors.update(_ERRORS.decode(failed))
         return unique_tool_calls(calls), errors
 
-    def dataset(self, price_version: str = "") -> Dataset:
+    def _all_requests(self) -> tuple[list[UsageRecord], list[float | None]]:
+        """Every kept request and its calculated cost, in time order: from the snapshot (one
+        blob, rewritten after each change) when it is current, else from the requests table."""
+        conn = self.conn
+        conn.execute("BEGIN")
+        try:
+            row = conn.execute("SELECT data FROM snapshot").fetchone()
+            if row is None:
+                pairs = self.requests()
+                records, costs = [r for r, _ in pairs], [c for _, c in pairs]
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        if row is not None:
+            return _SNAPSHOT.decode(row[0])
+        try:  # keep the snapshot for the next run; a concurrent writer may make this one stale
+            conn.execute("BEGIN IMMEDIATE")
+            if conn.execute("SELECT count(*) FROM requests").fetchone()[0] == len(records):
+                conn.execute("INSERT OR REPLACE INTO snapshot VALUES (1, ?)", (_ENCODE((records, costs)),))
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+        return records, costs
+
+    def dataset(self) -> Dataset:
         """The whole request set as a :class:`Dataset` (tool data read on first use)."""
 
         def build() -> Dataset:
-            pairs = self.requests()
+            records, calculated = self._all_requests()
+            price_version = self.conn.execute("SELECT value FROM meta WHERE key = 'price_version'").fetchone()[0]
             diagnostics, paths, agents = self.file_facts()
             return Dataset(
-                records=[record for record, _ in pairs],
-                calculated=[cost for _, cost in pairs],
+                records=records,
+                calculated=calculated,
                 diagnostics=diagnostics,
                 roots=self.roots,
                 project_paths=paths,

@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 import math
 import re
-import tomllib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from importlib.metadata import version as _package_version
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
@@ -52,9 +51,24 @@ class PriceOverrideError(ValueError):
     """The ``--prices`` file cannot be read or does not have the documented shape."""
 
 
+@cache
 def price_data_version() -> str:
-    """The price data's version, e.g. ``genai-prices 0.2.3`` (stored beside costs in the index)."""
-    return f"{PRICE_PACKAGE} {_package_version(PRICE_PACKAGE)}"
+    """The price data's version, e.g. ``genai-prices 0.2.3`` (stored beside costs in the index).
+
+    Read from the package's ``.dist-info`` directory name when it is found beside the package
+    (no import of the package or of ``importlib.metadata`` on a warm run), else from metadata.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("genai_prices")
+    if spec is not None and spec.origin:
+        site = Path(spec.origin).parent.parent
+        found = sorted(site.glob("genai_prices-*.dist-info"))
+        if len(found) == 1:
+            return f"{PRICE_PACKAGE} {found[0].name[len('genai_prices-'):-len('.dist-info')]}"
+    from importlib.metadata import version
+
+    return f"{PRICE_PACKAGE} {version(PRICE_PACKAGE)}"
 
 
 def normalise_model_id(model: str) -> str:
@@ -233,6 +247,8 @@ def load_price_overrides(path: str | Path) -> dict[str, Rates]:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise PriceOverrideError(f"{path}: {error.strerror or error}") from error
+    import tomllib
+
     try:
         data = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
     except (ValueError, tomllib.TOMLDecodeError) as error:

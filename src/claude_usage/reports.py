@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Callable, Hashable, Iterator
+from typing import Callable, Hashable, Iterable, Iterator
 
 from claude_usage.loader import Dataset
 from claude_usage.records import UsageRecord
@@ -118,10 +118,13 @@ class Totals:
         self.session_ids.add(record.session_id)
         self.models.add(record.model)
         self.projects.add(record.project)
-        if self.first_ts_us is None or record.ts_us < self.first_ts_us:
-            self.first_ts_us = record.ts_us
-        if self.last_ts_us is None or record.ts_us > self.last_ts_us:
-            self.last_ts_us = record.ts_us
+        ts = record.ts_us
+        if self.first_ts_us is None:
+            self.first_ts_us = self.last_ts_us = ts
+        elif ts > self.last_ts_us:  # type: ignore[operator]
+            self.last_ts_us = ts
+        elif ts < self.first_ts_us:
+            self.first_ts_us = ts
         if self.by_model is not None:
             sub = self.by_model.get(record.model)
             if sub is None:
@@ -169,12 +172,15 @@ def select(dataset: Dataset, query: Query) -> Iterator[tuple[UsageRecord, float 
     """The requests that pass ``query``'s filters, as ``(record, cost USD or None, local date,
     local hour)`` in time order."""
     clock = query.clock
-    parts = dataset.local_parts(clock)
-    costs = dataset.costs(query.mode)
+    rows = zip(dataset.records, dataset.costs(query.mode), dataset.local_parts(clock))
     since, until = query.since, query.until
     project, model, session = query.project, query.model, query.session
     start_hour, end_hour = query.start_hour, query.end_hour
-    for record, cost, (day, hour) in zip(dataset.records, costs, parts):
+    if since is until is project is model is session is start_hour is end_hour is None:
+        for record, cost, (day, hour) in rows:
+            yield record, cost, day, hour
+        return
+    for record, cost, (day, hour) in rows:
         if since is not None and day < since:
             continue
         if until is not None and day > until:
@@ -198,13 +204,22 @@ KeyFunction = Callable[[UsageRecord, str, int], Hashable]
 def group(dataset: Dataset, query: Query, key: KeyFunction, by_model: bool = False) -> dict[Hashable, Totals]:
     """Totals per ``key(record, local date, local hour)`` over the selected requests."""
     groups: dict[Hashable, Totals] = {}
+    get = groups.get
     for record, cost, day, hour in select(dataset, query):
         k = key(record, day, hour)
-        totals = groups.get(k)
+        totals = get(k)
         if totals is None:
             totals = groups[k] = Totals(by_model)
         totals.add(record, cost)
     return groups
+
+
+def combined(groups: Iterable[Totals]) -> Totals:
+    """One :class:`Totals` summing ``groups`` (which partition a selection)."""
+    total = Totals()
+    for totals in groups:
+        total.merge(totals)
+    return total
 
 
 def overall(dataset: Dataset, query: Query, by_model: bool = False) -> Totals:

@@ -40,8 +40,9 @@ def _zone_names_by_lower_case() -> dict[str, str]:
 
 def _zone_named(name: str) -> ZoneInfo:
     """The IANA zone ``name`` (case-insensitive); raises :class:`ZoneError`."""
-    candidates = [name, _zone_names_by_lower_case().get(name.lower())]
-    for candidate in candidates:
+    for candidate in (name, None):
+        if candidate is None:  # only now list the zones (slow) for a case-insensitive match
+            candidate = _zone_names_by_lower_case().get(name.lower())
         if not candidate or "\x00" in candidate or candidate.startswith("/") or ".." in candidate:
             continue
         try:
