@@ -99,6 +99,24 @@ class RunningServer:
         if self.url is None:
             self.stop()
             raise RuntimeError("server did not start:\n" + "".join(self.output))
+        self.wait_until_indexed(deadline)
+
+    def wait_until_indexed(self, deadline: float) -> None:
+        """Wait for the background index build (``/api/health`` status ``ok``)."""
+        import time
+
+        import httpx
+
+        self.polls = 0
+        while time.monotonic() < deadline:
+            try:
+                self.polls += 1
+                if httpx.get(self.url + "/api/health", timeout=5).json().get("status") == "ok":
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("server did not finish indexing")
 
     def __enter__(self) -> "RunningServer":
         return self
@@ -134,3 +152,20 @@ def get(url: str, path: str, **params):
 def keyed(rows: list, key: str) -> dict:
     """Rows by their ``key`` field."""
     return {row[key]: row for row in rows}
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory):
+    """A generated corpus of ~120 MB shaped like real transcripts (benchmarks/corpus.py), with
+    its request count from a fresh scan: ``{"path", "bytes", "files", "requests"}``."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from corpus import generate
+
+    from claude_usage.loader import load_dataset
+    from claude_usage.sources.discovery import resolve_roots
+
+    made = generate(tmp_path_factory.mktemp("corpus") / "data", 120 << 20)
+    made["requests"] = len(load_dataset(resolve_roots([made["path"]]).roots).records)
+    return made

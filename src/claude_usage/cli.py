@@ -703,15 +703,23 @@ def serve(
     host: Annotated[str, typer.Option(envvar="HOST", help="Address to bind (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="PORT", min=0, max=65535, help="Port to listen on (0: any free port).")] = 8080,
     rate_limit: Annotated[int, typer.Option(min=0, help="Requests per minute per client; 0 turns the limit off.")] = 600,
+    sse_heartbeat: Annotated[float, typer.Option(min=0.1, help="Seconds between heartbeats on /api/v2/events.")] = 15.0,
 ) -> None:
-    """Serve the REST API (/api/v2/..., docs at /docs) on the loaded data."""
+    """Serve the REST API (/api/v2/..., docs at /docs), following the transcripts live."""
     from claude_usage.server import run_server
 
-    dataset, notice = load(opts, demo_fallback=True)
-    if notice:
-        err.print(f"[yellow]Notice:[/] {notice}")
+    source = open_source(opts, demo_fallback=True)
+    if source.notice:
+        err.print(f"[yellow]Notice:[/] {source.notice}")
+    if source.index is None:  # --no-index: read everything now; no live updates
+        dataset, _ = load(opts, demo_fallback=True)
+    else:  # serve what is indexed at once; the index is brought up to date in the background
+        dataset = source.index.dataset()
     query = query_for(opts, dataset)
-    raise typer.Exit(run_server(dataset, query.clock.name, host, port, notice, err, rate_limit, logs_root_for(dataset)))
+    raise typer.Exit(run_server(
+        dataset, query.clock.name, host, port, source.notice, err, rate_limit, logs_root_for(dataset),
+        index=source.index, pricer_factory=source.pricer, heartbeat=sse_heartbeat,
+    ))
 
 
 def _version(value: bool) -> None:

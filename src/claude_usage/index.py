@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import threading
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from claude_usage.sources.discovery import DataRoot, TranscriptFile, transcript_
 from claude_usage.sources.transcripts import FileScan, ToolCall, head_fingerprint, merge_cwds, scan_file, unique_tool_calls
 
 SCHEMA_VERSION = 2
-BATCH_BYTES = 64 << 20
+BATCH_BYTES = 16 << 20
 BATCH_FILES = 200
 PARALLEL_MIN_BYTES = 16 << 20
 _KEYS_PER_QUERY = 500
@@ -175,6 +176,7 @@ class UsageIndex:
         self.roots = list(roots)
         self.notice = notice or (lambda message: None)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.lock = threading.RLock()  # one connection, shared by a server's threads
         self.conn = self._open()
 
     # -- opening and rebuilding ------------------------------------------------------------
@@ -225,18 +227,22 @@ class UsageIndex:
             raise
 
     def _guarded(self, action: Callable[[], object]) -> object:
-        """Run ``action``; if the database turns out corrupt, rebuild it and run it again."""
-        try:
-            return action()
-        except sqlite3.DatabaseError as error:
-            if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
-                raise
-            self.notice(f"Rebuilding the index {self.path}: it is unreadable ({error}).")
-            self.conn.close()
-            _remove_database(self.path)
-            self.conn = _connect(self.path)
-            self._create(self.conn)
-            return action()
+        """Run ``action`` under the index lock; if the database turns out corrupt, rebuild it
+        and run it again."""
+        with self.lock:
+            try:
+                return action()
+            except sqlite3.DatabaseError as error:
+                if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
+                    raise
+                self.notice(f"Rebuilding the index {self.path}: it is unreadable ({error}).")
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                self.conn.close()
+                _remove_database(self.path)
+                self.conn = _connect(self.path)
+                self._create(self.conn)
+                return action()
 
     def close(self) -> None:
         """Close the database connection."""
@@ -293,6 +299,8 @@ class UsageIndex:
             result.bytes_read += read
         if batch:
             result.changed |= self._apply(batch, pricer, on_batch)
+        if forget_deleted:  # also what earlier refreshes kept as history
+            vanished += [(row[0], row[1]) for row in self.conn.execute("SELECT id, path FROM files WHERE missing = 1")]
         if vanished:
             result.changed |= self._vanish(vanished, forget_deleted, pricer, on_batch)
         result.files_missing = self.conn.execute("SELECT count(*) FROM files WHERE missing = 1").fetchone()[0]
@@ -452,11 +460,6 @@ class UsageIndex:
             on_batch(affected)
         return affected
 
-    def forget_missing(self, pricer_factory: Callable[[], object]) -> set[str]:
-        """Drop every transcript marked missing (``--forget-deleted``); returns the changed keys."""
-        rows = [(row[0], row[1]) for row in self.conn.execute("SELECT id, path FROM files WHERE missing = 1")]
-        return self._vanish(rows, True, pricer_factory, None) if rows else set()
-
     def _stored_requests(self, keys: set[str]) -> RequestSet:
         """A dedupe set holding every stored record of ``keys``."""
         kept = RequestSet()
@@ -555,7 +558,9 @@ class UsageIndex:
         """Every tool call once and the ids of failed tool uses."""
         calls: list[ToolCall] = []
         errors: set[str] = set()
-        for data, failed in self.conn.execute("SELECT calls, errors FROM tool_segments"):
+        with self.lock:
+            rows = self.conn.execute("SELECT calls, errors FROM tool_segments").fetchall()
+        for data, failed in rows:
             calls.extend(_TOOLS.decode(data))
             errors.update(_ERRORS.decode(failed))
         return unique_tool_calls(calls), errors
@@ -591,7 +596,7 @@ class UsageIndex:
 
         def build() -> Dataset:
             records, calculated = self._all_requests()
-            price_version = self.conn.execute("SELECT value FROM meta WHERE key = 'price_version'").fetchone()[0]
+            price_version = self._price_version()
             diagnostics, paths, agents = self.file_facts()
             return Dataset(
                 records=records,
@@ -610,7 +615,12 @@ class UsageIndex:
     def apply_changes(self, dataset: Dataset, changed: set[str]) -> Dataset:
         """``dataset`` updated with the current state of the ``changed`` keys (and fresh file
         facts), without reading the whole request set."""
-        pairs = self.requests(changed)
-        diagnostics, paths, agents = self.file_facts()
+        with self.lock:
+            pairs = self.requests(changed)
+            diagnostics, paths, agents = self.file_facts()
+            version = self._price_version()
         return dataset.with_changes(changed, pairs, diagnostics=diagnostics, project_paths=paths,
-                                    agents=agents, tools=self.tool_data)
+                                    agents=agents, tools=self.tool_data, price_version=version)
+
+    def _price_version(self) -> str:
+        return self.conn.execute("SELECT value FROM meta WHERE key = 'price_version'").fetchone()[0]

@@ -53,10 +53,15 @@ def run_server(
     console: Any,
     rate_limit: int = 600,
     logs_root: Path | None = None,
+    index: Any = None,
+    pricer_factory: Any = None,
+    heartbeat: float = 15.0,
 ) -> int:
     """Serve ``dataset`` (days in ``zone`` unless a request says otherwise) until interrupted,
     with at most ``rate_limit`` requests per minute per client (0 = no limit) and the MCP logs
-    of ``logs_root`` (default: ``$MCP_LOGS_PATH`` or the Claude CLI cache dir).
+    of ``logs_root`` (default: ``$MCP_LOGS_PATH`` or the Claude CLI cache dir). With an
+    ``index``, the data follow the transcripts live (initial build in the background, then a
+    file watcher; SSE heartbeats every ``heartbeat`` seconds).
 
     Returns the process exit code: 1 with a one-line error when the address cannot be bound.
     """
@@ -75,13 +80,16 @@ def run_server(
         return 1
     bound_port = sock.getsockname()[1]
     store = DataStore(dataset, zone, notice, logs_root)
+    live = None
+    if index is not None:
+        from claude_usage.api.live import Live
+
+        live = Live(store, index, pricer_factory, heartbeat)
     hosts = None if host in ("0.0.0.0", "::", "") else sorted({host, "localhost", "127.0.0.1", "::1"} if is_loopback(host) else {host})
-    app = create_app(store, rate_limit=rate_limit, origins=own_origins(host, bound_port), hosts=hosts)
+    app = create_app(store, rate_limit=rate_limit, origins=own_origins(host, bound_port), hosts=hosts, live=live)
     shown = f"[{host}]" if ":" in host else host
-    console.print(
-        f"claude-usage serving {len(dataset.records):,} requests on http://{shown}:{bound_port} "
-        f"(API docs at /docs; Ctrl+C to stop)"
-    )
+    what = "following the transcripts live" if live is not None else f"serving {len(dataset.records):,} requests"
+    console.print(f"claude-usage {what} on http://{shown}:{bound_port} (API docs at /docs; Ctrl+C to stop)")
     # proxy_headers off: X-Forwarded-For from a local client must not pick its rate-limit key.
     config = uvicorn.Config(app, log_level="warning", access_log=False, proxy_headers=False)
     uvicorn.Server(config).run(sockets=[sock])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -14,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from claude_usage import __version__
 from claude_usage.api import details, tooling, v2
+from claude_usage.api import live as live_routes
 from claude_usage.api.params import ApiError
 from claude_usage.api.schemas import ErrorBody, Health
 from claude_usage.api.security import RateLimit, SecurityHeaders, TrustedHosts, cors_middleware
@@ -88,15 +92,31 @@ def create_app(
     rate_limit: int = DEFAULT_RATE_LIMIT,
     origins: Sequence[str] = (),
     hosts: Sequence[str] | None = None,
+    live: Any = None,
 ) -> FastAPI:
     """The API over ``store``.
 
     Every 4xx answer has the body ``{"error", "message"}``. ``rate_limit`` is the number of
     requests per minute per client (0 = no limit); ``origins`` are the origins allowed by CORS
     (the server's own; none means same-origin only); ``hosts`` the accepted ``Host`` names
-    (None: any).
+    (None: any); ``live`` (:class:`~claude_usage.api.live.Live`) keeps the data up to date while
+    the app runs.
     """
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        task = asyncio.create_task(live.run()) if live is not None else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                live.stop()
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
     app = FastAPI(
+        lifespan=lifespan,
         title="claude-usage",
         version=__version__,
         description="Tokens and USD cost of Claude Code use, from its JSONL transcripts.",
@@ -104,6 +124,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.store = store
+    app.state.live = live
 
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
@@ -123,13 +144,15 @@ def create_app(
     def health() -> dict[str, Any]:
         dataset = store.dataset
         body: dict[str, Any] = {
-            "status": "ok",
+            "status": live.state if live is not None else "ok",
             "version": __version__,
             "dataRoots": [str(root.projects_dir) for root in dataset.roots],
             "files": dataset.diagnostics.files,
             "records": len(dataset.records),
-            "progress": 1.0,
-            "indexPath": None,
+            "progress": round(live.progress, 4) if live is not None else 1.0,
+            "indexPath": dataset.index_path,
+            "eventClients": len(live.hub.queues) if live is not None else 0,
+            "lastRefresh": live.last_refresh if live is not None else {},
             "priceDataVersion": dataset.price_version,
             "timezone": store.default_zone,
             "diagnostics": {n: getattr(dataset.diagnostics, n) for n in dataset.diagnostics.__struct_fields__},
@@ -146,10 +169,11 @@ def create_app(
     app.include_router(v2.router)
     app.include_router(details.router)
     app.include_router(tooling.router)
+    app.include_router(live_routes.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.openapi()  # built once now, not on the first request
     # Outermost last: headers on every answer (errors included), the Host check, the limit, CORS.
-    app.add_middleware(cors_middleware(), allow_origins=list(origins), allow_methods=["GET"], allow_headers=["*"])
+    app.add_middleware(cors_middleware(), allow_origins=list(origins), allow_methods=["GET", "POST"], allow_headers=["*"])
     app.add_middleware(RateLimit, per_minute=rate_limit)
     app.add_middleware(TrustedHosts, hosts=None if hosts is None else list(hosts))
     app.add_middleware(SecurityHeaders)

@@ -131,6 +131,7 @@ class Health(BaseModel):
     progress: float = Field(description="0-1")
     indexPath: str | None
     priceDataVersion: str
+    eventClients: int = Field(0, description="Connected /api/v2/events clients")
 
 
 class SessionRow(UsageRow):

@@ -1,0 +1,208 @@
+"""The persistent index (DESIGN section 7): incremental refresh, history, rebuilds, costs.
+
+After every change to the transcripts the index's totals must equal a fresh scan (--no-index)
+of the same files; a vanished transcript keeps its history unless forgotten.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+
+import pytest
+
+from claude_usage import reports
+from claude_usage.index import UsageIndex
+from claude_usage.loader import load_dataset
+from claude_usage.pricing import Pricer, parse_price_overrides
+from claude_usage.reports import Query
+from claude_usage.rows import usage_row
+from claude_usage.sources.discovery import DataRoot
+from conftest import FIXTURES
+from helpers import assistant_line, write_lines
+
+
+@pytest.fixture()
+def copy(tmp_path):
+    """A writable copy of the curated fixture set and an index for it."""
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURES / "curated", data)
+    for path in data.rglob("*"):
+        os.chmod(path, 0o755 if path.is_dir() else 0o644)
+    root = DataRoot(data / "projects", data, "test")
+    notices: list[str] = []
+    index = UsageIndex(tmp_path / "index.sqlite", [root], notice=notices.append)
+    index.refresh(Pricer)
+    return index, root, notices
+
+
+def totals(dataset) -> dict:
+    row = usage_row(reports.overall(dataset, Query(zone="UTC")))
+    row["costUsd"] = round(row["costUsd"] or 0.0, 9)
+    return row
+
+
+def fresh(root) -> dict:
+    return totals(load_dataset([root]))
+
+
+def indexed(index) -> dict:
+    index.refresh(Pricer)
+    return totals(index.dataset())
+
+
+def transcript(root, name="s-new.jsonl"):
+    return root.projects_dir / "-Users-user1-workspace-JSSoundRecorder" / name
+
+
+def test_cold_index_equals_fresh_scan(copy):
+    index, root, _ = copy
+    assert indexed(index) == fresh(root)
+    assert index.dataset().diagnostics == load_dataset([root]).diagnostics
+
+
+def test_append_reads_only_the_new_bytes(copy):
+    index, root, _ = copy
+    path = next(iter(sorted(root.projects_dir.rglob("*.jsonl"))))
+    line = json.dumps(assistant_line(msg_id="msg_appended", input_tokens=500, output_tokens=50)) + "\n"
+    with open(path, "a") as handle:
+        handle.write(line)
+    result = index.refresh(Pricer)
+    assert result.files_read == 1 and result.bytes_read == len(line.encode())
+    assert result.changed == {"m:msg_appended"}
+    assert totals(index.dataset()) == fresh(root)
+
+
+def test_truncate_rereads_the_file(copy):
+    index, root, _ = copy
+    path = max(root.projects_dir.rglob("*.jsonl"), key=lambda p: p.stat().st_size)
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join(lines[: len(lines) // 2]))
+    assert indexed(index) == fresh(root)
+
+
+def test_rotation_same_name_new_content(copy):
+    index, root, _ = copy
+    path = max(root.projects_dir.rglob("*.jsonl"), key=lambda p: p.stat().st_size)
+    size = path.stat().st_size
+    os.unlink(path)  # a new file (new inode) under the old name, longer than the old one
+    body = [assistant_line(msg_id=f"msg_rot_{i}", uuid=f"u-rot-{i}", output_tokens=7) for i in range(3)]
+    filler = {"type": "user", "message": {"role": "user", "content": "x" * size}}
+    write_lines(path, [*body, filler])
+    assert indexed(index) == fresh(root)
+
+
+def test_head_change_with_growth_rereads_the_file(copy):
+    index, root, _ = copy
+    path = max(root.projects_dir.rglob("*.jsonl"), key=lambda p: p.stat().st_size)
+    data = path.read_bytes()
+    # Rewritten in place (same inode) with a different beginning and more bytes.
+    with open(path, "r+b") as handle:
+        handle.write(b'{"type":"summary","summary":"rewritten"}\n' + data[data.index(b"\n") + 1:] + b"\n")
+    assert indexed(index) == fresh(root)
+
+
+def test_half_written_line_completed_later(copy):
+    index, root, _ = copy
+    path = transcript(root)
+    whole = json.dumps(assistant_line(msg_id="msg_half", input_tokens=300, output_tokens=30)) + "\n"
+    path.write_text(whole[:50])  # being written
+    before = indexed(index)
+    assert before == fresh(root)
+    committed = index.conn.execute("SELECT committed FROM files WHERE path = ?", (str(path),)).fetchone()[0]
+    assert committed == 0  # never past the unfinished line
+    path.write_text(whole)
+    after = indexed(index)
+    assert after == fresh(root)
+    assert after["requests"] == before["requests"] + 1
+
+
+def test_complete_last_line_without_newline_counts_once(copy):
+    index, root, _ = copy
+    path = transcript(root)
+    first = json.dumps(assistant_line(msg_id="msg_tail", input_tokens=300, output_tokens=5))
+    path.write_text(first)  # complete JSON, no newline yet: read, not committed
+    assert indexed(index) == fresh(root)
+    final = json.dumps(assistant_line(msg_id="msg_tail", input_tokens=300, output_tokens=90))
+    path.write_text(first + "\n" + final + "\n")  # the newline arrives, then the final snapshot
+    result = indexed(index)
+    assert result == fresh(root)
+    assert index.dataset().diagnostics.usageLines == load_dataset([root]).diagnostics.usageLines
+
+
+def test_deleted_file_keeps_its_history_until_forgotten(copy):
+    index, root, _ = copy
+    before = indexed(index)
+    victim = max(root.projects_dir.rglob("*.jsonl"), key=lambda p: p.stat().st_size)
+    os.unlink(victim)
+    kept = indexed(index)
+    assert kept == before  # history beyond Claude Code's cleanup
+    assert index.dataset().diagnostics.missingFiles == 1
+    index.refresh(Pricer, forget_deleted=True)
+    assert totals(index.dataset()) == fresh(root)
+    assert index.dataset().diagnostics.missingFiles == 0
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "old-schema", "other-roots"])
+def test_damaged_index_is_rebuilt_with_a_notice(copy, damage):
+    index, root, _ = copy
+    expected = indexed(index)
+    index.close()
+    path = index.path
+    if damage == "garbage":
+        for suffix in ("-wal", "-shm"):
+            if os.path.exists(f"{path}{suffix}"):
+                os.unlink(f"{path}{suffix}")
+        path.write_bytes(b"this is not a database" * 1000)
+    elif damage == "truncated":
+        conn = sqlite3.connect(path)
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.close()
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 3])
+    elif damage == "old-schema":
+        conn = sqlite3.connect(path)
+        conn.execute("UPDATE meta SET value = '0' WHERE key = 'schema'")
+        conn.commit()
+        conn.close()
+    else:
+        conn = sqlite3.connect(path)
+        conn.execute("UPDATE meta SET value = '/elsewhere/projects' WHERE key = 'roots'")
+        conn.commit()
+        conn.close()
+    notices: list[str] = []
+    reopened = UsageIndex(path, [root], notice=notices.append)
+    assert indexed(reopened) == expected
+    assert notices and "Rebuilding the index" in notices[0]
+
+
+def test_costs_are_recomputed_when_prices_change(tmp_path):
+    data = tmp_path / "data"
+    write_lines(data / "projects" / "p" / "s.jsonl", [assistant_line(msg_id="a", model="my-model", input_tokens=1_000_000)])
+    root = DataRoot(data / "projects", data, "test")
+    index = UsageIndex(tmp_path / "i.sqlite", [root])
+    index.refresh(Pricer)
+    assert index.dataset().calculated == [None]
+    # 1,000,000 input tokens at a user rate of $2 per million = $2
+    overrides = parse_price_overrides({"my-model": {"input": 2, "output": 8}})
+    index.refresh(lambda: Pricer(overrides))
+    assert index.dataset().calculated == [pytest.approx(2.0)]
+    assert "overrides" in index.dataset().price_version
+
+
+def test_tool_data_survive_appends(copy):
+    index, root, _ = copy
+    before = len(index.dataset().tool_calls)
+    line = assistant_line(msg_id="msg_tools", output_tokens=3)
+    line["message"]["content"] = [{"type": "tool_use", "id": "toolu_new", "name": "Bash", "input": {}}]
+    result_line = {"type": "user", "sessionId": "s-1", "timestamp": "2025-10-01T12:00:01Z",
+                   "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_new", "is_error": True}]}}
+    write_lines(transcript(root), [line, result_line])
+    index.refresh(Pricer)
+    dataset = index.dataset()
+    assert len(dataset.tool_calls) == before + 1
+    assert "toolu_new" in dataset.tool_errors
+    scanned = load_dataset([root])
+    assert [c.id for c in dataset.tool_calls] == [c.id for c in scanned.tool_calls]
