@@ -56,6 +56,7 @@ class Dataset:
     loaded_at: float = field(default_factory=time.time)
     _parts: dict[str, tuple[LocalClock, list[tuple[str, int]]]] = field(default_factory=dict, repr=False)
     _costs: dict[str, list[float | None]] = field(default_factory=dict, repr=False)
+    _keys: set[str] | None = field(default=None, repr=False)
 
     @property
     def tool_calls(self) -> list[ToolCall]:
@@ -93,6 +94,25 @@ class Dataset:
         """The real path of a project key (from ``cwd``), or None when no line carried one."""
         return self.project_paths.get(project)
 
+    @property
+    def keys(self) -> set[str]:
+        """The keys of the requests (made on first use, then carried through changes)."""
+        if self._keys is None:
+            self._keys = {record.key for record in self.records}
+        return self._keys
+
+    def find(self, keys: Iterable[str]) -> list[UsageRecord]:
+        """The requests with these keys. Searched from the newest, where changes happen."""
+        wanted = set(keys) & self.keys
+        found = []
+        for record in reversed(self.records):
+            if not wanted:
+                break
+            if record.key in wanted:
+                wanted.discard(record.key)
+                found.append(record)
+        return found
+
     def with_changes(
         self,
         removed: Iterable[str],
@@ -101,32 +121,33 @@ class Dataset:
     ) -> "Dataset":
         """A new dataset without the requests keyed ``removed`` and with ``added`` ``(record,
         calculated cost)`` (a changed request is removed and added); other fields may be
-        replaced through ``fields``. Cached local times and costs are carried over, so a small
-        change costs little."""
+        replaced through ``fields``. Cached local times and costs are carried over and the
+        changed requests are found from the newest end, so a small change costs little."""
         records, calculated = list(self.records), list(self.calculated)
         parts = {name: (clock, list(values)) for name, (clock, values) in self._parts.items()}
         costs = {mode: list(values) for mode, values in self._costs.items()}
         added = list(added)
-        gone = set(removed) | {record.key for record, _ in added}
-        if gone:
-            keep = [i for i, r in enumerate(records) if r.key not in gone]
-            if len(keep) != len(records):
-                records = [records[i] for i in keep]
-                calculated = [calculated[i] for i in keep]
-                parts = {name: (clock, [values[i] for i in keep]) for name, (clock, values) in parts.items()}
-                costs = {mode: [values[i] for i in keep] for mode, values in costs.items()}
-        orders = [_order(r) for r in records]
-        for record, calc in sorted(added, key=lambda item: _order(item[0])):
-            at = bisect.bisect(orders, _order(record))
-            orders.insert(at, _order(record))
+        keys = set(self.keys)
+        gone = (set(removed) | {record.key for record, _ in added}) & keys
+        keys -= gone
+        position = len(records)
+        while gone and position:
+            position -= 1
+            if records[position].key in gone:
+                gone.discard(records[position].key)
+                for values in (records, calculated, *(v for _, v in parts.values()), *costs.values()):
+                    del values[position]
+        for record, calc in added:
+            at = bisect.bisect(records, _order(record), key=_order)
             records.insert(at, record)
             calculated.insert(at, calc)
             for clock, values in parts.values():
                 values.insert(at, clock.parts(record.ts_us))
             for mode, values in costs.items():
                 values.insert(at, cost_for_mode(calc, record.line_cost_usd, mode))
+            keys.add(record.key)
         return replace(self, records=records, calculated=calculated, _parts=parts, _costs=costs,
-                       loaded_at=time.time(), **fields)
+                       _keys=keys, loaded_at=time.time(), **fields)
 
 
 def read_agent_meta(transcript: Path) -> dict:

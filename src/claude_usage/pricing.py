@@ -286,6 +286,12 @@ class Pricer:
             self._version = version
         return self._version
 
+    def preload(self) -> None:
+        """Import the price data now (a server does it once, off the path of a refresh)."""
+        from genai_prices import data_snapshot
+
+        data_snapshot.get_snapshot()
+
     def _package_model(self, ref: str) -> tuple[Any, bool] | None:
         """(model info, time-of-day dependent) from the package for a normalised id, or None."""
         if ref in self._models:

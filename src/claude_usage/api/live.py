@@ -73,6 +73,8 @@ class Live:
         self.last_refresh: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._stop: asyncio.Event | None = None
+        self._pending: list[tuple[list, list]] = []
+        self._pricer_instance: Any = None
 
     # -- refresh -----------------------------------------------------------------------------
 
@@ -83,11 +85,16 @@ class Live:
         old = self.store.dataset
         new = self.index.apply_changes(old, changed)
         self.store.replace(new)
-        zone = self.store.default_zone
-        clock = Query(zone=zone).clock
-        days = {clock.parts(r.ts_us)[0] for r in old.records if r.key in changed}
-        days |= {clock.parts(r.ts_us)[0] for r in new.records if r.key in changed}
-        self.hub.publish({"type": "update", "totals": self.totals(new), "changedDays": sorted(days)})
+        self._pending.append((old.find(changed), new.find(changed)))
+
+    def _publish(self) -> None:
+        """One event for what the last refresh changed (its days, and the new totals)."""
+        if not self._pending:
+            return
+        clock = Query(zone=self.store.default_zone).clock
+        days = {clock.parts(r.ts_us)[0] for before, after in self._pending for r in (*before, *after)}
+        self._pending.clear()
+        self.hub.publish({"type": "update", "totals": self.totals(self.store.dataset), "changedDays": sorted(days)})
 
     def totals(self, dataset: Dataset) -> dict[str, Any]:
         """The summary object of the events, in the server's zone."""
@@ -97,14 +104,22 @@ class Live:
         """Bring the index and the served data up to date now; returns what was done."""
         with self._lock:
             began = time.perf_counter()
-            result = self.index.refresh(self.pricer_factory, self._on_progress if initial else None, on_batch=self._on_batch)
+            result = self.index.refresh(self._pricer, self._on_progress if initial else None, on_batch=self._on_batch)
+            work = time.perf_counter() - began
+            self._publish()
             self.last_refresh = {
                 "changedRequests": len(result.changed),
                 "filesRead": result.files_read,
                 "bytesRead": result.bytes_read,
-                "seconds": round(time.perf_counter() - began, 6),
+                "seconds": round(work, 6),  # index and served data updated; the event follows
             }
             return self.last_refresh
+
+    def _pricer(self) -> Any:
+        """One pricer for the server's life (its rates cache and the price data stay loaded)."""
+        if self._pricer_instance is None:
+            self._pricer_instance = self.pricer_factory()
+        return self._pricer_instance
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -116,6 +131,8 @@ class Live:
             await asyncio.to_thread(self.refresh, True)
         finally:
             self.state, self.progress = "ok", 1.0
+        # Load the price data now, not when the first new request arrives.
+        await asyncio.to_thread(lambda: self._pricer().preload())
         from watchfiles import awatch
 
         folders = [str(root.projects_dir) for root in self.store.dataset.roots if root.projects_dir.is_dir()]

@@ -123,3 +123,44 @@ def cors_middleware() -> type:
                                 status_code=400, headers=headers)
 
     return Cors
+
+
+class ResponseCache:
+    """Answers a repeated GET of a dataset-derived endpoint from memory: the whole response of
+    ``path?query`` is kept until the dataset changes (``store.version``) or the minute turns
+    (answers that depend on today stay right). Only complete 200 answers are kept; live,
+    file-reading and streaming endpoints are never cached."""
+
+    UNCACHED = ("/api/health", "/api/v2/events", "/api/v2/refresh", "/api/v2/mcp/logs", "/api/v2/todos",
+                "/api/v2/logs/content")
+    ENTRIES = 2048
+
+    def __init__(self, app: Any, store: Any):
+        self.app = app
+        self.store = store
+        self.entries: dict[tuple, tuple[dict, bytes]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or scope["method"] != "GET" or not path.startswith("/api/") or path in self.UNCACHED:
+            await self.app(scope, receive, send)
+            return
+        key = (path, scope.get("query_string", b""), self.store.version, int(time.time() // 60))
+        hit = self.entries.get(key)
+        if hit is not None:  # copies: outer middlewares add their headers to the message
+            await send({**hit[0], "headers": list(hit[0]["headers"])})
+            await send({"type": "http.response.body", "body": hit[1]})
+            return
+        parts: list[dict] = []
+
+        async def keep(message: dict) -> None:
+            parts.append({**message, "headers": list(message.get("headers", []))}
+                         if message["type"] == "http.response.start" else message)
+            await send(message)
+
+        await self.app(scope, receive, keep)
+        if (len(parts) == 2 and parts[0].get("status") == 200 and not parts[1].get("more_body")
+                and key[2] == self.store.version):
+            if len(self.entries) >= self.ENTRIES:
+                self.entries.clear()
+            self.entries[key] = (parts[0], parts[1].get("body", b""))

@@ -28,7 +28,7 @@ class DataStore:
         self.logs = LogCatalog(logs_root if logs_root is not None else mcp_logs_root())
         self._cache: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
-
+        self.version = 0  # changes with every new dataset
     def file_roots(self) -> list[Path]:
         """The directories whose files ``/api/v2/logs/content`` may serve: the transcripts'
         projects dirs, the todos dirs and the MCP logs dir."""
@@ -54,4 +54,5 @@ class DataStore:
         """Serve ``dataset`` from now on and drop every cached answer."""
         with self._lock:
             self.dataset = dataset
+            self.version += 1
             self._cache.clear()
