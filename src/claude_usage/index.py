@@ -33,7 +33,7 @@ from claude_usage.records import Diagnostics, RequestSet, UsageRecord
 from claude_usage.sources.discovery import DataRoot, TranscriptFile, transcript_files
 from claude_usage.sources.transcripts import FileScan, ToolCall, head_fingerprint, merge_cwds, scan_file, unique_tool_calls
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BATCH_BYTES = 16 << 20
 BATCH_FILES = 200
 PARALLEL_MIN_BYTES = 16 << 20
@@ -66,7 +66,7 @@ CREATE INDEX records_by_key ON records (key_hash);
 CREATE INDEX records_by_file ON records (file_id, offset);
 CREATE TABLE requests (key TEXT PRIMARY KEY, ts_us INTEGER NOT NULL, data BLOB NOT NULL, calc_cost REAL);
 CREATE INDEX requests_by_time ON requests (ts_us, key);
-CREATE TABLE snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), data BLOB NOT NULL);
+CREATE TABLE snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL, data BLOB NOT NULL);
 CREATE TABLE tool_segments (file_id INTEGER NOT NULL, offset INTEGER NOT NULL, calls BLOB NOT NULL, errors BLOB NOT NULL);
 CREATE INDEX tool_segments_by_file ON tool_segments (file_id, offset);
 """
@@ -220,6 +220,7 @@ class UsageIndex:
         try:
             conn.executemany("INSERT INTO meta VALUES (?, ?)", [
                 ("schema", str(SCHEMA_VERSION)), ("roots", roots_key(self.roots)), ("price_version", ""),
+                ("requests_version", "0"),
             ])
             conn.execute("COMMIT")
         except BaseException:
@@ -304,6 +305,8 @@ class UsageIndex:
         if vanished:
             result.changed |= self._vanish(vanished, forget_deleted, pricer, on_batch)
         result.files_missing = self.conn.execute("SELECT count(*) FROM files WHERE missing = 1").fetchone()[0]
+        if result.bytes_read > BATCH_BYTES:
+            self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")  # not left to a later small write
         result.seconds = time.perf_counter() - began
         return result
 
@@ -460,6 +463,10 @@ class UsageIndex:
             on_batch(affected)
         return affected
 
+    def _bump_version(self) -> None:
+        """Mark the request set changed (the snapshot of an older version is stale)."""
+        self.conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'requests_version'")
+
     def _stored_requests(self, keys: set[str]) -> RequestSet:
         """A dedupe set holding every stored record of ``keys``."""
         kept = RequestSet()
@@ -481,7 +488,7 @@ class UsageIndex:
         :class:`~claude_usage.records.RequestSet`), with their calculated costs."""
         if not keys:
             return
-        self.conn.execute("DELETE FROM snapshot")
+        self._bump_version()
         ordered = sorted(keys)
         for at in range(0, len(ordered), _KEYS_PER_QUERY):
             chunk = ordered[at: at + _KEYS_PER_QUERY]
@@ -503,7 +510,7 @@ class UsageIndex:
         conn.execute("BEGIN IMMEDIATE")
         try:
             rows = conn.execute("SELECT key, data FROM requests").fetchall()
-            conn.execute("DELETE FROM snapshot")
+            self._bump_version()
             conn.executemany("UPDATE requests SET calc_cost = ? WHERE key = ?",
                              [(pricer.calculated_cost(_RECORD.decode(data)), key) for key, data in rows])  # type: ignore[attr-defined]
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('price_version', ?)", (version,))
@@ -567,11 +574,13 @@ class UsageIndex:
 
     def _all_requests(self) -> tuple[list[UsageRecord], list[float | None]]:
         """Every kept request and its calculated cost, in time order: from the snapshot (one
-        blob, rewritten after each change) when it is current, else from the requests table."""
+        blob, rewritten when the request set has changed) when it is current, else from the
+        requests table."""
         conn = self.conn
         conn.execute("BEGIN")
         try:
-            row = conn.execute("SELECT data FROM snapshot").fetchone()
+            version = int(conn.execute("SELECT value FROM meta WHERE key = 'requests_version'").fetchone()[0])
+            row = conn.execute("SELECT data FROM snapshot WHERE version = ?", (version,)).fetchone()
             if row is None:
                 pairs = self.requests()
                 records, costs = [r for r, _ in pairs], [c for _, c in pairs]
@@ -581,14 +590,10 @@ class UsageIndex:
             raise
         if row is not None:
             return _SNAPSHOT.decode(row[0])
-        try:  # keep the snapshot for the next run; a concurrent writer may make this one stale
-            conn.execute("BEGIN IMMEDIATE")
-            if conn.execute("SELECT count(*) FROM requests").fetchone()[0] == len(records):
-                conn.execute("INSERT OR REPLACE INTO snapshot VALUES (1, ?)", (_ENCODE((records, costs)),))
-            conn.execute("COMMIT")
+        try:  # keep the snapshot for the next run, stamped with the version it shows
+            conn.execute("INSERT OR REPLACE INTO snapshot VALUES (1, ?, ?)", (version, _ENCODE((records, costs))))
         except sqlite3.OperationalError:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            pass  # busy: the next run writes it
         return records, costs
 
     def dataset(self) -> Dataset:
