@@ -169,3 +169,13 @@ def corpus(tmp_path_factory):
     made = generate(tmp_path_factory.mktemp("corpus") / "data", 120 << 20)
     made["requests"] = len(load_dataset(resolve_roots([made["path"]]).roots).records)
     return made
+
+
+def writable_copy(name: str, destination: Path) -> Path:
+    """A copy of a fixture set that tests may change (the originals are read-only)."""
+    import shutil
+
+    shutil.copytree(FIXTURES / name, destination)
+    for path in destination.rglob("*"):
+        os.chmod(path, 0o755 if path.is_dir() else 0o644)
+    return destination

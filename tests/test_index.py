@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sqlite3
 
 import pytest
@@ -20,17 +19,14 @@ from claude_usage.pricing import Pricer, parse_price_overrides
 from claude_usage.reports import Query
 from claude_usage.rows import usage_row
 from claude_usage.sources.discovery import DataRoot
-from conftest import FIXTURES
+from conftest import writable_copy
 from helpers import assistant_line, write_lines
 
 
 @pytest.fixture()
 def copy(tmp_path):
     """A writable copy of the curated fixture set and an index for it."""
-    data = tmp_path / "data"
-    shutil.copytree(FIXTURES / "curated", data)
-    for path in data.rglob("*"):
-        os.chmod(path, 0o755 if path.is_dir() else 0o644)
+    data = writable_copy("curated", tmp_path / "data")
     root = DataRoot(data / "projects", data, "test")
     notices: list[str] = []
     index = UsageIndex(tmp_path / "index.sqlite", [root], notice=notices.append)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import queue
-import shutil
 import subprocess
 import sys
 import threading
@@ -15,17 +14,13 @@ import time
 import httpx
 import pytest
 
-from conftest import FIXTURES, RunningServer, expected, get
+from conftest import RunningServer, expected, get, writable_copy
 from helpers import assistant_line
 
 
 @pytest.fixture()
 def data(tmp_path):
-    target = tmp_path / "sniffly"
-    shutil.copytree(FIXTURES / "sniffly", target)
-    for path in target.rglob("*"):
-        os.chmod(path, 0o755 if path.is_dir() else 0o644)
-    return target
+    return writable_copy("sniffly", tmp_path / "sniffly")
 
 
 def transcript(data):

@@ -22,6 +22,7 @@ import sqlite3
 import threading
 import time
 import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
@@ -249,6 +250,17 @@ class UsageIndex:
         """Close the database connection."""
         self.conn.close()
 
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (taken at once, so writers queue up instead of failing)."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+
     # -- refresh ---------------------------------------------------------------------------
 
     def refresh(
@@ -367,10 +379,8 @@ class UsageIndex:
         Stale parts of the files are dropped first; then the kept request of each touched key is
         chosen among the records still stored (other files) and the new ones.
         """
-        conn = self.conn
         affected: set[str] = set()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction() as conn:
             ids = []
             for plan, scan in batch:
                 file_id = self._file_row(plan, scan)
@@ -384,13 +394,9 @@ class UsageIndex:
                 kept.add(record)
             for file_id, (plan, scan) in zip(ids, batch):
                 conn.executemany("INSERT INTO records VALUES (?, ?, ?, ?)",
-                                 [(file_id, r.offset, zlib.crc32(r.key.encode()), _ENCODE(r)) for r in scan.records])
+                                 [(file_id, r.offset, key_hash(r.key), _ENCODE(r)) for r in scan.records])
                 self._store_tools(file_id, scan)
             self._store_requests(affected, kept, pricer)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         if on_batch is not None and affected:
             on_batch(affected)
         return affected
@@ -443,10 +449,8 @@ class UsageIndex:
 
     def _vanish(self, vanished: list[tuple[int, str]], forget: bool, pricer, on_batch) -> set[str]:
         """Mark vanished transcripts missing (their records stay) or, with ``forget``, drop them."""
-        conn = self.conn
         affected: set[str] = set()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction() as conn:
             for file_id, _path in vanished:
                 if forget:
                     affected |= self._keys_of(file_id, 0)
@@ -455,10 +459,6 @@ class UsageIndex:
                 else:
                     conn.execute("UPDATE files SET missing = 1 WHERE id = ?", (file_id,))
             self._store_requests(affected, self._stored_requests(affected), pricer)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         if on_batch is not None and affected:
             on_batch(affected)
         return affected
@@ -506,18 +506,12 @@ class UsageIndex:
         version = pricer.version  # type: ignore[attr-defined]
         if stored and stored[0] == version:
             return
-        conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction() as conn:
             rows = conn.execute("SELECT key, data FROM requests").fetchall()
             self._bump_version()
             conn.executemany("UPDATE requests SET calc_cost = ? WHERE key = ?",
                              [(pricer.calculated_cost(_RECORD.decode(data)), key) for key, data in rows])  # type: ignore[attr-defined]
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('price_version', ?)", (version,))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
     # -- reading ---------------------------------------------------------------------------
 
