@@ -11,7 +11,7 @@ from typing import Any, Sequence
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -26,6 +26,7 @@ from claude_usage.api.store import DataStore
 DEFAULT_RATE_LIMIT = 600
 _ERROR_TYPES = {400: "bad_parameter", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
 _STATIC = Path(__file__).parent / "static"
+_WEB = Path(__file__).parent.parent / "web"
 _DOCS_PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>claude-usage API</title><link rel="stylesheet" href="/docs-assets/swagger-ui.css">
@@ -67,6 +68,15 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                 responses.setdefault("429", {"description": "Too many requests (rate limit)", **error})
         app.openapi_schema = schema
     return app.openapi_schema
+
+
+def _plotly_js() -> Path:
+    """plotly.js as shipped inside the ``plotly`` Python package (served locally: no CDN)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("plotly")
+    assert spec is not None and spec.origin, "the plotly package is a dependency"
+    return Path(spec.origin).parent / "package_data" / "plotly.min.js"
 
 
 def _docs_assets() -> Path:
@@ -165,7 +175,16 @@ def create_app(
     def docs() -> HTMLResponse:
         return HTMLResponse(_DOCS_PAGE)
 
+    @app.get("/", include_in_schema=False)
+    def dashboard() -> FileResponse:
+        return FileResponse(_WEB / "index.html", media_type="text/html", headers={"Cache-Control": "no-cache"})
+
+    @app.get("/assets/vendor/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        return FileResponse(_plotly_js(), media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
+
     app.mount("/docs-assets", _DocsAssets(directory=_docs_assets()), name="docs-assets")
+    app.mount("/assets", StaticFiles(directory=_WEB), name="assets")
     app.include_router(v2.router)
     app.include_router(details.router)
     app.include_router(tooling.router)

@@ -9,10 +9,12 @@ import json
 import time
 from typing import Any, Awaitable, Callable
 
-# No external origin anywhere. Swagger UI sets inline styles, hence 'unsafe-inline' for styles
-# only; scripts are files served by this server ('self').
+# No external origin anywhere. Swagger UI and plotly.js set inline styles, hence 'unsafe-inline'
+# for styles only; scripts are files served by this server ('self'; plotly.js needs no
+# 'unsafe-eval' for the charts drawn here); images may be blob:/data: URLs made in the page
+# (plotly.js draws a chart to PNG through one).
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
     "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "frame-ancestors 'none'; form-action 'self'"
 )

@@ -1,0 +1,55 @@
+// Charts with plotly.js (served locally from the plotly Python package), themed from CSS.
+
+import { el } from "./ui.js";
+
+function theme() {
+  const css = getComputedStyle(document.documentElement);
+  const get = (name) => css.getPropertyValue(name).trim();
+  return { text: get("--text"), muted: get("--muted"), line: get("--line"), accent: get("--accent"), accent2: get("--accent-2") };
+}
+
+export const palette = ["#c96442", "#3b6ea5", "#5a9e6f", "#b58a2e", "#8d5fb0", "#c05780", "#4f9fae", "#7d7a70", "#d08c60", "#6a8caf"];
+
+/**
+ * A chart panel body: ``traces`` and ``layout`` for Plotly; ``name`` is the PNG file name.
+ * Returns [node, tools] where tools holds the "Download PNG" button.
+ */
+export function chart(name, traces, layout = {}, height) {
+  const node = el("div", { class: "chart", role: "img", "aria-label": layout.title || name });
+  if (height) node.style.height = `${height}px`;
+  const t = theme();
+  const base = {
+    paper_bgcolor: "rgba(0,0,0,0)",
+    plot_bgcolor: "rgba(0,0,0,0)",
+    font: { color: t.text, family: "system-ui, sans-serif", size: 12 },
+    margin: { l: 56, r: 16, t: 16, b: 48 },
+    xaxis: { gridcolor: t.line, linecolor: t.line, zerolinecolor: t.line, automargin: true },
+    yaxis: { gridcolor: t.line, linecolor: t.line, zerolinecolor: t.line, automargin: true, rangemode: "tozero" },
+    legend: { orientation: "h", y: -0.2 },
+    colorway: palette,
+    hoverlabel: { namelength: -1 },
+  };
+  const merged = { ...base, ...layout, xaxis: { ...base.xaxis, ...(layout.xaxis || {}) }, yaxis: { ...base.yaxis, ...(layout.yaxis || {}) } };
+  if (layout.yaxis2) {
+    merged.yaxis2 = { gridcolor: t.line, linecolor: t.line, automargin: true, rangemode: "tozero", ...layout.yaxis2 };
+    merged.margin = { ...base.margin, r: 64, ...(layout.margin || {}) };
+  }
+  const draw = () => {
+    if (!window.Plotly) return;
+    window.Plotly.react(node, traces, merged, { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d"] });
+  };
+  // Draw once the node is in the page (Plotly measures it).
+  requestAnimationFrame(draw);
+  const png = el("button", {
+    type: "button",
+    onclick: async () => {
+      if (!window.Plotly) return;
+      const url = await window.Plotly.toImage(node, { format: "png", width: 1200, height: 600 });
+      const link = el("a", { href: url, download: `${name}.png` });
+      document.body.append(link);
+      link.click();
+      link.remove();
+    },
+  }, "Download PNG");
+  return [node, [png]];
+}

@@ -1,0 +1,203 @@
+"""The web dashboard in a real browser (headless Debian Chromium driven by Playwright) against a
+real `claude-usage serve` on a copy of a shared fixture set.
+
+Screenshots of every view at 1280x800 and 390x844 go to test-artifacts/screenshots (not committed).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, sync_playwright
+
+from conftest import REPO, RunningServer, expected, writable_copy
+from helpers import assistant_line
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = REPO / "test-artifacts" / "screenshots"
+VIEWS = ["summary", "daily", "monthly", "hourly", "models", "projects", "sessions", "tools", "logs", "todos"]
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return writable_copy("curated", tmp_path_factory.mktemp("dash") / "curated")
+
+
+@pytest.fixture(scope="module")
+def server(data):
+    with RunningServer("--data-dir", str(data), "--tz", "UTC") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert Path(CHROMIUM).exists(), "Debian's chromium must be installed (scripts/test.sh does it)"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        launched.close()
+
+
+class Watched:
+    """A page whose console errors, page errors and failed requests are collected."""
+
+    def __init__(self, browser, width=1280, height=800, timezone="UTC"):
+        self.context = browser.new_context(viewport={"width": width, "height": height}, locale="en-US",
+                                           timezone_id=timezone, accept_downloads=True)
+        self.page: Page = self.context.new_page()
+        self.problems: list[str] = []
+        self.page.on("console", lambda m: self.problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
+        self.page.on("requestfailed", lambda r: self.problems.append(f"request failed: {r.url} {r.failure}")
+                     if not r.url.endswith("/api/v2/events") else None)
+        self.page.on("response", lambda r: self.problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
+
+    def open(self, url: str) -> Page:
+        self.page.goto(url)
+        self.page.wait_for_selector("main .panel, main .cards, main .empty", timeout=20000)
+        self.page.wait_for_load_state("networkidle")
+        return self.page
+
+    def close(self):
+        self.context.close()
+
+
+def table_rows(page: Page, label: str) -> list[list[str]]:
+    return page.locator(f'table[aria-label="{label}"] tbody tr').evaluate_all(
+        "rows => rows.map(r => [...r.cells].map(c => c.innerText.trim()))")
+
+
+def number(text: str) -> float:
+    return float(re.sub(r"[^0-9.\-]", "", text))
+
+
+def test_every_view_loads_without_errors_and_screenshots(server, browser):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    day = sorted(expected("curated")["by_day"]["UTC"])[-1]
+    project = sorted(expected("curated")["by_project"])[0]
+    session = sorted(expected("curated")["by_session"])[0]
+    pages = VIEWS + [f"daily/{day}", f"projects/{project}", f"sessions/{session}", "hourly?show=heatmap", "hourly?show=table"]
+    for width, height in ((1280, 800), (390, 844)):
+        watched = Watched(browser, width, height)
+        for view in pages:
+            page = watched.open(f"{server.url}/#/{view}")
+            assert page.locator("#banner").is_hidden(), view
+            name = re.sub(r"[^a-z0-9]+", "-", view)[:40]
+            page.screenshot(path=str(SHOTS / f"{name}-{width}x{height}.png"), full_page=True)
+        watched.close()
+        assert watched.problems == [], watched.problems
+
+
+def test_summary_total_cost_equals_expected(server, browser):
+    watched = Watched(browser)
+    page = watched.open(f"{server.url}/#/summary")
+    shown = page.locator('[data-testid="total-cost"] .value').inner_text()
+    total = expected("curated")["totals"]["cost_usd"]  # 33.415974 USD
+    assert shown == f"${total:,.2f}"  # as displayed in en-US: "$33.42"
+    watched.close()
+    assert watched.problems == []
+
+
+def test_clicking_a_day_opens_its_hours_summing_to_the_row(server, browser):
+    watched = Watched(browser)
+    page = watched.open(f"{server.url}/#/daily")
+    rows = table_rows(page, "days")
+    first = rows[0]  # newest day first: Date, Requests, Input, Output, Cache create, Cache read, Total, Cost
+    page.locator('table[aria-label="days"] tbody tr').first.click()
+    page.wait_for_selector('table[aria-label="hours"]')
+    hours = table_rows(page, "hours")
+    assert len(hours) == 24
+    for column in range(1, 7):  # requests and every token column
+        assert sum(number(h[column]) for h in hours) == number(first[column]), column
+    exp = expected("curated")["by_day"]["UTC"][first[0]]
+    assert number(first[6]) == exp["total_tokens"] and number(first[1]) == exp["requests"]
+    watched.close()
+    assert watched.problems == []
+
+
+def test_project_search_filters_the_table(server, browser):
+    watched = Watched(browser)
+    page = watched.open(f"{server.url}/#/projects")
+    assert len(table_rows(page, "projects")) == len(expected("curated")["by_project"])
+    page.get_by_label("Search projects").fill("JSSound")
+    page.wait_for_function("() => document.querySelectorAll('table[aria-label=projects] tbody tr').length === 1")
+    (row,) = table_rows(page, "projects")
+    assert "JSSoundRecorder" in row[0]
+    assert "search=JSSound" in page.url  # shareable
+    watched.close()
+    assert watched.problems == []
+
+
+def test_time_zone_changes_the_day_buckets(server, browser):
+    watched = Watched(browser)
+    page = watched.open(f"{server.url}/#/daily")
+    page.locator("#tz").select_option("Asia/Tokyo")
+    page.wait_for_function("() => location.hash.includes('tz=Asia%2FTokyo') || location.hash.includes('tz=Asia/Tokyo')")
+    page.wait_for_selector('h2:has-text("Days (Asia/Tokyo)")')
+    days = {row[0]: row for row in table_rows(page, "days")}
+    exp = expected("curated")["by_day"]["Asia/Tokyo"]
+    assert sorted(days) == sorted(exp)
+    for day, row in days.items():
+        assert number(row[1]) == exp[day]["requests"] and number(row[6]) == exp[day]["total_tokens"], day
+    watched.close()
+    assert watched.problems == []
+
+
+def test_csv_export_downloads_the_rows_shown(server, browser):
+    watched = Watched(browser)
+    page = watched.open(f"{server.url}/#/daily")
+    shown = table_rows(page, "days")
+    with page.expect_download() as info:
+        page.locator("section", has=page.locator('table[aria-label="days"]')).get_by_role("button", name="Export CSV").click()
+    lines = list(csv.reader(io.StringIO(Path(info.value.path()).read_text())))
+    assert lines[0][:3] == ["Date", "Requests", "Input"]
+    assert [line[0] for line in lines[1:]] == [row[0] for row in shown]
+    exp = expected("curated")["by_day"]["UTC"]
+    assert {line[0]: int(line[6]) for line in lines[1:]} == {d: r["total_tokens"] for d, r in exp.items()}
+    watched.close()
+    assert watched.problems == []
+
+
+def test_chart_png_download(server, browser):
+    watched = Watched(browser)
+    page = watched.open(f"{server.url}/#/monthly")
+    page.wait_for_selector(".chart .main-svg")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download PNG").first.click()
+    assert Path(info.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    watched.close()
+    assert watched.problems == []
+
+
+def test_live_update_and_error_banner(data, browser, tmp_path):
+    with RunningServer("--data-dir", str(data), "--tz", "UTC", "--index", str(tmp_path / "i.sqlite")) as live:
+        watched = Watched(browser)
+        page = watched.open(f"{live.url}/#/daily")
+        page.wait_for_selector(".stamp.live")
+        before = {row[0]: row for row in table_rows(page, "days")}
+        day = "2025-06-14"
+        # One more request on 2025-06-14: 1,000 input + 10 output tokens.
+        target = sorted((data / "projects").rglob("*.jsonl"))[0]
+        line = assistant_line(msg_id="msg_dashboard_live", input_tokens=1000, output_tokens=10,
+                              model="claude-sonnet-4-20250514", ts=f"{day}T12:00:00.000Z", session="live")
+        with open(target, "a") as handle:
+            handle.write(json.dumps(line) + "\n")
+        page.wait_for_function(
+            "([day, requests]) => [...document.querySelectorAll('table[aria-label=days] tbody tr')]"
+            ".some(r => r.cells[0].innerText === day && Number(r.cells[1].innerText.replace(/,/g, '')) === requests)",
+            arg=[day, int(number(before[day][1])) + 1], timeout=20000)
+        after = {row[0]: row for row in table_rows(page, "days")}
+        assert number(after[day][6]) == number(before[day][6]) + 1010
+        assert watched.problems == []
+    # The server has stopped: the page says so instead of going blank.
+    page.wait_for_selector("#banner:not([hidden])", timeout=20000)
+    assert "server" in page.locator("#banner").inner_text().lower()
+    assert page.locator('table[aria-label="days"] tbody tr').count() == len(after)
+    watched.close()
