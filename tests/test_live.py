@@ -163,3 +163,35 @@ def test_server_and_cli_share_one_index(data, tmp_path):
     assert outputs == [base + i + 1 for i in range(6)]
     assert served == base + 6
     assert "locked" not in "".join(server.output).lower()
+
+
+def test_concurrent_commands_lose_nothing(data, tmp_path):
+    """Four CLI commands at a time refresh one index while lines keep arriving: afterwards the
+    index has every request (a stale plan of one process never overwrites another's work)."""
+    env = {**os.environ, "CLAUDE_USAGE_INDEX": str(tmp_path / "shared.sqlite")}
+    args = [sys.executable, "-m", "claude_usage", "daily", "--json", "--tz", "UTC", "--data-dir", str(data)]
+    stop = threading.Event()
+
+    def writer():
+        for i in range(60):
+            append_usage(data, f"msg_race_{i}", 10, 1)
+            time.sleep(0.04)
+        stop.set()
+
+    def runner(failures: list):
+        while not stop.is_set():
+            proc = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
+            if proc.returncode != 0 or "locked" in proc.stderr.lower():
+                failures.append(proc.stderr)
+
+    failures: list = []
+    threads = [threading.Thread(target=writer)] + [threading.Thread(target=runner, args=(failures,)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    indexed = json.loads(subprocess.run(args, capture_output=True, text=True, env=env, check=True).stdout)
+    fresh = json.loads(subprocess.run(args + ["--no-index"], capture_output=True, text=True, env=env, check=True).stdout)
+    assert indexed["totals"] == fresh["totals"]
+    assert indexed["totals"]["requests"] == expected("sniffly")["totals"]["requests"] + 60

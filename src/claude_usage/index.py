@@ -101,13 +101,16 @@ def default_index_path(roots: Sequence[DataRoot]) -> Path:
 
 @dataclass
 class Plan:
-    """What a refresh does with one transcript: read it from ``start`` (0 = whole)."""
+    """What a refresh does with one transcript: read it from ``start`` (0 = whole). ``base`` is
+    the file's stored state the plan was made from (None for a new file): the scan is stored only
+    if it is still the same, so two processes refreshing at once never overwrite each other."""
 
     source: TranscriptFile
     start: int
     file_id: int | None
     stat: os.stat_result | None
     size: int
+    base: tuple | None = None
 
 
 @dataclass
@@ -278,9 +281,10 @@ class UsageIndex:
         """
         return self._guarded(lambda: self._refresh(pricer_factory, progress, forget_deleted, on_batch, workers))  # type: ignore[return-value]
 
-    def _refresh(self, pricer_factory, progress, forget_deleted, on_batch, workers) -> RefreshResult:
+    def _refresh(self, pricer_factory, progress, forget_deleted, on_batch, workers, attempt: int = 0) -> RefreshResult:
         began = time.perf_counter()
         result = RefreshResult()
+        conflicts = 0
         pricer_holder: list = []
 
         def pricer():
@@ -304,14 +308,26 @@ class UsageIndex:
             done_files += 1
             done_bytes += plan.size - plan.start
             if batch_bytes >= BATCH_BYTES or len(batch) >= BATCH_FILES:
-                result.changed |= self._apply(batch, pricer, on_batch)
+                changed, skipped = self._apply(batch, pricer, on_batch)
+                result.changed |= changed
+                conflicts += skipped
                 batch, batch_bytes = [], 0
             if progress is not None:
                 progress(done_files, len(plans), done_bytes, total_bytes)
             result.files_read += 1
             result.bytes_read += read
         if batch:
-            result.changed |= self._apply(batch, pricer, on_batch)
+            changed, skipped = self._apply(batch, pricer, on_batch)
+            result.changed |= changed
+            conflicts += skipped
+        if conflicts and attempt < 5:
+            # Another process indexed some of these files meanwhile: plan them again from what it
+            # stored (only what is still missing is read).
+            again = self._refresh(pricer_factory, None, False, on_batch, workers, attempt + 1)
+            result.changed |= again.changed
+            result.errors += again.errors
+            result.files_read += again.files_read
+            result.bytes_read += again.bytes_read
         if forget_deleted:  # also what earlier refreshes kept as history
             vanished += [(row[0], row[1]) for row in self.conn.execute("SELECT id, path FROM files WHERE missing = 1")]
         if vanished:
@@ -337,8 +353,9 @@ class UsageIndex:
                     st = None
                 row = known.get(path)
                 size = st.st_size if st else 0
+                base = (row[6], row[2], row[3], row[4], row[5]) if row else None
                 if row is None or st is None:
-                    plans.append(Plan(source, 0, row[0] if row else None, st, size))
+                    plans.append(Plan(source, 0, row[0] if row else None, st, size, base))
                     continue
                 file_id, _, dev, ino, old_size, mtime_ns, committed, head, head_length, missing = row
                 if not missing and (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) == (dev, ino, old_size, mtime_ns):
@@ -350,7 +367,7 @@ class UsageIndex:
                     start = 0  # rewritten in place
                 elif head_length and not self._same_head(path, head, head_length):
                     start = 0  # the beginning changed
-                plans.append(Plan(source, start, file_id, st, size))
+                plans.append(Plan(source, start, file_id, st, size, base))
         vanished = [(row[0], path) for path, row in known.items() if path not in seen and not row[9]]
         return plans, vanished
 
@@ -373,14 +390,26 @@ class UsageIndex:
         self.conn.execute("DELETE FROM records WHERE file_id = ? AND offset >= ?", (file_id, start))
         self.conn.execute("DELETE FROM tool_segments WHERE file_id = ? AND offset >= ?", (file_id, start))
 
-    def _apply(self, batch: list[tuple[Plan, FileScan]], pricer, on_batch) -> set[str]:
-        """Store one batch of scans and re-dedupe the keys they touch, in one transaction.
+    def _apply(self, batch: list[tuple[Plan, FileScan]], pricer, on_batch) -> tuple[set[str], int]:
+        """Store one batch of scans and re-dedupe the keys they touch, in one transaction;
+        returns the changed keys and how many scans were dropped because another process had
+        stored that file since they were planned.
 
         Stale parts of the files are dropped first; then the kept request of each touched key is
         chosen among the records still stored (other files) and the new ones.
         """
         affected: set[str] = set()
+        skipped = 0
         with self._transaction() as conn:
+            current = []
+            for plan, scan in batch:
+                row = conn.execute("SELECT committed, dev, ino, size, mtime_ns FROM files WHERE path = ?",
+                                   (str(plan.source.path),)).fetchone()
+                if (tuple(row) if row else None) == plan.base:
+                    current.append((plan, scan))
+                else:
+                    skipped += 1
+            batch = current
             ids = []
             for plan, scan in batch:
                 file_id = self._file_row(plan, scan)
@@ -399,7 +428,7 @@ class UsageIndex:
             self._store_requests(affected, kept, pricer)
         if on_batch is not None and affected:
             on_batch(affected)
-        return affected
+        return affected, skipped
 
     def _store_tools(self, file_id: int, scan: FileScan) -> None:
         """Tool calls and failed results of a scan, as one segment for the committed lines and one
