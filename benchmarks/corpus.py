@@ -2,7 +2,7 @@
 
 About 50% of the lines are user lines carrying 2-20 KB tool results, 40% assistant lines (one
 per content block of a response, each with a copy of the usage, partial output counts first),
-10% other lines (summaries, system lines, agent_progress copies). Files of 5-50 MB are spread
+10% other lines (summaries, system lines, file-history snapshots). Files of 5-50 MB are spread
 over several project dirs, with a few subagent transcripts. The same size and seed always give
 the same bytes.
 

@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 
 import httpx
@@ -114,7 +115,7 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _endpoints(base: str, client: httpx.Client) -> list[str]:
+def _endpoints(base: str, client: httpx.Client, corpus: Path) -> list[str]:
     """One representative URL per GET endpoint, with keys taken from the data."""
     day = client.get(base + "/api/v2/daily", params={"order": "desc", "limit": 1}).json()["data"][0]["date"]
     project = client.get(base + "/api/v2/projects", params={"limit": 1}).json()["data"][0]["name"]
@@ -128,6 +129,9 @@ def _endpoints(base: str, client: httpx.Client) -> list[str]:
     ]
     if mcp:
         paths.append(f"/api/v2/mcp/tools/{mcp[0]['name']}")
+    # The file viewer, on the smallest transcript (files over 10 MB are refused).
+    smallest = min(Path(corpus).rglob("*.jsonl"), key=lambda p: p.stat().st_size)
+    paths.append("/api/v2/logs/content?" + urllib.parse.urlencode({"file": str(smallest)}))
     return paths
 
 
@@ -193,7 +197,7 @@ def bench(size: int, work: Path, requests: int) -> dict:
                     pass
                 time.sleep(0.01)
             result["warm_start_s"] = time.perf_counter() - began
-            result["endpoints"] = {path: _latencies(port, path, requests) for path in _endpoints(base, client)}
+            result["endpoints"] = {path: _latencies(port, path, requests) for path in _endpoints(base, client, corpus)}
             result["refresh_ms"], result["sse_s"] = _append_and_watch(base, corpus)
         result["server_rss_mb"] = _peak_rss_kb(server.pid) / 1024
     finally:
@@ -242,7 +246,8 @@ def report(size_label: str, r: dict) -> None:
     print(f"  server warm start         {r['warm_start_s']:7.2f} s  (until /api/health is ok)")
     print(f"  endpoint latency, ms      p50 / p99 over the requests (targets {TARGETS['p50_ms']} / {TARGETS['p99_ms']})")
     for path, (p50, p99) in r["endpoints"].items():
-        print(f"    {path:44s} {p50:6.2f} / {p99:6.2f}")
+        shown = path if len(path) <= 44 else path[:41] + "..."
+        print(f"    {shown:44s} {p50:6.2f} / {p99:6.2f}")
     print(f"  refresh after 1-line append {r['refresh_ms']:6.1f} ms of work (target {TARGETS['refresh_ms']})")
     print(f"  SSE notification          {r['sse_s']:7.3f} s  (target {TARGETS['sse_s']})")
     print(f"  server peak RSS           {r['server_rss_mb']:7.0f} MB   (target {TARGETS['rss_mb']})")

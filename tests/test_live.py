@@ -80,6 +80,7 @@ def test_appending_a_line_pushes_an_update_with_it(data):
     total = expected("sniffly")["totals"]
     assert event["type"] == "update"
     assert event["changedDays"] == ["2025-06-10"]
+    assert {"totalMcpSessions", "totalTodoFiles", "totalSize", "timezone"} <= set(event["totals"])
     assert event["totals"]["totalMessages"] == total["requests"] + 1
     assert event["totals"]["totalTokens"] == total["total_tokens"] + 1100
     assert abs(event["totals"]["totalCostUsd"] - (total["cost_usd"] + 0.0045)) < 1e-6
@@ -195,3 +196,17 @@ def test_concurrent_commands_lose_nothing(data, tmp_path):
     fresh = json.loads(subprocess.run(args + ["--no-index"], capture_output=True, text=True, env=env, check=True).stdout)
     assert indexed["totals"] == fresh["totals"]
     assert indexed["totals"]["requests"] == expected("sniffly")["totals"]["requests"] + 60
+
+
+def test_server_stops_with_an_event_client_connected(data):
+    server = RunningServer("--data-dir", str(data))
+    try:
+        with httpx.stream("GET", server.url + "/api/v2/events", timeout=30) as response:
+            lines = response.iter_lines()
+            assert next(lines).startswith(": connected")
+            server.proc.terminate()  # SIGTERM, as Ctrl+C or a service manager would
+            # uvicorn shuts down gracefully, then re-raises the signal it caught: -15.
+            assert server.proc.wait(timeout=15) in (0, -15)
+            assert list(lines) == [""]  # the stream ended cleanly
+    finally:
+        server.stop()

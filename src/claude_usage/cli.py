@@ -252,10 +252,16 @@ def open_source(opts: Common, demo_fallback: bool = False) -> Source:
         raise typer.Exit(EXIT_BAD_ROOT) from None
     index = None
     if not opts.no_index:
+        import sqlite3
+
         from claude_usage.index import UsageIndex, default_index_path
 
-        index = UsageIndex(opts.index or default_index_path(roots), roots,
-                           notice=lambda message: err.print(f"[yellow]Notice:[/] {message}"))
+        path = opts.index or default_index_path(roots)
+        try:
+            index = UsageIndex(path, roots, notice=lambda message: err.print(f"[yellow]Notice:[/] {message}"))
+        except (OSError, sqlite3.Error) as error:
+            err.print(f"[red]Error:[/] cannot use the index {path}: {error} (choose another with --index, or --no-index)")
+            raise typer.Exit(EXIT_BAD_ROOT) from None
     return Source(roots, notice, overrides, index)
 
 
@@ -279,7 +285,7 @@ def load(opts: Common, demo_fallback: bool = False) -> tuple[Any, str | None]:
         progress.close()
     for warning in warnings:
         err.print(f"[yellow]Warning:[/] unreadable transcript skipped: {warning}")
-    if dataset.diagnostics.missingFiles and not opts.json:
+    if dataset.diagnostics.missingFiles:  # on stderr, so --json output stays clean
         err.print(
             f"Note: includes history from {dataset.diagnostics.missingFiles:,} transcript(s) that no longer exist "
             "(Claude Code deletes them after 30 days); --forget-deleted drops it."

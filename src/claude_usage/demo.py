@@ -222,12 +222,12 @@ def demo_logs_dir(root: DataRoot) -> Path:
 
 def demo_root(cache_dir: Path | None = None, end: date | None = None) -> DataRoot:
     """The demo data as a :class:`DataRoot`, generated on first use into the user cache dir
-    (``platformdirs``) and reused for the same day."""
+    (:func:`claude_usage.paths.cache_dir`) and reused for the same day."""
     end = end or datetime.now(timezone.utc).date()
     if cache_dir is None:
-        import platformdirs
+        from claude_usage.paths import cache_dir as default_cache_dir
 
-        cache_dir = Path(platformdirs.user_cache_dir("claude-usage"))
+        cache_dir = default_cache_dir()
     target = cache_dir / "demo" / f"v{DEMO_VERSION}-{end.isoformat()}"
     if not (target / "projects").is_dir():
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -29,6 +29,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 import msgspec
 
+from claude_usage.paths import cache_dir
 from claude_usage.loader import Dataset, ProgressCallback, best_cwd, read_agent_meta
 from claude_usage.records import Diagnostics, RequestSet, UsageRecord
 from claude_usage.sources.discovery import DataRoot, TranscriptFile, transcript_files
@@ -76,15 +77,6 @@ CREATE INDEX tool_segments_by_file ON tool_segments (file_id, offset);
 def key_hash(key: str) -> int:
     """A small integer for the records' key index (collisions are resolved by the key itself)."""
     return zlib.crc32(key.encode())
-
-
-def cache_dir() -> Path:
-    """The user cache dir of claude-usage (``$CLAUDE_USAGE_CACHE`` overrides platformdirs')."""
-    if os.environ.get("CLAUDE_USAGE_CACHE"):
-        return Path(os.environ["CLAUDE_USAGE_CACHE"]).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("claude-usage"))
 
 
 def roots_key(roots: Sequence[DataRoot]) -> str:
@@ -187,10 +179,15 @@ class UsageIndex:
 
     def _open(self) -> sqlite3.Connection:
         reason = None
+        if self.path.is_dir():
+            raise IsADirectoryError(f"{self.path} is a directory")
+        existed = self.path.exists() and self.path.stat().st_size == 0
         try:
             conn = _connect(self.path)
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             if not tables:
+                if existed:
+                    self.notice(f"Rebuilding the index {self.path}: it was empty.")
                 self._create(conn)
                 return conn
             meta = dict(conn.execute("SELECT key, value FROM meta")) if "meta" in tables else {}
@@ -203,6 +200,8 @@ class UsageIndex:
                 return conn
             conn.close()
         except sqlite3.DatabaseError as error:
+            if "unable to open" in str(error):
+                raise  # a path that cannot hold a database: not a damaged index
             reason = f"it is unreadable ({error})"
         self.notice(f"Rebuilding the index {self.path}: {reason}.")
         _remove_database(self.path)

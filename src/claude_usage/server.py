@@ -95,5 +95,12 @@ def run_server(
     console.print(f"claude-usage {what} on http://{shown}:{bound_port} (API docs at /docs; Ctrl+C to stop)")
     # proxy_headers off: X-Forwarded-For from a local client must not pick its rate-limit key.
     config = uvicorn.Config(app, log_level="warning", access_log=False, proxy_headers=False)
-    uvicorn.Server(config).run(sockets=[sock])
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            if live is not None:
+                live.hub.close()  # open event streams end, so that the server can stop
+            super().handle_exit(sig, frame)
+
+    Server(config).run(sockets=[sock])
     return 0

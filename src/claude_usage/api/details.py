@@ -46,20 +46,22 @@ def _found(document: dict | None, what: str, q: Query) -> Response:
     return json_response(document)
 
 
+def full_summary(store: DataStore, q: Query) -> dict[str, Any]:
+    """The summary of the API: the request set's, plus the MCP sessions, the todo lists and the
+    bytes of every data file (transcripts, todo lists, MCP logs)."""
+    todos = todo_files(store.dataset.roots)
+    logs = store.logs.summaries()
+    other_bytes = sum(path.stat().st_size for path in todos) + sum(log.size for log in logs)
+    extra = {"totalMcpSessions": mcp_session_count(store.dataset), "totalTodoFiles": len(todos)}
+    document = documents.summary(store.dataset, q, extra)
+    document["totalSize"] += other_bytes
+    return document
+
+
 @router.get("/summary", response_model=SummaryResponse, responses=ERRORS, summary="Totals at a glance")
 def summary(request: Request, q: Query = Depends(filters)) -> Response:
     store = _store(request)
-
-    def compute():
-        todos = todo_files(store.dataset.roots)
-        logs = store.logs.summaries()
-        other_bytes = sum(path.stat().st_size for path in todos) + sum(log.size for log in logs)
-        extra = {"totalMcpSessions": mcp_session_count(store.dataset), "totalTodoFiles": len(todos)}
-        document = documents.summary(store.dataset, q, extra)
-        document["totalSize"] += other_bytes
-        return document
-
-    return json_response(store.cached(("summary", q), compute))
+    return json_response(store.cached(("summary", q), lambda: full_summary(store, q)))
 
 
 @router.get("/hourly", response_model=HourlyResponse, responses=ERRORS, summary="Usage per local hour of day")

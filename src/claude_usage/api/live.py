@@ -18,9 +18,8 @@ import msgspec
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
-from claude_usage import documents
 from claude_usage.api.store import DataStore
-from claude_usage.loader import Dataset
+from claude_usage.timebuckets import iso_utc
 from claude_usage.reports import Query
 
 router = APIRouter(prefix="/api/v2", tags=["live"])
@@ -34,6 +33,17 @@ class EventHub:
     def __init__(self) -> None:
         self.queues: set[asyncio.Queue] = set()
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.closed = False
+
+    def close(self) -> None:
+        """End every stream (the server is stopping; streams would otherwise hold it up)."""
+        def end() -> None:
+            self.closed = True
+            for queue in list(self.queues):
+                queue.put_nowait(None)
+
+        if self.loop is not None and not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(end)
 
     def subscribe(self) -> asyncio.Queue:
         """A queue receiving every event from now on."""
@@ -94,11 +104,13 @@ class Live:
         clock = Query(zone=self.store.default_zone).clock
         days = {clock.parts(r.ts_us)[0] for before, after in self._pending for r in (*before, *after)}
         self._pending.clear()
-        self.hub.publish({"type": "update", "totals": self.totals(self.store.dataset), "changedDays": sorted(days)})
+        self.hub.publish({"type": "update", "totals": self.totals(), "changedDays": sorted(days)})
 
-    def totals(self, dataset: Dataset) -> dict[str, Any]:
-        """The summary object of the events, in the server's zone."""
-        return documents.summary(dataset, Query(zone=self.store.default_zone))
+    def totals(self) -> dict[str, Any]:
+        """The summary object of the events (that of ``/api/v2/summary``), in the server's zone."""
+        from claude_usage.api.details import full_summary
+
+        return full_summary(self.store, Query(zone=self.store.default_zone))
 
     def refresh(self, initial: bool = False) -> dict[str, Any]:
         """Bring the index and the served data up to date now; returns what was done."""
@@ -108,6 +120,7 @@ class Live:
             work = time.perf_counter() - began
             self._publish()
             self.last_refresh = {
+                "at": iso_utc(time.time_ns() // 1000),
                 "changedRequests": len(result.changed),
                 "filesRead": result.files_read,
                 "bytesRead": result.bytes_read,
@@ -165,12 +178,14 @@ async def events(request: Request) -> Response:
     async def stream() -> AsyncIterator[bytes]:
         try:
             yield b": connected\n\n"
-            while True:
+            while not hub.closed:
                 try:
                     event = await asyncio.wait_for(queue.get(), timeout=heartbeat)
                 except asyncio.TimeoutError:
                     yield b": heartbeat\n\n"
                     continue
+                if event is None:  # the server is stopping
+                    return
                 yield b"data: " + msgspec.json.encode(event) + b"\n\n"
         finally:
             hub.unsubscribe(queue)
