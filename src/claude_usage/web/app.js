@@ -177,9 +177,14 @@ document.addEventListener("keydown", (event) => {
 
 function listen() {
   const source = new EventSource("/api/v2/events");
-  source.onopen = () => { stamp.classList.add("live"); };
+  let lost = false;
+  source.onopen = () => {
+    stamp.classList.add("live");
+    if (lost) { lost = false; render(true); fillChoices(); }  // back after an outage
+  };
   source.onmessage = () => { render(true); fillChoices(); };
   source.onerror = () => {
+    lost = true;
     stamp.classList.remove("live");
     showError("Lost the connection to the claude-usage server; live updates will resume when it is back.");
   };
