@@ -30,12 +30,22 @@ from typing import Callable, Iterable, Iterator, Sequence
 import msgspec
 
 from claude_usage.paths import cache_dir
+from claude_usage.pricing import rates_from_json, rates_to_json
 from claude_usage.loader import Dataset, ProgressCallback, best_cwd, read_agent_meta
 from claude_usage.records import Diagnostics, RequestSet, UsageRecord
 from claude_usage.sources.discovery import DataRoot, TranscriptFile, transcript_files
-from claude_usage.sources.transcripts import FileScan, ToolCall, head_fingerprint, merge_cwds, scan_file, unique_tool_calls
+from claude_usage.sources.transcripts import (
+    FileScan,
+    ToolCall,
+    UsageLimitNotice,
+    head_fingerprint,
+    merge_cwds,
+    scan_file,
+    unique_limit_notices,
+    unique_tool_calls,
+)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 5
 BATCH_BYTES = 16 << 20
 BATCH_FILES = 200
 PARALLEL_MIN_BYTES = 16 << 20
@@ -46,6 +56,7 @@ _RECORDS = msgspec.msgpack.Decoder(list[UsageRecord])
 _SNAPSHOT = msgspec.msgpack.Decoder(tuple[list[UsageRecord], list[float | None]])
 _TOOLS = msgspec.msgpack.Decoder(list[ToolCall])
 _ERRORS = msgspec.msgpack.Decoder(list[str])
+_NOTICES = msgspec.msgpack.Decoder(list[UsageLimitNotice])
 _SCAN = msgspec.msgpack.Decoder(FileScan)
 _DIAG = msgspec.msgpack.Decoder(Diagnostics)
 _ENCODE = msgspec.msgpack.encode
@@ -66,10 +77,12 @@ CREATE TABLE files (
 CREATE TABLE records (file_id INTEGER NOT NULL, offset INTEGER NOT NULL, key_hash INTEGER NOT NULL, data BLOB NOT NULL);
 CREATE INDEX records_by_key ON records (key_hash);
 CREATE INDEX records_by_file ON records (file_id, offset);
-CREATE TABLE requests (key TEXT PRIMARY KEY, ts_us INTEGER NOT NULL, data BLOB NOT NULL, calc_cost REAL);
+CREATE TABLE requests (key TEXT PRIMARY KEY, ts_us INTEGER NOT NULL, session_id TEXT NOT NULL, data BLOB NOT NULL, calc_cost REAL);
 CREATE INDEX requests_by_time ON requests (ts_us, key);
+CREATE INDEX requests_by_session ON requests (session_id);
+CREATE TABLE rates (key TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL, data BLOB NOT NULL);
-CREATE TABLE tool_segments (file_id INTEGER NOT NULL, offset INTEGER NOT NULL, calls BLOB NOT NULL, errors BLOB NOT NULL);
+CREATE TABLE tool_segments (file_id INTEGER NOT NULL, offset INTEGER NOT NULL, calls BLOB NOT NULL, errors BLOB NOT NULL, limits BLOB NOT NULL);
 CREATE INDEX tool_segments_by_file ON tool_segments (file_id, offset);
 """
 
@@ -141,6 +154,14 @@ def scan_many(plans: Sequence[Plan], workers: int | None = None) -> Iterator[tup
         futures = {pool.submit(_scan_job, plan.source, plan.start): plan for plan in order}
         for future in as_completed(futures):
             yield futures[future], _SCAN.decode(future.result())
+
+
+def _decode_pairs(rows: list[tuple[bytes, float | None]]) -> list[tuple[UsageRecord, float | None]]:
+    """``(record blob, cost)`` rows as ``(record, cost)`` pairs; the blobs, joined under one
+    msgpack array header, decode in a single call."""
+    header = b"\xdd" + len(rows).to_bytes(4, "big")
+    records = _RECORDS.decode(header + b"".join([row[0] for row in rows]))
+    return list(zip(records, [row[1] for row in rows]))
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -288,10 +309,13 @@ class UsageIndex:
 
         def pricer():
             if not pricer_holder:
-                pricer_holder.append(pricer_factory())
+                made = pricer_factory()
+                if getattr(made, "store", False) is None:
+                    made.store = self  # resolved rates are kept in the index
+                pricer_holder.append(made)
             return pricer_holder[0]
 
-        self._reprice_if_needed(pricer_factory)
+        self._reprice_if_needed(pricer)
         plans, vanished = self._plan()
         total_bytes = sum(p.size - p.start for p in plans)
         done_files = done_bytes = 0
@@ -430,15 +454,16 @@ class UsageIndex:
         return affected, skipped
 
     def _store_tools(self, file_id: int, scan: FileScan) -> None:
-        """Tool calls and failed results of a scan, as one segment for the committed lines and one
-        for the unterminated tail (which the next read replaces)."""
+        """Tool calls, failed results and usage-limit messages of a scan, as one segment for the
+        committed lines and one for the unterminated tail (which the next read replaces)."""
         cut = scan.committed_offset
         for start, keep in ((scan.committed_offset - scan.diagnostics.bytes, lambda o: o < cut), (cut, lambda o: o >= cut)):
             calls = [c for c in scan.tool_calls if keep(c.offset)]
             errors = [tool_use_id for tool_use_id, offset in scan.tool_errors if keep(offset)]
-            if calls or errors:
-                self.conn.execute("INSERT INTO tool_segments VALUES (?, ?, ?, ?)",
-                                  (file_id, start, _ENCODE(calls), _ENCODE(errors)))
+            notices = [n for n in scan.limits if keep(n.offset)]
+            if calls or errors or notices:
+                self.conn.execute("INSERT INTO tool_segments VALUES (?, ?, ?, ?, ?)",
+                                  (file_id, start, _ENCODE(calls), _ENCODE(errors), _ENCODE(notices)))
 
     def _file_row(self, plan: Plan, scan: FileScan) -> int:
         """Insert or update the file's row for a scan; returns its id."""
@@ -491,6 +516,15 @@ class UsageIndex:
             on_batch(affected)
         return affected
 
+    def get_rates(self, key: str) -> tuple[bool, object]:
+        """A cached rate resolution of the price data (see :class:`~claude_usage.pricing.Pricer`)."""
+        row = self.conn.execute("SELECT data FROM rates WHERE key = ?", (key,)).fetchone()
+        return (False, None) if row is None else (True, rates_from_json(row[0]))
+
+    def put_rates(self, key: str, rates: object) -> None:
+        """Keep a rate resolution for later runs (written with the transaction under way)."""
+        self.conn.execute("INSERT OR REPLACE INTO rates VALUES (?, ?)", (key, rates_to_json(rates)))  # type: ignore[arg-type]
+
     def _bump_version(self) -> None:
         """Mark the request set changed (the snapshot of an older version is stale)."""
         self.conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'requests_version'")
@@ -523,8 +557,9 @@ class UsageIndex:
             self.conn.execute(f"DELETE FROM requests WHERE key IN ({','.join('?' * len(chunk))})", chunk)
         if kept.by_key:
             price = pricer()
-            self.conn.executemany("INSERT INTO requests VALUES (?, ?, ?, ?)", [
-                (r.key, r.ts_us, _ENCODE(r), price.calculated_cost(r)) for key, r in kept.by_key.items() if key in keys
+            self.conn.executemany("INSERT INTO requests VALUES (?, ?, ?, ?, ?)", [
+                (r.key, r.ts_us, r.session_id, _ENCODE(r), price.calculated_cost(r))
+                for key, r in kept.by_key.items() if key in keys
             ])
 
     def _reprice_if_needed(self, pricer_factory: Callable[[], object]) -> None:
@@ -535,6 +570,7 @@ class UsageIndex:
         if stored and stored[0] == version:
             return
         with self._transaction() as conn:
+            conn.execute("DELETE FROM rates")  # resolved with the old price data
             rows = conn.execute("SELECT key, data FROM requests").fetchall()
             self._bump_version()
             conn.executemany("UPDATE requests SET calc_cost = ? WHERE key = ?",
@@ -555,10 +591,42 @@ class UsageIndex:
                 chunk = ordered[at: at + _KEYS_PER_QUERY]
                 rows += self.conn.execute(
                     f"SELECT data, calc_cost FROM requests WHERE key IN ({','.join('?' * len(chunk))})", chunk).fetchall()
-        # The stored records, joined under one msgpack array header, decode in a single call.
-        header = b"\xdd" + len(rows).to_bytes(4, "big")
-        records = _RECORDS.decode(header + b"".join([row[0] for row in rows]))
-        return list(zip(records, [row[1] for row in rows]))
+        return _decode_pairs(rows)
+
+    def requests_since(self, since_us: int) -> list[tuple[UsageRecord, float | None]]:
+        """The kept requests at or after ``since_us`` (UTC microseconds) with their calculated
+        costs, in time order; reads only that range (index on time)."""
+        with self.lock:
+            rows = self.conn.execute(
+                "SELECT data, calc_cost FROM requests WHERE ts_us >= ? ORDER BY ts_us, key", (since_us,)).fetchall()
+        return _decode_pairs(rows)
+
+    def chain_start(self, at_us: int, pause_us: int) -> int | None:
+        """The time (UTC microseconds) of the first request after the last pause of at least
+        ``pause_us`` that precedes the first request at or after ``at_us`` (the very first
+        request when there is no such pause); None when there is no request. Walks the time
+        index backwards from ``at_us`` and stops at the pause."""
+        with self.lock:
+            later = self.conn.execute("SELECT min(ts_us) FROM requests WHERE ts_us >= ?", (at_us,)).fetchone()[0]
+            for (ts,) in self.conn.execute(
+                    "SELECT ts_us FROM requests WHERE ts_us < ? ORDER BY ts_us DESC", (at_us,)):
+                if later is not None and later - ts >= pause_us:
+                    return later
+                later = ts
+            return later
+
+    def session_requests(self, session_id: str) -> list[tuple[UsageRecord, float | None]]:
+        """The kept requests of one session (its subagents included) with their calculated costs."""
+        with self.lock:
+            rows = self.conn.execute(
+                "SELECT data, calc_cost FROM requests WHERE session_id = ? ORDER BY ts_us, key", (session_id,)).fetchall()
+        return _decode_pairs(rows)
+
+    def limit_notices(self) -> list[UsageLimitNotice]:
+        """The usage-limit messages of every file, once each (only non-empty segments are read)."""
+        with self.lock:
+            rows = self.conn.execute("SELECT limits FROM tool_segments WHERE length(limits) > 1").fetchall()
+        return unique_limit_notices([n for (blob,) in rows for n in _NOTICES.decode(blob)])
 
     def file_facts(self) -> tuple[Diagnostics, dict[str, str], dict[str, dict]]:
         """Summed diagnostics (``requests`` and ``duplicateLines`` filled), project paths and
@@ -583,16 +651,18 @@ class UsageIndex:
         paths = {project: cwd for project, counts in cwds.items() if (cwd := best_cwd(counts))}
         return diagnostics, paths, agents
 
-    def tool_data(self) -> tuple[list[ToolCall], set[str]]:
-        """Every tool call once and the ids of failed tool uses."""
+    def tool_data(self) -> tuple[list[ToolCall], set[str], list[UsageLimitNotice]]:
+        """Every tool call once, the ids of failed tool uses, and the usage-limit messages."""
         calls: list[ToolCall] = []
         errors: set[str] = set()
+        notices: list[UsageLimitNotice] = []
         with self.lock:
-            rows = self.conn.execute("SELECT calls, errors FROM tool_segments").fetchall()
-        for data, failed in rows:
+            rows = self.conn.execute("SELECT calls, errors, limits FROM tool_segments").fetchall()
+        for data, failed, limits in rows:
             calls.extend(_TOOLS.decode(data))
             errors.update(_ERRORS.decode(failed))
-        return unique_tool_calls(calls), errors
+            notices.extend(_NOTICES.decode(limits))
+        return unique_tool_calls(calls), errors, unique_limit_notices(notices)
 
     def _all_requests(self) -> tuple[list[UsageRecord], list[float | None]]:
         """Every kept request and its calculated cost, in time order: from the snapshot (one

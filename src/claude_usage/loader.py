@@ -17,12 +17,19 @@ from typing import Callable, Iterable, Sequence
 from claude_usage.pricing import Pricer, cost_for_mode, price_data_version
 from claude_usage.records import Diagnostics, RequestSet, UsageRecord
 from claude_usage.sources.discovery import DataRoot, transcript_files
-from claude_usage.sources.transcripts import ToolCall, merge_cwds, scan_file, unique_tool_calls
+from claude_usage.sources.transcripts import (
+    ToolCall,
+    UsageLimitNotice,
+    merge_cwds,
+    scan_file,
+    unique_limit_notices,
+    unique_tool_calls,
+)
 from claude_usage.timebuckets import LocalClock
 
 # progress(files_done, files_total, bytes_done, bytes_total)
 ProgressCallback = Callable[[int, int, int, int], None]
-ToolData = tuple[list[ToolCall], set[str]]
+ToolData = tuple[list[ToolCall], set[str], list[UsageLimitNotice]]
 
 
 def _order(record: UsageRecord) -> tuple[int, str]:
@@ -38,7 +45,8 @@ class Dataset:
     its real path (the most frequent ``cwd`` among its lines, ties to the latest). ``warnings``
     holds read errors (unreadable files). ``agents`` maps a subagent transcript's path to its
     ``.meta.json`` (``agentType``, ``description``). Tool data (:attr:`tool_calls`,
-    :attr:`tool_errors`) may be loaded on first use (``tools`` is then a loader). Per-zone local
+    :attr:`tool_errors`) and :attr:`limit_notices` may be loaded on first use (``tools`` is then
+    a loader). Per-zone local
     times and per-mode costs are computed on first use and cached. A dataset is never changed in
     place: :meth:`with_changes` returns a new one, so a reader never sees a half-applied change.
     """
@@ -49,7 +57,7 @@ class Dataset:
     roots: list[DataRoot]
     project_paths: dict[str, str]
     warnings: list[str] = field(default_factory=list)
-    tools: ToolData | Callable[[], ToolData] = field(default_factory=lambda: ([], set()))
+    tools: ToolData | Callable[[], ToolData] = field(default_factory=lambda: ([], set(), []))
     agents: dict[str, dict] = field(default_factory=dict)
     price_version: str = ""
     index_path: str | None = None
@@ -67,6 +75,11 @@ class Dataset:
     def tool_errors(self) -> set[str]:
         """The tool_use ids whose result was an error."""
         return self._tool_data()[1]
+
+    @property
+    def limit_notices(self) -> list[UsageLimitNotice]:
+        """The usage-limit messages of the transcripts, once each, in time order."""
+        return self._tool_data()[2]
 
     def _tool_data(self) -> ToolData:
         if callable(self.tools):
@@ -200,6 +213,7 @@ def load_dataset(
     cwd_counts: dict[str, dict[str, list]] = {}
     warnings: list[str] = []
     calls: list[ToolCall] = []
+    notices: list[UsageLimitNotice] = []
     agents: dict[str, dict] = {}
     tool_errors: set[str] = set()
     done_bytes = 0
@@ -210,6 +224,7 @@ def load_dataset(
         for record in scan.records:
             requests.add(record)
         calls.extend(scan.tool_calls)
+        notices.extend(scan.limits)
         tool_errors.update(tool_use_id for tool_use_id, _offset in scan.tool_errors)
         if tf.is_subagent:
             agents[str(tf.path)] = read_agent_meta(tf.path)
@@ -230,6 +245,6 @@ def load_dataset(
         project_paths=paths,
         warnings=warnings,
         price_version=price_data_version(),
-        tools=(unique_tool_calls(calls), tool_errors),
+        tools=(unique_tool_calls(calls), tool_errors, unique_limit_notices(notices)),
         agents=agents,
     )

@@ -265,9 +265,11 @@ class Pricer:
     resolved per quarter hour instead of per day.
     """
 
-    def __init__(self, overrides: Mapping[str, Rates] | None = None):
+    def __init__(self, overrides: Mapping[str, Rates] | None = None, store: Any = None):
         self.overrides = dict(overrides or {})
-        self._cache: dict[tuple[str, int, bool, bool], Rates | None] = {}
+        self.store = store  # get_rates(key) -> (found, rates); put_rates(key, rates)
+        self._by_day: dict[tuple[str, int, bool], Rates | None] = {}
+        self._cache: dict[tuple[str, int, bool], Rates | None] = {}
         self._refs: dict[str, str] = {}
         self._models: dict[str, tuple[Any, bool] | None] = {}
         self._version: str | None = None
@@ -315,30 +317,49 @@ class Pricer:
     def rates(self, model: str, ts_us: int, speed: str | None = None) -> Rates | None:
         """The rates of ``model`` for a request at ``ts_us`` (UTC microseconds since the epoch),
         resolved for its UTC date; ``speed == "fast"`` selects fast-mode prices where the model
-        has them. None when the model has no price."""
+        has them. None when the model has no price.
+
+        Resolved rates are kept in memory and, with a ``store`` (the index), across runs, so a
+        run that prices only models and days seen before never imports the price package."""
         ref = self._refs.get(model)
         if ref is None:
             ref = self._refs[model] = normalise_model_id(model)
         override = self.overrides.get(ref)
         if override is not None:
             return override
-        found = self._package_model(ref)
-        if found is None:
-            return None
-        info, by_time = found
         fast = speed == "fast"
-        bucket = ts_us // (_QUARTER_HOUR_US if by_time else _DAY_US)
-        key = (ref, bucket, by_time, fast)
-        rates = self._cache.get(key)
-        if rates is None and key not in self._cache:
-            start = bucket * (_QUARTER_HOUR_US if by_time else _DAY_US)
-            moment = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=start)
+        day_key = (ref, ts_us // _DAY_US, fast)
+        if day_key in self._by_day:
+            return self._by_day[day_key]
+        stored_key = f"{ref}|{day_key[1]}|{int(fast)}"
+        if self.store is not None:
+            found, rates = self.store.get_rates(stored_key)
+            if found:
+                self._by_day[day_key] = rates
+                return rates
+        found_model = self._package_model(ref)
+        if found_model is None:
+            rates = None
+        else:
+            info, by_time = found_model
+            if by_time:  # off-peak prices: per quarter hour, not kept per day
+                return self._rates_at(info, ts_us // _QUARTER_HOUR_US * _QUARTER_HOUR_US, fast)
+            rates = self._rates_at(info, day_key[1] * _DAY_US, fast)
+        self._by_day[day_key] = rates
+        if self.store is not None:
+            self.store.put_rates(stored_key, rates)
+        return rates
+
+    def _rates_at(self, info: Any, start_us: int, fast: bool) -> Rates | None:
+        key = (info.id, start_us, fast)
+        if key not in self._cache:
+            moment = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=start_us)
             prices = info.get_prices(moment, {"speed": "fast"} if fast else None)
-            rates = self._cache[key] = _complete(
+            self._cache[key] = _complete(
                 info.id,
                 {cat: _price_from_package(getattr(prices, name, None)) for cat, name in _PACKAGE_KEYS.items()},
             )
-        return rates
+        return self._cache[key]
 
     def calculated_cost(self, record: UsageRecord) -> float | None:
         """USD cost of ``record`` from its tokens, or None when its model has no price."""
@@ -352,6 +373,23 @@ class Pricer:
             record.cache_creation_1h_tokens,
             record.cache_read_tokens,
         )
+
+
+def rates_to_json(rates: Rates | None) -> str:
+    """``rates`` as JSON (``null`` for no price), for the index's cache of resolved rates."""
+    if rates is None:
+        return "null"
+    return json.dumps({"source": rates.source, **{cat: [getattr(rates, cat).base, list(getattr(rates, cat).tiers)]
+                                                 for cat in _PACKAGE_KEYS}})
+
+
+def rates_from_json(text: str) -> Rates | None:
+    """The inverse of :func:`rates_to_json`."""
+    data = json.loads(text)
+    if data is None:
+        return None
+    return Rates(source=data["source"], **{cat: Price(base, tuple((int(s), float(r)) for s, r in tiers))
+                                           for cat, (base, tiers) in ((c, data[c]) for c in _PACKAGE_KEYS)})
 
 
 def cost_for_mode(calculated: float | None, line_cost: float | None, mode: str) -> float | None:

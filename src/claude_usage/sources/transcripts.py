@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
@@ -104,6 +105,36 @@ class ToolCall(msgspec.Struct, gc=False, array_like=True):
     cwd: str | None = None
     offset: int = 0
 
+
+class UsageLimitNotice(msgspec.Struct, gc=False, array_like=True):
+    """A usage-limit message Claude Code wrote (an API-error placeholder line such as
+    ``Claude AI usage limit reached|1754456400``): the line's UTC time, the reset time it names
+    (UTC microseconds, or None), the session, the start of its text, and the line's offset."""
+
+    ts_us: int
+    reset_us: int | None
+    session_id: str
+    text: str
+    offset: int = 0
+
+
+class _TextBlock(msgspec.Struct, gc=False):
+    text: Any = None
+
+
+class _TextMessage(msgspec.Struct, gc=False):
+    content: list[_TextBlock] | str | None = None
+
+
+class _ErrorLine(msgspec.Struct, gc=False):
+    isApiErrorMessage: Any = None
+    message: _TextMessage | None = None
+
+
+_ERROR_LINE = msgspec.json.Decoder(_ErrorLine)
+_LIMIT_RESET = re.compile(r"limit reached\|(\d{9,11})")
+
+
 # Nested objects of _Line, by path: a line where one of them is not an object is still read
 # (the lenient path drops the odd value) instead of being lost whole.
 _NESTED_OBJECTS = (
@@ -124,7 +155,7 @@ class FileScan(msgspec.Struct):
     ``records``: the most complete :class:`UsageRecord` of each response among the file's
     committed lines, and among its tail (the global dedupe is done by the loader); ``tool_calls``:
     every ``tool_use`` block (repeats included); ``tool_errors``: ``[tool_use_id, line offset]``
-    of tool results with ``is_error: true``; ``committed_offset``: byte offset just past the last
+    of tool results with ``is_error: true``; ``limits``: usage-limit messages; ``committed_offset``: byte offset just past the last
     newline-terminated line (an unterminated last line is never committed, DESIGN section 3).
     ``diagnostics`` and ``cwds`` (``cwd -> [line count, latest timestamp string]``) cover the
     committed lines; ``tail`` and ``tail_cwds`` the unterminated last line, if any (its records and
@@ -140,6 +171,7 @@ class FileScan(msgspec.Struct):
     errors: list[str]
     tool_calls: list[ToolCall]
     tool_errors: list[list]
+    limits: list[UsageLimitNotice] = msgspec.field(default_factory=list)
     tail: Diagnostics = msgspec.field(default_factory=Diagnostics)
     tail_cwds: dict[str, list] = msgspec.field(default_factory=dict)
     head: str | None = None
@@ -165,6 +197,11 @@ def unique_tool_calls(calls: Iterable[ToolCall]) -> list[ToolCall]:
         if seen is None or (call.ts_us, call.session_id) < (seen.ts_us, seen.session_id):
             kept[call.id] = call
     return sorted(kept.values(), key=lambda c: (c.ts_us, c.id))
+
+
+def unique_limit_notices(notices: Iterable[UsageLimitNotice]) -> list[UsageLimitNotice]:
+    """Each usage-limit message once (copies share time and text), in time order."""
+    return sorted({(n.ts_us, n.text): n for n in notices}.values(), key=lambda n: n.ts_us)
 
 
 def merge_cwds(into: dict[str, list], other: dict[str, list]) -> dict[str, list]:
@@ -332,6 +369,7 @@ class _Scanner:
         self.cwds: dict[str, list] = {}
         self.tool_calls: list[ToolCall] = []
         self.tool_errors: list[list] = []
+        self.limits: list[UsageLimitNotice] = []
 
     def _tools(self, line: _Line, offset: int) -> None:
         """Collect the ``tool_use`` blocks and failed ``tool_result`` blocks of a line (or of the
@@ -360,6 +398,26 @@ class _Scanner:
                 ))
             elif block.type == "tool_result" and block.is_error is True and type(block.tool_use_id) is str:
                 self.tool_errors.append([block.tool_use_id, offset])
+
+    def _limit_notice(self, line: _Line, raw: Any, offset: int) -> None:
+        """Keep a usage-limit message of a placeholder line (for the 5-hour blocks)."""
+        try:
+            error = _ERROR_LINE.decode(raw)
+        except msgspec.DecodeError:
+            return
+        content = error.message.content if error.message else None
+        texts = [content] if isinstance(content, str) else [b.text for b in content or () if type(b.text) is str]
+        text = " ".join(texts)
+        if "limit reached" not in text.lower():
+            return
+        ts_us = parse_timestamp_us(line.timestamp)
+        if ts_us is None:
+            return
+        found = _LIMIT_RESET.search(text)
+        self.limits.append(UsageLimitNotice(
+            ts_us, int(found[1]) * 1_000_000 if found else None,
+            _str_or_none(line.sessionId) or self.source.fallback_session, text[:200], offset,
+        ))
 
     def _note_cwd(self, cwd: Any, timestamp: Any) -> None:
         if type(cwd) is not str or not cwd:
@@ -418,6 +476,7 @@ class _Scanner:
             return
         if found is SYNTHETIC_MODEL:
             diag.syntheticLines += 1
+            self._limit_notice(decoded, raw, offset)
             return
         diag.usageLines += 1
         self.records.append(found)
@@ -481,7 +540,7 @@ def scan_file(source: TranscriptFile, start: int = 0) -> FileScan:
         scanner.cwds = committed_cwds
     return FileScan(
         _most_complete(scanner.records, committed), diag, committed, scanner.cwds, errors, scanner.tool_calls,
-        scanner.tool_errors, tail=tail, tail_cwds=tail_cwds, head=head, head_length=head_length,
+        scanner.tool_errors, limits=scanner.limits, tail=tail, tail_cwds=tail_cwds, head=head, head_length=head_length,
     )
 
 
