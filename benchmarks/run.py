@@ -41,6 +41,7 @@ TARGETS = {
     "refresh_ms": "< 20 ms",
     "sse_s": "< 1 s",
     "rss_mb": "< 250 MB",
+    "statusline_ms": "< 100 ms",
 }
 
 
@@ -109,6 +110,33 @@ def _run_measured(args: list[str], env: dict) -> tuple[float, int, int, str]:
     return wall, sampler.peak, sampler.peak_tree, out.decode()
 
 
+def _usage_line(session: str) -> str:
+    """One assistant line with usage, timestamped now (a new request each call)."""
+    return json.dumps({"type": "assistant", "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+                       "sessionId": session, "uuid": f"bench-{time.time_ns()}",
+                       "message": {"id": f"msg_bench_{time.time_ns()}", "role": "assistant",
+                                   "model": "claude-sonnet-4-5-20250929", "usage": {"input_tokens": 10, "output_tokens": 10}}}) + "\n"
+
+
+def _statusline_ms(corpus: Path, env: dict, append: bool, runs: int = 11) -> float:
+    """Median wall ms of ``claude-usage statusline`` (the console script, a hook JSON on stdin)
+    on the warm index; with ``append``, one usage line is added to a transcript before each run,
+    as Claude Code does between two status-line updates."""
+    target = max(corpus.rglob("*.jsonl"), key=lambda p: p.stat().st_mtime)
+    hook = json.dumps({"session_id": "bench", "transcript_path": str(target), "model": {"display_name": "Sonnet 4.5"}})
+    script = Path(sys.executable).with_name("claude-usage")
+    times = []
+    for _ in range(runs):
+        if append:
+            with open(target, "a") as handle:
+                handle.write(_usage_line("bench"))
+        began = time.perf_counter()
+        subprocess.run([str(script), "statusline", "--data-dir", str(corpus)], input=hook, text=True,
+                       capture_output=True, env=env, check=True)
+        times.append(time.perf_counter() - began)
+    return statistics.median(times) * 1000
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -124,6 +152,7 @@ def _endpoints(base: str, client: httpx.Client, corpus: Path) -> list[str]:
     paths = [
         "/api/health", "/api/v2/summary", "/api/v2/daily", f"/api/v2/daily/{day}", "/api/v2/weekly",
         "/api/v2/monthly", f"/api/v2/monthly/{day[:7]}", "/api/v2/hourly", f"/api/v2/hourly?date={day}",
+        "/api/v2/blocks", "/api/v2/blocks?active=true&tokenLimit=max",
         "/api/v2/models", "/api/v2/projects", f"/api/v2/projects/{project}", "/api/v2/sessions",
         f"/api/v2/sessions/{session}", "/api/v2/tools", "/api/v2/mcp/tools", "/api/v2/mcp/logs", "/api/v2/todos",
     ]
@@ -181,6 +210,8 @@ def bench(size: int, work: Path, requests: int) -> dict:
     daily = sorted(_run_measured(args, env)[0] for _ in range(7))
     result["daily_s"] = statistics.median(daily)
     result["daily_rss_mb"] = _run_measured(args, env)[1] / 1024
+    result["statusline_ms"] = _statusline_ms(corpus, env, append=False)
+    result["statusline_append_ms"] = _statusline_ms(corpus, env, append=True)
 
     port = _free_port()
     began = time.perf_counter()
@@ -223,12 +254,9 @@ def _append_and_watch(base: str, corpus: Path) -> tuple[float, float]:
     threading.Thread(target=listen, daemon=True).start()
     connected.wait(10)
     target = max(corpus.rglob("*.jsonl"), key=lambda p: p.stat().st_mtime)
-    line = {"type": "assistant", "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
-            "sessionId": "bench", "uuid": "bench-uuid", "message": {"id": f"msg_bench_{time.time_ns()}", "role": "assistant",
-            "model": "claude-sonnet-4-5-20250929", "usage": {"input_tokens": 10, "output_tokens": 10}}}
     began = time.perf_counter()
     with open(target, "a") as handle:
-        handle.write(json.dumps(line) + "\n")
+        handle.write(_usage_line("bench"))
     received.wait(30)
     sse = time.perf_counter() - began
     refresh = httpx.get(base + "/api/health").json()["lastRefresh"].get("seconds", float("nan")) * 1000
@@ -243,6 +271,8 @@ def report(size_label: str, r: dict) -> None:
           f"scanning workers (target {TARGETS['rss_mb']})")
     print(f"  daily --json, warm index  {r['daily_s']:7.3f} s  (median of 7; target {TARGETS['daily_s']}); "
           f"peak RSS {r['daily_rss_mb']:.0f} MB")
+    print(f"  statusline, warm index    {r['statusline_ms']:7.0f} ms unchanged data, {r['statusline_append_ms']:.0f} ms after "
+          f"appending a line (median of 11; target {TARGETS['statusline_ms']}; whole process)")
     print(f"  server warm start         {r['warm_start_s']:7.2f} s  (until /api/health is ok)")
     print(f"  endpoint latency, ms      p50 / p99 over the requests (targets {TARGETS['p50_ms']} / {TARGETS['p99_ms']})")
     for path, (p50, p99) in r["endpoints"].items():

@@ -52,3 +52,27 @@ def write_lines(path: Path, lines: list, end_with_newline: bool = True) -> Path:
     text = "\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines)
     path.write_text(text + ("\n" if end_with_newline else ""))
     return path
+
+
+def iso_z(moment) -> str:
+    """A datetime (UTC) as a transcript timestamp."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def active_block_data(root: Path, now) -> Path:
+    """A config dir with a completed block two days before ``now`` (2 x 150,000 input tokens =
+    300,000 tokens) and an active block: ``now`` - 40 min (100,000 in + 10,000 out = $0.45 with
+    Sonnet 4.5 at $3 / $15 per million) and ``now`` - 10 min (50,000 in = $0.15), i.e. 160,000
+    tokens and $0.60. Returns the active session's transcript."""
+    from datetime import timedelta
+
+    project = root / "projects" / "-home-dev-app"
+    write_lines(project / "old.jsonl", [
+        assistant_line(msg_id=f"old{i}", uuid=f"old{i}", session="old", input_tokens=150_000,
+                       ts=iso_z(now - timedelta(days=2, minutes=30 - i))) for i in range(2)
+    ])
+    return write_lines(project / "now.jsonl", [
+        assistant_line(msg_id="now1", uuid="now1", session="now", input_tokens=100_000, output_tokens=10_000,
+                       ts=iso_z(now - timedelta(minutes=40))),
+        assistant_line(msg_id="now2", uuid="now2", session="now", input_tokens=50_000, ts=iso_z(now - timedelta(minutes=10))),
+    ])

@@ -201,3 +201,41 @@ def test_live_update_and_error_banner(data, browser, tmp_path):
     assert "server" in page.locator("#banner").inner_text().lower()
     assert page.locator('table[aria-label="days"] tbody tr').count() == len(after)
     watched.close()
+
+
+def test_active_block_panel_progress_countdown_and_live_update(browser, tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from helpers import active_block_data, iso_z
+
+    now = datetime.now(timezone.utc)
+    transcript = active_block_data(tmp_path / "data", now)
+    with RunningServer("--data-dir", str(tmp_path / "data"), "--tz", "UTC", "--index", str(tmp_path / "i.sqlite")) as live:
+        watched = Watched(browser)
+        page = watched.open(f"{live.url}/#/summary")
+        page.wait_for_selector(".stamp.live")
+        panel = page.locator('[data-testid="active-block"]')
+        # $0.45 + $0.15 = $0.60; 160,000 tokens of the largest past block's 300,000 = 53.3 %.
+        assert "$0.60" in panel.inner_text()
+        assert "53.3% of 300,000 tokens (estimate: largest past block)" in panel.locator('[data-testid="limit-tokens"]').inner_text()
+        # The reset countdown: the block ends at the hour floor of now - 40 min, plus 5 h.
+        first = now - timedelta(minutes=40)
+        end = first.replace(minute=0, second=0, microsecond=0) + timedelta(hours=5)
+        shown = page.locator('[data-testid="reset-countdown"]').inner_text()
+        hours, minutes = re.fullmatch(r"(\d+)h (\d\d)m", shown).groups()
+        left = (end - datetime.now(timezone.utc)).total_seconds() / 60
+        assert abs(int(hours) * 60 + int(minutes) - left) <= 2
+        # Live: one more request (40,000 input = $0.12) -> $0.72 and 200,000 tokens = 66.7 %.
+        with transcript.open("a") as handle:
+            handle.write(json.dumps(assistant_line(msg_id="now3", uuid="now3", session="now", input_tokens=40_000,
+                                                   ts=iso_z(datetime.now(timezone.utc)))) + "\n")
+        page.wait_for_function("() => document.querySelector('[data-testid=limit-tokens]')?.innerText.includes('66.7%')", timeout=20000)
+        assert "$0.72" in page.locator('[data-testid="active-block"]').inner_text()
+        # A limit of the user's own: 200,000 tokens -> 100 % and the warning.
+        page.fill('input[aria-label^="Token limit"]', "200000")
+        page.click('form.tools-form button[type="submit"]')
+        page.wait_for_selector('[data-testid="limit-tokens"].warning', timeout=20000)
+        assert "100% of 200,000 tokens (your limit)" in page.locator('[data-testid="limit-tokens"]').inner_text()
+        page.screenshot(path=str(SHOTS / "summary-active-block.png"), full_page=True)
+        assert watched.problems == []
+        watched.close()

@@ -1,3 +1,3 @@
-from claude_usage.cli import main
+from claude_usage.entry import main
 
 main()

@@ -702,6 +702,65 @@ def doctor(opts: Common) -> None:
         err.print(f"[yellow]Warning:[/] {warning}")
 
 
+def _now_us() -> int:
+    return time.time_ns() // 1000
+
+
+@app.command()
+@with_options(*FILTER_OPTIONS)
+def blocks(
+    opts: Common,
+    active: Annotated[bool, typer.Option("--active", help="Only the active block, with burn rate and projection.")] = False,
+    recent: Annotated[bool, typer.Option("--recent", help="Blocks of the last 3 days and the active one.")] = False,
+    token_limit: Annotated[Optional[str], typer.Option(help="Your token limit per block, or 'max' (estimate: the largest past block).")] = None,
+    cost_limit: Annotated[Optional[str], typer.Option(help="Your cost limit per block in USD, or 'max' (estimate: the largest past block).")] = None,
+    session_length: Annotated[float, typer.Option(min=0.25, max=168, help="Block length in hours.")] = 5.0,
+) -> None:
+    """5-hour blocks: cost per block, gaps, the active block's burn rate, projection and reset.
+
+    Blocks are the windows of Claude subscription limits. Limits are yours or estimates from
+    past blocks, never Anthropic's quota."""
+    from claude_usage.blocks import blocks_document, dataset_blocks, parse_limit
+    from claude_usage.render import active_block_items, blocks_table, key_value_table
+
+    limits = []
+    for given, hint in ((token_limit, "--token-limit"), (cost_limit, "--cost-limit")):
+        try:
+            limits.append(parse_limit(given))
+        except ValueError as error:
+            raise typer.BadParameter(str(error), param_hint=hint) from None
+    tokens_given, cost_given = limits
+    dataset, _ = load(opts)
+    query = query_for(opts, dataset)
+    document = blocks_document(dataset_blocks(dataset, query, session_length), _now_us(), session_length,
+                               active, recent, tokens_given, cost_given)
+    if opts.json:
+        print_json({**document, "timezone": query.clock.name})
+        return
+    zone = query.clock.zone
+    rows = document["blocks"]
+    if not rows:
+        out.print("No active block." if active else "No usage in the selected range.")
+        return
+    if not active:
+        title = f"Claude Code {session_length:g}-hour blocks ({query.clock.name})"
+        out.print(blocks_table(title, rows, zone, out.width))
+    for row in rows:
+        if row["isActive"]:
+            out.print(key_value_table("Active block", active_block_items(row, zone)))
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def statusline(ctx: typer.Context) -> None:
+    """One line for Claude Code's status bar (its hook JSON on stdin).
+
+    Prints the session's cost, today's cost and the active block's cost, time left and burn
+    rate. Options: --data-dir DIR (repeatable), --tz ZONE, --index PATH."""
+    from claude_usage.statusline import main as statusline_main
+
+    raise typer.Exit(statusline_main(list(ctx.args)))
+
+
 @app.command()
 @with_options("tz", *_DATA_OPTIONS)
 def serve(

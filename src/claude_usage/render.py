@@ -156,3 +156,72 @@ def log_table(title: str, summaries: Sequence[Any]) -> Table:
     for s in summaries:
         table.add_row(s.log.path.name, s.log.server, tokens(s.entries), tokens(s.errors), tokens(s.size), s.error or "")
     return table
+
+
+def _local_time(iso: str | None, zone: Any) -> str:
+    """An ISO UTC time from a JSON row as local ``YYYY-MM-DD HH:MM``."""
+    if not iso:
+        return "-"
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+
+def blocks_table(title: str, rows: Sequence[dict[str, Any]], zone: Any, width: int = 200) -> Table:
+    """5-hour blocks (rows of :func:`claude_usage.blocks.block_row`) with local start times; a
+    gap row shows the idle time, the active block is marked, so is one where a usage limit was hit.
+    Under 100 columns of ``width`` the models are left out."""
+    from datetime import datetime
+
+    from claude_usage.blocks import duration_text
+
+    table = Table(title=title, header_style="bold", title_justify="left")
+    table.add_column("Block start", no_wrap=True, min_width=16)
+    table.add_column("Status", no_wrap=True)
+    with_models = width >= 100
+    if with_models:
+        table.add_column("Models", overflow="fold", min_width=12, ratio=1)
+    for header in ("Requests", "Tokens", "Cost (USD)"):
+        table.add_column(header, justify="right", no_wrap=True)
+    for row in rows:
+        start = _local_time(row["start"], zone)
+        if row["isGap"]:
+            span = datetime.fromisoformat(row["end"].replace("Z", "+00:00")) - datetime.fromisoformat(row["start"].replace("Z", "+00:00"))
+            table.add_row(start, f"gap {duration_text(span.total_seconds() / 60)}", *[""] * (4 if with_models else 3), style="dim")
+            continue
+        status = "ACTIVE" if row["isActive"] else "done"
+        if row["limited"]:
+            status += ", limit hit"
+        partial = bool(row["unpricedRequests"] and row["costUsd"] is not None)
+        models = [", ".join(short_model(m) for m in row["modelsUsed"])] if with_models else []
+        table.add_row(start, status, *models, tokens(row["requests"]),
+                      tokens(row["totalTokens"]), money(row["costUsd"], partial),
+                      style="bold green" if row["isActive"] else None)
+    return table
+
+
+def active_block_items(row: dict[str, Any], zone: Any) -> list[tuple[str, str]]:
+    """Label/value lines for the active block: time left, burn rate, projection and the use of
+    each limit given (with its source: the user's, or an estimate)."""
+    from claude_usage.blocks import duration_text
+
+    items = [
+        ("Block", f"{_local_time(row['start'], zone)} - {_local_time(row['end'], zone)[11:]}"),
+        ("Time to reset", duration_text(row["timeToResetMinutes"])
+         + (f" (usage limit hit; resets {_local_time(row['limitResetTime'], zone)})" if row["limited"] and row["limitResetTime"] else "")),
+        ("Used", f"{tokens(row['totalTokens'])} tokens, {money(row['costUsd'])}"),
+    ]
+    rate, projection = row.get("burnRate"), row.get("projection")
+    if rate is None:
+        items.append(("Burn rate", "n/a (under a minute of activity)"))
+    else:
+        items.append(("Burn rate", f"{rate['tokensPerMinute']:,.0f} tokens/min, {money(rate['costPerHour'])}/h"))
+        items.append(("Projected at block end", f"{tokens(projection['totalTokens'])} tokens, {money(projection['costUsd'])}"))
+    for name, used in row.get("limits", {}).items():
+        label = "Token limit" if name == "tokens" else "Cost limit"
+        limit = tokens(int(used["limit"])) if name == "tokens" else money(used["limit"])
+        projected = "" if used["projectedPercent"] is None else f", projected {used['projectedPercent']:.0f}%"
+        warning = " [bold red]WARNING[/]" if used["warning"] else ""
+        items.append((label, f"{used['percentUsed']:.1f}% of {limit} ({used['source']}){projected}{warning}"))
+    return items

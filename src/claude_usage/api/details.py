@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import replace
 from typing import Any, Literal
 
@@ -12,6 +13,7 @@ from fastapi import Query as Q
 from claude_usage import documents
 from claude_usage.api.params import ApiError, OrderParam, bad_parameter, filters, paginate
 from claude_usage.api.schemas import (
+    BlocksResponse,
     DayDetail,
     ErrorBody,
     HourlyResponse,
@@ -78,6 +80,34 @@ def hourly(
         q = replace(q, since=day, until=day)
     store = _store(request)
     return json_response(store.cached(("hourly", q), lambda: documents.hourly(store.dataset, q)))
+
+
+@router.get("/blocks", response_model=BlocksResponse, responses=ERRORS,
+            summary="5-hour blocks: cost per block, gaps, the active block's burn rate and projection")
+def blocks(
+    request: Request,
+    q: Query = Depends(filters),
+    active: bool = Q(False, description="Only the active block"),
+    recent: bool = Q(False, description="Blocks started in the last 3 days, and the active one"),
+    tokenLimit: str | None = Q(None, description="Your token limit per block, or 'max' (estimate: largest past block)"),
+    costLimit: str | None = Q(None, description="Your cost limit per block in USD, or 'max' (estimate: largest past block)"),
+    sessionLength: float = Q(5.0, ge=0.25, le=168, description="Block length in hours"),
+) -> Response:
+    from claude_usage.blocks import blocks_document, dataset_blocks, parse_limit
+
+    try:
+        tokens = parse_limit(tokenLimit)
+    except ValueError as error:
+        raise bad_parameter("tokenLimit", str(error)) from None
+    try:
+        cost = parse_limit(costLimit)
+    except ValueError as error:
+        raise bad_parameter("costLimit", str(error)) from None
+    store = _store(request)
+    built = store.cached(("blocks", q, sessionLength), lambda: dataset_blocks(store.dataset, q, sessionLength))
+    document = blocks_document(built, time.time_ns() // 1000, sessionLength, active, recent, tokens, cost)
+    unpriced = sorted({m for b in built for m in b.totals.unpriced_models})
+    return json_response({**document, "timezone": q.clock.name, "unpricedModels": unpriced})
 
 
 @router.get("/daily/{date}", response_model=DayDetail, responses=DETAIL_ERRORS, summary="One day in detail")

@@ -245,6 +245,59 @@ class SummaryResponse(BaseModel):
     unpricedModels: list[str]
 
 
+class BurnRate(BaseModel):
+    tokensPerMinute: float = Field(description="Tokens per minute between the block's first and last request")
+    costPerHour: float = Field(description="USD per hour at the same rate")
+
+
+class Projection(BaseModel):
+    totalTokens: int = Field(description="Tokens at the block's end if the burn rate holds")
+    costUsd: float = Field(description="USD at the block's end if the burn rate holds")
+    minutesLeft: float
+
+
+class LimitUse(BaseModel):
+    limit: float = Field(description="Tokens, or USD for the cost limit")
+    source: str = Field(description="'user' (given) or 'estimate: largest past block'; never Anthropic's quota")
+    percentUsed: float
+    projectedPercent: float | None
+    warning: bool = Field(description="Used at least 80%, or projected to reach 100%")
+
+
+class BlockRow(BaseModel):
+    """A 5-hour block, or a gap (isGap: only start, end, isGap, isActive)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    start: str = Field(description="ISO-8601 UTC: the UTC hour floor of the first request (gap: last activity + block length)")
+    end: str = Field(description="ISO-8601 UTC, exclusive: start + block length (gap: the next block's start)")
+    isGap: bool
+    isActive: bool = Field(description="Now is before the end and the last request is under a block length old")
+    firstActivity: str | None = None
+    actualEnd: str | None = Field(None, description="ISO-8601 UTC of the last request")
+    limited: bool | None = Field(None, description="A usage-limit message fell in this block")
+    limitResetTime: str | None = Field(None, description="ISO-8601 UTC reset time that message gave")
+    timeToResetMinutes: float | None = Field(None, description="Active block only")
+    burnRate: BurnRate | None = None
+    projection: Projection | None = None
+    limits: dict[str, LimitUse] | None = Field(None, description="Active block only: 'tokens' and 'cost'")
+
+
+class GivenLimit(BaseModel):
+    limit: float
+    source: str
+
+
+class BlocksResponse(BaseModel):
+    blocks: list[BlockRow] = Field(description="Oldest first; gap rows between blocks")
+    sessionLengthHours: float
+    tokenLimit: GivenLimit | None
+    costLimit: GivenLimit | None
+    now: str = Field(description="ISO-8601 UTC instant the active flags refer to")
+    timezone: str
+    unpricedModels: list[str]
+
+
 class DayDetail(DayRow):
     hourly: list[HourRow]
     models: list[ModelRow]

@@ -193,6 +193,7 @@ function listen() {
 tabs(document.getElementById("tabs"), (view) => go(view));
 fillZones();
 window.addEventListener("hashchange", () => render());
+document.addEventListener("claude-usage:rerender", () => render(true));  // a view changed a setting
 render();
 fillChoices();
 listen();

@@ -53,6 +53,74 @@ function link(text, onclick) {
 
 // -- Summary -----------------------------------------------------------------------------------
 
+const LIMIT_KEY = "claude-usage.blockTokenLimit";
+let countdownTimer = null;
+
+function clock(time) {
+  return new Date(time).toLocaleTimeString(undefined, { hour: "numeric", minute: "2-digit" });
+}
+
+function minutesText(minutes) {
+  const total = Math.max(0, Math.round(minutes));
+  const hours = Math.floor(total / 60);
+  return hours ? `${hours}h ${String(total % 60).padStart(2, "0")}m` : `${total}m`;
+}
+
+/** A bar for the share of a limit used (and, lighter, the share projected at the block's end). */
+function limitBar(use, label, format) {
+  const used = Math.min(100, use.percentUsed);
+  const projected = Math.min(100, use.projectedPercent ?? use.percentUsed);
+  const source = use.source === "user" ? "your limit" : use.source;
+  return el("div", { class: `limit${use.warning ? " warning" : ""}`, "data-testid": `limit-${label}` },
+    el("div", { class: "limit-text" },
+      `${fmt.number(use.percentUsed)}% of ${format(use.limit)} ${label} (${source})`,
+      use.projectedPercent != null ? ` · projected ${fmt.number(use.projectedPercent)}% at reset` : "",
+      use.warning ? el("strong", {}, " · over 80%") : ""),
+    el("div", { class: "bar", role: "progressbar", "aria-valuemin": 0, "aria-valuemax": 100, "aria-valuenow": Math.round(used), "aria-label": `${label} limit used` },
+      el("div", { class: "projected", style: `width:${projected}%` }), el("div", { class: "used", style: `width:${used}%` })));
+}
+
+/** The active 5-hour block: cost, burn rate, projection, a countdown to its reset and the use of a
+ * token limit (yours, or the estimate "max": the largest past block). Never Anthropic's quota. */
+async function activeBlockPanel(api) {
+  const given = localStorage.getItem(LIMIT_KEY) || "max";
+  const data = await api("/api/v2/blocks", { active: "true", tokenLimit: given });
+  const input = el("input", { type: "text", value: given, size: 10, "aria-label": "Token limit per block (a number, or max)", title: "Tokens per block, or max (estimate: the largest past block)" });
+  const form = el("form", { class: "tools-form", onsubmit: (e) => {
+    e.preventDefault();
+    const value = input.value.trim();
+    if (value && value.toLowerCase() !== "max" && !(Number(value) > 0)) { input.setCustomValidity("A positive number or max"); input.reportValidity(); return; }
+    localStorage.setItem(LIMIT_KEY, value || "max");
+    document.dispatchEvent(new CustomEvent("claude-usage:rerender"));
+  } }, el("label", {}, "Token limit ", input), el("button", { type: "submit" }, "Set"));
+  const block = data.blocks[0];
+  if (countdownTimer) clearInterval(countdownTimer);
+  if (!block) {
+    return panel("Active 5-hour block", emptyState("No active block: the next request starts a new 5-hour window."), [form]);
+  }
+  const resetAt = new Date(block.limited && block.limitResetTime && new Date(block.limitResetTime) > new Date() ? block.limitResetTime : block.end);
+  const countdown = el("span", { "data-testid": "reset-countdown" });
+  const tick = () => {
+    if (!countdown.isConnected && countdownTimer && countdown.dataset.shown) { clearInterval(countdownTimer); return; }
+    countdown.dataset.shown = "1";
+    countdown.textContent = minutesText((resetAt - new Date()) / 60000);
+  };
+  tick();
+  countdownTimer = setInterval(tick, 15000);
+  const rate = block.burnRate;
+  const projection = block.projection;
+  const body = el("div", { "data-testid": "active-block" }, cards([
+    ["Block cost", fmt.cost(block.costUsd), `${clock(block.start)} – ${clock(block.end)}`],
+    ["Tokens", fmt.tokens(block.totalTokens), `${fmt.tokens(block.requests)} requests`],
+    ["Resets in", countdown, block.limited ? `usage limit hit · resets ${clock(resetAt)}` : `at ${clock(resetAt)}`],
+    ["Burn rate", rate ? `${fmt.cost(rate.costPerHour)}/h` : "–", rate ? `${fmt.tokens(rate.tokensPerMinute)} tokens/min` : "under a minute of activity"],
+    ["Projected at reset", projection ? fmt.cost(projection.costUsd) : "–", projection ? `${fmt.tokens(projection.totalTokens)} tokens` : null],
+  ]));
+  if (block.limits && block.limits.tokens) body.append(limitBar(block.limits.tokens, "tokens", fmt.tokens));
+  else if (given === "max") body.append(el("p", { class: "muted" }, "No past block yet to estimate a limit from."));
+  return panel("Active 5-hour block", body, [form]);
+}
+
 async function summaryView({ api, go, flagUnpriced }) {
   const [summary, daily, sessions, projects] = await Promise.all([
     api("/api/v2/summary"),
@@ -72,6 +140,7 @@ async function summaryView({ api, go, flagUnpriced }) {
     ["Today", fmt.cost(summary.todayCostUsd)],
     ["This month", fmt.cost(summary.thisMonthCostUsd)],
   ]));
+  content.append(await activeBlockPanel(api));
   const [trend, trendTools] = chart("daily-cost", [{
     type: "bar", x: daily.data.map((d) => d.date), y: daily.data.map((d) => d.costUsd ?? 0), name: "Cost (USD)",
     marker: { color: palette[0] }, hovertemplate: "%{x}<br>$%{y:.2f}<extra></extra>",

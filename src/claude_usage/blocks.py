@@ -1,0 +1,266 @@
+"""5-hour session blocks, burn rate and projection (the windows of Claude subscription limits).
+
+Rules (issue 6): requests in time order; a block starts at the UTC hour floor of its first
+request and lasts ``session_hours`` (5) hours, its end excluded. A request at or after the
+block's end, or ``session_hours`` or more after the previous request, starts a new block; a pause
+of ``session_hours`` or more is also reported as a gap (from the last activity + ``session_hours``
+to the next block's start; when the next block's hour floor comes earlier, the gap is empty and
+starts there, so that rows never overlap). A block is active when now is before its end and its last request is
+less than ``session_hours`` old. All times are UTC microseconds; limits are the user's, or
+estimates from past blocks, never Anthropic's quota.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+from claude_usage.records import UsageRecord
+from claude_usage.sources.transcripts import UsageLimitNotice
+from claude_usage.reports import Totals
+from claude_usage.timebuckets import iso_utc
+
+if TYPE_CHECKING:
+    from claude_usage.loader import Dataset
+    from claude_usage.reports import Query
+
+HOUR_US = 3_600_000_000
+MINUTE_US = 60_000_000
+DEFAULT_SESSION_HOURS = 5
+RECENT_DAYS = 3
+WARN_PERCENT = 80.0
+LIMIT_RANGE = (1e-6, 1e15)  # tokens or USD; keeps percentages finite
+
+
+@dataclass
+class Block:
+    """One 5-hour block, or a gap between blocks (``is_gap``). ``start_us``/``end_us`` bound the
+    window; ``first_us``/``last_us`` are its first and last requests; ``limited`` tells that a
+    usage-limit message fell in it, ``reset_us`` the reset time that message gave."""
+
+    start_us: int
+    end_us: int
+    totals: Totals = field(default_factory=Totals)
+    is_gap: bool = False
+    limited: bool = False
+    reset_us: int | None = None
+
+    @property
+    def first_us(self) -> int | None:
+        return self.totals.first_ts_us
+
+    @property
+    def last_us(self) -> int | None:
+        return self.totals.last_ts_us
+
+    def is_active(self, now_us: int, session_us: int) -> bool:
+        """Now is before the end, and the last request is less than a session length old."""
+        return (not self.is_gap and self.last_us is not None and self.start_us <= now_us < self.end_us
+                and now_us - self.last_us < session_us)
+
+
+def duration_text(minutes: float) -> str:
+    """Minutes as ``3h 05m`` (or ``42m`` under an hour), rounded to the minute."""
+    hours, rest = divmod(int(round(max(0.0, minutes))), 60)
+    return f"{hours}h {rest:02d}m" if hours else f"{rest}m"
+
+
+def floor_hour(ts_us: int) -> int:
+    """The UTC hour that holds ``ts_us`` (microseconds)."""
+    return ts_us - ts_us % HOUR_US
+
+
+def build_blocks(
+    requests: Iterable[tuple[UsageRecord, float | None]],
+    session_hours: float = DEFAULT_SESSION_HOURS,
+    limits: Sequence[UsageLimitNotice] = (),
+) -> list[Block]:
+    """Blocks and gaps, in time order, from ``(record, cost USD or None)`` pairs; a block in which
+    a usage-limit message falls is marked limited, with the reset time the message gives."""
+    length = int(session_hours * HOUR_US)
+    out: list[Block] = []
+    current: Block | None = None
+    previous: int | None = None
+    for record, cost in sorted(requests, key=lambda pair: (pair[0].ts_us, pair[0].key)):
+        ts = record.ts_us
+        if current is None or ts >= current.end_us or (previous is not None and ts - previous >= length):
+            if current is not None:
+                out.append(current)
+            start = floor_hour(ts)
+            if previous is not None and ts - previous >= length:
+                out.append(Block(min(previous + length, start), start, is_gap=True))
+            current = Block(start, start + length)
+        current.totals.add(record, cost)
+        previous = ts
+    if current is not None:
+        out.append(current)
+    for event in limits:
+        for block in out:
+            if not block.is_gap and block.start_us <= event.ts_us < block.end_us:
+                block.limited = True
+                if event.reset_us is not None:
+                    block.reset_us = max(block.reset_us or 0, event.reset_us)
+                break
+    return out
+
+
+@dataclass
+class BurnRate:
+    """Of the active block: tokens per minute and USD per hour over its active minutes (first to
+    last request), and the totals projected to the block's end at that rate."""
+
+    tokens_per_minute: float
+    cost_per_hour: float
+    projected_tokens: int
+    projected_cost: float
+    minutes_left: float
+
+
+def burn_rate(block: Block, now_us: int) -> BurnRate | None:
+    """None when the block has less than a minute between its first and last request."""
+    if block.first_us is None or block.last_us is None:
+        return None
+    minutes = (block.last_us - block.first_us) / MINUTE_US
+    if minutes < 1:
+        return None
+    total = block.totals
+    tokens_per_minute = total.total_tokens / minutes
+    cost_per_minute = total.cost_usd / minutes
+    left = max(0.0, (block.end_us - now_us) / MINUTE_US)
+    return BurnRate(
+        tokens_per_minute=tokens_per_minute,
+        cost_per_hour=cost_per_minute * 60,
+        projected_tokens=round(total.total_tokens + tokens_per_minute * left),
+        projected_cost=total.cost_usd + cost_per_minute * left,
+        minutes_left=left,
+    )
+
+
+def parse_limit(text: str | None) -> str | float | None:
+    """A limit as given on the command line or in a query: a positive number, or ``max``
+    (any case); None or empty gives None. Raises ValueError saying what is wrong."""
+    if text is None or str(text).strip() == "":
+        return None
+    value = str(text).strip()
+    if value.lower() == "max":
+        return "max"
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is neither a positive number nor 'max'") from None
+    if not number > 0 or number == float("inf"):
+        raise ValueError(f"{value!r} is neither a positive number nor 'max'")
+    if not LIMIT_RANGE[0] <= number <= LIMIT_RANGE[1]:
+        raise ValueError(f"{value!r} is out of range ({LIMIT_RANGE[0]:g} to {LIMIT_RANGE[1]:g})")
+    return number
+
+
+LimitGiven = tuple[float, str]
+
+
+def resolve_limit(value: str | float | None, blocks: Sequence[Block], now_us: int, session_us: int,
+                  by_cost: bool) -> LimitGiven | None:
+    """A limit from :func:`parse_limit`: a number is the user's; ``max`` is an estimate, the
+    largest completed block's total tokens (resp. cost in USD). None when not given, or when
+    ``max`` has no completed block to go by. Returns ``(limit, source)``."""
+    if value is None:
+        return None
+    if value == "max":
+        past = [b for b in blocks if not b.is_gap and not b.is_active(now_us, session_us)]
+        if not past:
+            return None
+        best = max((b.totals.cost_usd if by_cost else b.totals.total_tokens) for b in past)
+        return (float(best), "estimate: largest past block") if best > 0 else None
+    return float(value), "user"
+
+
+def block_row(block: Block, now_us: int, session_us: int, token_limit: LimitGiven | None = None,
+              cost_limit: LimitGiven | None = None) -> dict[str, Any]:
+    """The JSON row of a block (or gap): times ISO UTC, tokens, cost USD, and for the active one
+    its burn rate, projection, time to reset and use of the limits given."""
+    from claude_usage.rows import usage_row
+
+    active = block.is_active(now_us, session_us)
+    row: dict[str, Any] = {
+        "start": iso_utc(block.start_us),
+        "end": iso_utc(block.end_us),
+        "isGap": block.is_gap,
+        "isActive": active,
+    }
+    if block.is_gap:
+        return row
+    row.update({
+        "firstActivity": iso_utc(block.first_us),
+        "actualEnd": iso_utc(block.last_us),
+        **usage_row(block.totals),
+        "limited": block.limited,
+        "limitResetTime": iso_utc(block.reset_us),
+    })
+    if active:
+        rate = burn_rate(block, now_us)
+        reset_us = block.reset_us if block.limited and block.reset_us and block.reset_us > now_us else block.end_us
+        row["timeToResetMinutes"] = round(max(0, reset_us - now_us) / MINUTE_US, 1)
+        row["burnRate"] = None if rate is None else {
+            "tokensPerMinute": round(rate.tokens_per_minute, 2), "costPerHour": round(rate.cost_per_hour, 6)}
+        row["projection"] = None if rate is None else {
+            "totalTokens": rate.projected_tokens, "costUsd": round(rate.projected_cost, 6), "minutesLeft": round(rate.minutes_left, 1)}
+        limits = {}
+        for name, given, used, projected in (
+            ("tokens", token_limit, block.totals.total_tokens, rate.projected_tokens if rate else None),
+            ("cost", cost_limit, block.totals.cost_usd, rate.projected_cost if rate else None),
+        ):
+            if given is not None:
+                limit, source = given
+                percent = 100.0 * used / limit
+                projected_percent = 100.0 * projected / limit if projected is not None else None
+                limits[name] = {
+                    "limit": limit, "source": source, "percentUsed": round(percent, 1),
+                    "projectedPercent": None if projected_percent is None else round(projected_percent, 1),
+                    "warning": percent >= WARN_PERCENT or (projected_percent or 0) >= 100.0,
+                }
+        row["limits"] = limits
+    return row
+
+
+def dataset_blocks(dataset: "Dataset", query: "Query", session_hours: float = DEFAULT_SESSION_HOURS) -> list[Block]:
+    """Blocks and gaps of the requests ``query`` selects (with its cost mode), marked with the
+    dataset's usage-limit messages."""
+    from claude_usage.reports import select
+
+    pairs = [(record, cost) for record, cost, _day, _hour in select(dataset, query)]
+    return build_blocks(pairs, session_hours, dataset.limit_notices)
+
+
+def blocks_document(
+    blocks: Sequence[Block],
+    now_us: int,
+    session_hours: float = DEFAULT_SESSION_HOURS,
+    active_only: bool = False,
+    recent: bool = False,
+    token_limit: str | float | None = None,
+    cost_limit: str | float | None = None,
+) -> dict[str, Any]:
+    """The blocks document of the CLI's ``--json`` and ``GET /api/v2/blocks``:
+    ``{blocks: [rows of block_row, oldest first], sessionLengthHours, tokenLimit, costLimit,
+    now}`` (limits ``{limit, source}`` or null; ``now`` ISO UTC).
+
+    ``active_only`` keeps the active block; ``recent`` the blocks and gaps that start in the last
+    :data:`RECENT_DAYS` days, plus the active one. Limits come from :func:`parse_limit`; ``max``
+    is estimated from every block given, not only the ones shown.
+    """
+    session_us = int(session_hours * HOUR_US)
+    tokens = resolve_limit(token_limit, blocks, now_us, session_us, by_cost=False)
+    cost = resolve_limit(cost_limit, blocks, now_us, session_us, by_cost=True)
+    shown = list(blocks)
+    if active_only:
+        shown = [b for b in blocks if b.is_active(now_us, session_us)]
+    elif recent:
+        cutoff = now_us - RECENT_DAYS * 24 * HOUR_US
+        shown = [b for b in blocks if b.start_us >= cutoff or b.is_active(now_us, session_us)]
+    return {
+        "blocks": [block_row(b, now_us, session_us, tokens, cost) for b in shown],
+        "sessionLengthHours": session_hours,
+        "tokenLimit": None if tokens is None else {"limit": tokens[0], "source": tokens[1]},
+        "costLimit": None if cost is None else {"limit": cost[0], "source": cost[1]},
+        "now": iso_utc(now_us),
+    }

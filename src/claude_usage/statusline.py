@@ -1,0 +1,158 @@
+"""``claude-usage statusline``: one line for Claude Code's status bar.
+
+Claude Code runs the status-line command with a JSON object on stdin (``session_id``,
+``transcript_path``, ``cwd``, ``model``, ``workspace``, ``version``, ``cost``...; any field may be
+missing). The line shows the session's cost, today's cost, the active 5-hour block's cost, its
+time left and its burn rate. It reads only what changed in the index (costs are stored there and
+resolved rates cached, so the price package is not imported for known models and days) and
+imports neither the price package nor the web stack nor the CLI framework.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from claude_usage.blocks import DEFAULT_SESSION_HOURS, HOUR_US, build_blocks, burn_rate, duration_text
+from claude_usage.pricing import cost_for_mode
+
+USAGE = ("usage: claude-usage statusline [--data-dir DIR]... [--tz ZONE] [--index PATH] < hook.json\n"
+         "Prints one line for Claude Code's status bar; settings.json: "
+         '"statusLine": {"type": "command", "command": "claude-usage statusline"}')
+HISTORY_STEP_US = 26 * HOUR_US  # covers the local day (25 hours at most) and the active block
+
+
+def _since_last_pause(index, now_us: int, session_us: int) -> list:
+    """The requests of the last local day at least, reaching back to the last pause of a whole
+    session length, so that the active block's start follows the block rules."""
+    since = now_us - HISTORY_STEP_US
+    start = index.chain_start(since, session_us)
+    return index.requests_since(since if start is None else min(since, start))
+
+
+def _hook(stream: TextIO) -> dict[str, Any]:
+    try:
+        data = json.loads(stream.read() or "{}")
+    except (ValueError, OSError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _roots(hook: dict[str, Any], data_dirs: list[str]) -> list:
+    """The data roots: ``--data-dir``, else the usual discovery (environment, then the default
+    dirs; the same index as the other commands), else the projects dir holding the hook's
+    transcript when discovery does not cover it. Empty when there is no data."""
+    from claude_usage.sources.discovery import DataRoot, NoDataError, RootError, is_within, resolve_roots
+
+    try:
+        roots = list(resolve_roots(data_dirs or None).roots)
+    except (RootError, NoDataError):
+        if data_dirs:
+            return []
+        roots = []
+    transcript = hook.get("transcript_path")
+    if not data_dirs and isinstance(transcript, str) and transcript:
+        path = Path(transcript).expanduser()
+        if not any(is_within(path, root.projects_dir) for root in roots):
+            for parent in path.parents:
+                if parent.name == "projects" and parent.is_dir():
+                    return [DataRoot(parent, parent.parent, "statusline")]
+    return roots
+
+
+def _money(value: float | None) -> str:
+    return "n/a" if value is None else f"${value:,.2f}"
+
+
+
+def _model_name(hook: dict[str, Any]) -> str | None:
+    model = hook.get("model")
+    if isinstance(model, dict):
+        name = model.get("display_name") or model.get("id")
+        return name if isinstance(name, str) and name else None
+    return model if isinstance(model, str) and model else None
+
+
+def status_line(hook: dict[str, Any], data_dirs: list[str] | None = None, zone: str | None = None,
+                now_us: int | None = None, session_hours: float = DEFAULT_SESSION_HOURS,
+                index_path: str | None = None) -> str:
+    """The status line for a hook object (see the module docstring); never raises for missing
+    or odd fields, nor for missing data (the line then says what it can). The index is
+    ``index_path``, else ``$CLAUDE_USAGE_INDEX``, else the one the other commands use for the
+    same data dirs. ``now_us``: UTC microseconds (default: now); ``zone``: for "today"."""
+    from claude_usage.index import UsageIndex, default_index_path
+    from claude_usage.pricing import Pricer
+    from claude_usage.reports import clock_for
+
+    now_us = now_us if now_us is not None else time.time_ns() // 1000
+    parts: list[str] = []
+    name = _model_name(hook)
+    if name:
+        parts.append(name)
+    roots = _roots(hook, list(data_dirs or []))
+    if not roots:
+        parts.append("claude-usage: no usage data found")
+        return " | ".join(parts)
+    chosen = index_path or os.environ.get("CLAUDE_USAGE_INDEX")
+    index = UsageIndex(Path(chosen).expanduser() if chosen else default_index_path(roots), roots)
+    try:
+        index.refresh(Pricer)
+        clock = clock_for(zone)
+        session_us = int(session_hours * HOUR_US)
+        recent = _since_last_pause(index, now_us, session_us)
+        priced = [(r, cost_for_mode(c, r.line_cost_usd, "auto")) for r, c in recent]
+        today = clock.parts(now_us)[0]
+        today_cost = sum(c or 0.0 for r, c in priced if clock.parts(r.ts_us)[0] == today)
+        session_id = hook.get("session_id")
+        session_cost = None
+        if isinstance(session_id, str) and session_id:
+            session_cost = sum(cost_for_mode(c, r.line_cost_usd, "auto") or 0.0
+                               for r, c in index.session_requests(session_id))
+        blocks = build_blocks(priced, session_hours, index.limit_notices())
+        active = next((b for b in reversed(blocks) if b.is_active(now_us, session_us)), None)
+    finally:
+        index.close()
+    parts.append(f"{_money(session_cost)} session" if session_cost is not None else "no session")
+    parts.append(f"{_money(today_cost)} today")
+    if active is None:
+        parts.append("no active block")
+    else:
+        left = max(0.0, (active.end_us - now_us) / 60_000_000)
+        parts.append(f"{_money(active.totals.cost_usd)} block ({duration_text(left)} left)")
+        rate = burn_rate(active, now_us)
+        if rate is not None:
+            parts.append(f"{_money(rate.cost_per_hour)}/h, {rate.tokens_per_minute:,.0f} tok/min")
+    return " | ".join(parts)
+
+
+def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    """Entry point: ``claude-usage statusline [--data-dir DIR]... [--tz ZONE] [--index PATH]``
+    with the hook JSON on stdin; prints one line. Exit code 0 even when data are missing (a
+    status bar shows what it gets), 2 for an unknown option."""
+    argv = list(sys.argv[2:] if argv is None else argv)
+    data_dirs: list[str] = []
+    zone = index_path = None
+    while argv:
+        flag = argv.pop(0)
+        if flag in ("-h", "--help"):
+            print(USAGE, file=stdout or sys.stdout)
+            return 0
+        if flag == "--data-dir" and argv:
+            data_dirs.append(argv.pop(0))
+        elif flag == "--tz" and argv:
+            zone = argv.pop(0)
+        elif flag == "--index" and argv:
+            index_path = argv.pop(0)
+        else:
+            print(f"claude-usage statusline: unknown option {flag!r}\n{USAGE}", file=sys.stderr)
+            return 2
+    try:
+        line = status_line(_hook(stdin or sys.stdin), data_dirs, zone, index_path=index_path)
+    except Exception as error:  # a status bar must always get a line
+        line = f"claude-usage: {type(error).__name__}: {error}"
+    print(line, file=stdout or sys.stdout)
+    return 0
