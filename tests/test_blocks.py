@@ -330,6 +330,41 @@ def test_parse_limit():
 
     assert parse_limit(None) is None and parse_limit(" ") is None
     assert parse_limit("MAX") == "max" and parse_limit("250000") == 250000.0 and parse_limit("12.5") == 12.5
-    for text in ("0", "-1", "nan", "inf", "lots", "1e300"):
+    for text in ("0", "-1", "nan", "inf", "lots", "1e300", "1_000", "+5", "0x10"):
         with pytest.raises(ValueError):
             parse_limit(text)
+
+
+def test_status_line_never_shows_zero_for_a_model_without_a_price(tmp_path):
+    # s-1 and the block hold one priced request ($0.45, as above) and one of a model without a
+    # price: the sums are marked "*" (partial). A session of the unpriced model alone is "n/a".
+    project = tmp_path / "projects" / "-home-dev-app"
+    write_lines(project / "s-1.jsonl", [
+        assistant_line(msg_id="m1", uuid="u1", session="s-1", ts="2025-10-01T10:00:00Z", input_tokens=100_000, output_tokens=10_000),
+        assistant_line(msg_id="m2", uuid="u2", session="s-1", ts="2025-10-01T11:00:00Z", input_tokens=5_000, model="claude-experimental-9"),
+    ])
+    write_lines(project / "s-2.jsonl", [
+        assistant_line(msg_id="m3", uuid="u3", session="s-2", ts="2025-10-01T11:30:00Z", input_tokens=5_000, model="claude-experimental-9"),
+    ])
+    now = us("2025-10-01T12:00:00Z")
+    # Active minutes 10:00 -> 11:30 = 90; known cost $0.45 / 90 x 60 = $0.30 per hour (known costs only).
+    assert status_line({"session_id": "s-1"}, [str(tmp_path)], zone="UTC", now_us=now) == \
+        "$0.45* session | $0.45* today | $0.45* block (3h 00m left) | $0.30/h, 1,333 tok/min"
+    assert status_line({"session_id": "s-2"}, [str(tmp_path)], zone="UTC", now_us=now).startswith("n/a session | ")
+
+
+def test_cents_round_half_up_as_in_the_dashboard():
+    from claude_usage.rows import money_text
+
+    # 7.215 is stored as 7.21499999999999985789...; the browser's Intl.NumberFormat shows $7.22.
+    assert [money_text(v) for v in (7.215, 1.815, 0.125, 2.675, 1234.5, 0.0)] == \
+        ["$7.22", "$1.82", "$0.13", "$2.68", "$1,234.50", "$0.00"]
+
+
+def test_blocks_json_names_the_models_without_a_price(tmp_path):
+    project = tmp_path / "projects" / "-home-dev-app"
+    write_lines(project / "s.jsonl", [assistant_line(ts="2025-10-01T10:00:00Z", input_tokens=10, model="claude-experimental-9")])
+    result = runner.invoke(app, ["blocks", "--json", "--data-dir", str(tmp_path), "--no-index"])
+    document = json.loads(result.stdout)
+    assert document["unpricedModels"] == ["claude-experimental-9"]
+    assert document["blocks"][0]["costUsd"] is None

@@ -231,11 +231,18 @@ def test_active_block_panel_progress_countdown_and_live_update(browser, tmp_path
                                                    ts=iso_z(datetime.now(timezone.utc)))) + "\n")
         page.wait_for_function("() => document.querySelector('[data-testid=limit-tokens]')?.innerText.includes('66.7%')", timeout=20000)
         assert "$0.72" in page.locator('[data-testid="active-block"]').inner_text()
+        # A bad entry is refused in place; the next good one still applies.
+        page.fill('input[aria-label^="Token limit"]', "lots")
+        page.click('form.tools-form button[type="submit"]')
+        assert page.evaluate("() => document.querySelector('input[aria-label^=\"Token limit\"]').validity.valid") is False
         # A limit of the user's own: 200,000 tokens -> 100 % and the warning.
         page.fill('input[aria-label^="Token limit"]', "200000")
         page.click('form.tools-form button[type="submit"]')
         page.wait_for_selector('[data-testid="limit-tokens"].warning', timeout=20000)
         assert "100% of 200,000 tokens (your limit)" in page.locator('[data-testid="limit-tokens"]').inner_text()
+        # Two days of data: the daily chart's axis counts days, not hours or fractions of seconds.
+        ticks = page.locator('[aria-label="daily-cost"] .xtick text').evaluate_all("nodes => nodes.map(n => n.textContent)")
+        assert ticks and not any(re.search(r"\d:\d\d", tick) for tick in ticks), ticks
         page.screenshot(path=str(SHOTS / "summary-active-block.png"), full_page=True)
         assert watched.problems == []
         watched.close()

@@ -202,3 +202,24 @@ def test_tool_data_survive_appends(copy):
     assert "toolu_new" in dataset.tool_errors
     scanned = load_dataset([root])
     assert [c.id for c in dataset.tool_calls] == [c.id for c in scanned.tool_calls]
+
+
+def test_one_directory_named_two_ways_is_one_set_of_files(tmp_path, monkeypatch):
+    # "data" and "sub/../data" (and a symlink to it) are one directory: one index, whose files
+    # are not counted twice nor reported missing.
+    from typer.testing import CliRunner
+
+    from claude_usage.cli import app
+
+    write_lines(tmp_path / "data" / "projects" / "-home-dev-app" / "s.jsonl", [assistant_line(input_tokens=10)])
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "data")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CLAUDE_USAGE_CACHE", str(tmp_path / "cache"))
+    runner = CliRunner()
+    for spelling in ("data", "sub/../data", str(tmp_path / "link"), str(tmp_path / "data")):
+        result = runner.invoke(app, ["doctor", "--json", "--data-dir", spelling])
+        assert result.exit_code == 0, result.output
+        doctor = json.loads(result.stdout)
+        assert (doctor["files"], doctor["missingFiles"], doctor["requests"]) == (1, 0, 1), spelling
+    assert len(list((tmp_path / "cache").rglob("*.sqlite"))) == 1

@@ -12,6 +12,7 @@ estimates from past blocks, never Anthropic's quota.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
@@ -30,6 +31,7 @@ DEFAULT_SESSION_HOURS = 5
 RECENT_DAYS = 3
 WARN_PERCENT = 80.0
 LIMIT_RANGE = (1e-6, 1e15)  # tokens or USD; keeps percentages finite
+_NUMBER = re.compile(r"^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")  # plain decimal, no sign, "_", nan or inf
 
 
 @dataclass
@@ -107,12 +109,13 @@ def build_blocks(
 @dataclass
 class BurnRate:
     """Of the active block: tokens per minute and USD per hour over its active minutes (first to
-    last request), and the totals projected to the block's end at that rate."""
+    last request), and the totals projected to the block's end at that rate. The costs are None
+    when no request of the block has a price (known costs only otherwise)."""
 
     tokens_per_minute: float
-    cost_per_hour: float
+    cost_per_hour: float | None
     projected_tokens: int
-    projected_cost: float
+    projected_cost: float | None
     minutes_left: float
 
 
@@ -124,14 +127,15 @@ def burn_rate(block: Block, now_us: int) -> BurnRate | None:
     if minutes < 1:
         return None
     total = block.totals
+    known = total.known_cost_usd
     tokens_per_minute = total.total_tokens / minutes
-    cost_per_minute = total.cost_usd / minutes
+    cost_per_minute = None if known is None else known / minutes
     left = max(0.0, (block.end_us - now_us) / MINUTE_US)
     return BurnRate(
         tokens_per_minute=tokens_per_minute,
-        cost_per_hour=cost_per_minute * 60,
+        cost_per_hour=None if cost_per_minute is None else cost_per_minute * 60,
         projected_tokens=round(total.total_tokens + tokens_per_minute * left),
-        projected_cost=total.cost_usd + cost_per_minute * left,
+        projected_cost=None if cost_per_minute is None else known + cost_per_minute * left,
         minutes_left=left,
     )
 
@@ -144,11 +148,10 @@ def parse_limit(text: str | None) -> str | float | None:
     value = str(text).strip()
     if value.lower() == "max":
         return "max"
-    try:
-        number = float(value)
-    except ValueError:
-        raise ValueError(f"{value!r} is neither a positive number nor 'max'") from None
-    if not number > 0 or number == float("inf"):
+    if not _NUMBER.match(value):
+        raise ValueError(f"{value!r} is neither a positive number nor 'max'")
+    number = float(value)
+    if not number > 0:
         raise ValueError(f"{value!r} is neither a positive number nor 'max'")
     if not LIMIT_RANGE[0] <= number <= LIMIT_RANGE[1]:
         raise ValueError(f"{value!r} is out of range ({LIMIT_RANGE[0]:g} to {LIMIT_RANGE[1]:g})")
@@ -172,6 +175,17 @@ def resolve_limit(value: str | float | None, blocks: Sequence[Block], now_us: in
         best = max((b.totals.cost_usd if by_cost else b.totals.total_tokens) for b in past)
         return (float(best), "estimate: largest past block") if best > 0 else None
     return float(value), "user"
+
+
+def _usd6(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
+
+
+def _limit_json(given: LimitGiven | None, by_cost: bool) -> dict[str, Any] | None:
+    """A limit for JSON: tokens as an integer, USD to 1e-6."""
+    if given is None:
+        return None
+    return {"limit": round(given[0], 6) if by_cost else int(round(given[0])), "source": given[1]}
 
 
 def block_row(block: Block, now_us: int, session_us: int, token_limit: LimitGiven | None = None,
@@ -201,20 +215,21 @@ def block_row(block: Block, now_us: int, session_us: int, token_limit: LimitGive
         reset_us = block.reset_us if block.limited and block.reset_us and block.reset_us > now_us else block.end_us
         row["timeToResetMinutes"] = round(max(0, reset_us - now_us) / MINUTE_US, 1)
         row["burnRate"] = None if rate is None else {
-            "tokensPerMinute": round(rate.tokens_per_minute, 2), "costPerHour": round(rate.cost_per_hour, 6)}
+            "tokensPerMinute": round(rate.tokens_per_minute, 2), "costPerHour": _usd6(rate.cost_per_hour)}
         row["projection"] = None if rate is None else {
-            "totalTokens": rate.projected_tokens, "costUsd": round(rate.projected_cost, 6), "minutesLeft": round(rate.minutes_left, 1)}
+            "totalTokens": rate.projected_tokens, "costUsd": _usd6(rate.projected_cost), "minutesLeft": round(rate.minutes_left, 1)}
         limits = {}
         for name, given, used, projected in (
             ("tokens", token_limit, block.totals.total_tokens, rate.projected_tokens if rate else None),
-            ("cost", cost_limit, block.totals.cost_usd, rate.projected_cost if rate else None),
+            ("cost", cost_limit, block.totals.known_cost_usd, rate.projected_cost if rate else None),
         ):
-            if given is not None:
-                limit, source = given
+            if given is not None and used is not None:  # no cost share of a block without prices
+                limit = given[0]
                 percent = 100.0 * used / limit
                 projected_percent = 100.0 * projected / limit if projected is not None else None
                 limits[name] = {
-                    "limit": limit, "source": source, "percentUsed": round(percent, 1),
+                    **_limit_json(given, name == "cost"),  # type: ignore[dict-item]
+                    "percentUsed": round(percent, 1),
                     "projectedPercent": None if projected_percent is None else round(projected_percent, 1),
                     "warning": percent >= WARN_PERCENT or (projected_percent or 0) >= 100.0,
                 }
@@ -260,7 +275,7 @@ def blocks_document(
     return {
         "blocks": [block_row(b, now_us, session_us, tokens, cost) for b in shown],
         "sessionLengthHours": session_hours,
-        "tokenLimit": None if tokens is None else {"limit": tokens[0], "source": tokens[1]},
-        "costLimit": None if cost is None else {"limit": cost[0], "source": cost[1]},
+        "tokenLimit": _limit_json(tokens, by_cost=False),
+        "costLimit": _limit_json(cost, by_cost=True),
         "now": iso_utc(now_us),
     }

@@ -730,24 +730,34 @@ def blocks(
         except ValueError as error:
             raise typer.BadParameter(str(error), param_hint=hint) from None
     tokens_given, cost_given = limits
+    from claude_usage.reports import combined
+    from claude_usage.render import warn_unpriced
+
     dataset, _ = load(opts)
     query = query_for(opts, dataset)
-    document = blocks_document(dataset_blocks(dataset, query, session_length), _now_us(), session_length,
-                               active, recent, tokens_given, cost_given)
+    built = dataset_blocks(dataset, query, session_length)
+    total = combined(b.totals for b in built)
+    document = blocks_document(built, _now_us(), session_length, active, recent, tokens_given, cost_given)
     if opts.json:
-        print_json({**document, "timezone": query.clock.name})
+        print_json({**document, "timezone": query.clock.name, "unpricedModels": sorted(total.unpriced_models)})
         return
     zone = query.clock.zone
     rows = document["blocks"]
-    if not rows:
-        out.print("No active block." if active else "No usage in the selected range.")
-        return
-    if not active:
+    if not active and rows:
         title = f"Claude Code {session_length:g}-hour blocks ({query.clock.name})"
         out.print(blocks_table(title, rows, zone, out.width))
-    for row in rows:
-        if row["isActive"]:
-            out.print(key_value_table("Active block", active_block_items(row, zone)))
+    active_rows = [row for row in rows if row["isActive"]]
+    for row in active_rows:
+        out.print(key_value_table("Active block", active_block_items(row, zone)))
+    if not rows:
+        out.print("No active block: the next request starts one." if active else "No usage in the selected range.")
+    elif not active_rows and (tokens_given is not None or cost_given is not None):
+        err.print("Note: limits apply to the active block, and no block is active now.")
+    for given, found, name in ((tokens_given, document["tokenLimit"], "token"), (cost_given, document["costLimit"], "cost")):
+        if given == "max" and found is None:
+            err.print(f"Note: no completed block yet to estimate a {name} limit from ('max').")
+    if rows:
+        warn_unpriced(err, total)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

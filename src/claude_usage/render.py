@@ -20,7 +20,9 @@ def money(value: float | None, partial: bool = False) -> str:
     """USD with 2 decimals; ``n/a`` when unknown; ``*`` marks a sum missing unpriced requests."""
     if value is None:
         return "n/a"
-    return f"${value:,.2f}" + ("*" if partial else "")
+    from claude_usage.rows import money_text
+
+    return money_text(value) + ("*" if partial else "")
 
 
 def short_model(model: str) -> str:
@@ -184,11 +186,19 @@ def blocks_table(title: str, rows: Sequence[dict[str, Any]], zone: Any, width: i
         table.add_column("Models", overflow="fold", min_width=12, ratio=1)
     for header in ("Requests", "Tokens", "Cost (USD)"):
         table.add_column(header, justify="right", no_wrap=True)
-    for row in rows:
+    def instant(text: str) -> datetime:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+    for at, row in enumerate(rows):
         start = _local_time(row["start"], zone)
         if row["isGap"]:
-            span = datetime.fromisoformat(row["end"].replace("Z", "+00:00")) - datetime.fromisoformat(row["start"].replace("Z", "+00:00"))
-            table.add_row(start, f"gap {duration_text(span.total_seconds() / 60)}", *[""] * (4 if with_models else 3), style="dim")
+            # The time without requests, from the last request before to the first one after.
+            before, after = rows[at - 1] if at else None, rows[at + 1] if at + 1 < len(rows) else None
+            idle = ""
+            if before and after and not before["isGap"] and not after["isGap"]:
+                minutes = (instant(after["firstActivity"]) - instant(before["actualEnd"])).total_seconds() / 60
+                idle = f", idle {duration_text(minutes)}"
+            table.add_row(start, f"gap{idle}", *[""] * (4 if with_models else 3), style="dim")
             continue
         status = "ACTIVE" if row["isActive"] else "done"
         if row["limited"]:

@@ -6,6 +6,7 @@ with the exact values beside them (``costUsd``: a number, or null when unknown).
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from claude_usage.loader import Dataset
@@ -16,6 +17,14 @@ from claude_usage.timebuckets import iso_utc
 def usd(value: float | None) -> float | None:
     """A USD amount for JSON: rounded to 1e-9 (float noise off), None passes."""
     return None if value is None else round(value, 9)
+
+
+def money_text(value: float) -> str:
+    """USD for people: ``$1,234.57``. Rounded half up from the amount's shortest decimal form (to
+    1e-9 first), as the dashboard's ``Intl.NumberFormat`` does, so that every view shows the same
+    cents (``f"{7.215:.2f}"`` alone gives 7.21, the browser 7.22)."""
+    exact = Decimal(repr(round(value, 9))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"${exact:,.2f}"
 
 
 def cost_string(value: float, decimals: int = 4) -> str:

@@ -19,6 +19,8 @@ from typing import Any, TextIO
 
 from claude_usage.blocks import DEFAULT_SESSION_HOURS, HOUR_US, build_blocks, burn_rate, duration_text
 from claude_usage.pricing import cost_for_mode
+from claude_usage.reports import Totals
+from claude_usage.rows import money_text
 
 USAGE = ("usage: claude-usage statusline [--data-dir DIR]... [--tz ZONE] [--index PATH] < hook.json\n"
          "Prints one line for Claude Code's status bar; settings.json: "
@@ -64,9 +66,13 @@ def _roots(hook: dict[str, Any], data_dirs: list[str]) -> list:
     return roots
 
 
-def _money(value: float | None) -> str:
-    return "n/a" if value is None else f"${value:,.2f}"
-
+def _money(totals: Totals) -> str:
+    """The known cost of a group: ``n/a`` when none of its requests has a price, a ``*`` when
+    some have none (never $0 for a model without a price)."""
+    known = totals.known_cost_usd
+    if known is None:
+        return "n/a"
+    return money_text(known) + ("*" if totals.unpriced_requests else "")
 
 
 def _model_name(hook: dict[str, Any]) -> str | None:
@@ -106,26 +112,33 @@ def status_line(hook: dict[str, Any], data_dirs: list[str] | None = None, zone: 
         recent = _since_last_pause(index, now_us, session_us)
         priced = [(r, cost_for_mode(c, r.line_cost_usd, "auto")) for r, c in recent]
         today = clock.parts(now_us)[0]
-        today_cost = sum(c or 0.0 for r, c in priced if clock.parts(r.ts_us)[0] == today)
+        today_totals = Totals()
+        for record, cost in priced:
+            if clock.parts(record.ts_us)[0] == today:
+                today_totals.add(record, cost)
         session_id = hook.get("session_id")
-        session_cost = None
+        session_totals = None
         if isinstance(session_id, str) and session_id:
-            session_cost = sum(cost_for_mode(c, r.line_cost_usd, "auto") or 0.0
-                               for r, c in index.session_requests(session_id))
+            session_totals = Totals()
+            for record, cost in index.session_requests(session_id):
+                session_totals.add(record, cost_for_mode(cost, record.line_cost_usd, "auto"))
         blocks = build_blocks(priced, session_hours, index.limit_notices())
         active = next((b for b in reversed(blocks) if b.is_active(now_us, session_us)), None)
     finally:
         index.close()
-    parts.append(f"{_money(session_cost)} session" if session_cost is not None else "no session")
-    parts.append(f"{_money(today_cost)} today")
+    parts.append(f"{_money(session_totals)} session" if session_totals is not None else "no session")
+    parts.append(f"{_money(today_totals)} today")
     if active is None:
         parts.append("no active block")
     else:
         left = max(0.0, (active.end_us - now_us) / 60_000_000)
-        parts.append(f"{_money(active.totals.cost_usd)} block ({duration_text(left)} left)")
+        parts.append(f"{_money(active.totals)} block ({duration_text(left)} left)")
+        if active.limited and active.reset_us is not None and active.reset_us > now_us:
+            parts.append(f"limit hit, resets in {duration_text((active.reset_us - now_us) / 60_000_000)}")
         rate = burn_rate(active, now_us)
         if rate is not None:
-            parts.append(f"{_money(rate.cost_per_hour)}/h, {rate.tokens_per_minute:,.0f} tok/min")
+            per_hour = "n/a" if rate.cost_per_hour is None else money_text(rate.cost_per_hour)
+            parts.append(f"{per_hour}/h, {rate.tokens_per_minute:,.0f} tok/min")
     return " | ".join(parts)
 
 
@@ -147,6 +160,9 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
             zone = argv.pop(0)
         elif flag == "--index" and argv:
             index_path = argv.pop(0)
+        elif flag in ("--data-dir", "--tz", "--index"):
+            print(f"claude-usage statusline: option {flag} needs a value\n{USAGE}", file=sys.stderr)
+            return 2
         else:
             print(f"claude-usage statusline: unknown option {flag!r}\n{USAGE}", file=sys.stderr)
             return 2

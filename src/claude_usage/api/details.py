@@ -106,7 +106,7 @@ def blocks(
     store = _store(request)
     built = store.cached(("blocks", q, sessionLength), lambda: dataset_blocks(store.dataset, q, sessionLength))
     document = blocks_document(built, time.time_ns() // 1000, sessionLength, active, recent, tokens, cost)
-    unpriced = sorted({m for b in built for m in b.totals.unpriced_models})
+    unpriced = sorted(set().union(*(b.totals.unpriced_models for b in built)))
     return json_response({**document, "timezone": q.clock.name, "unpricedModels": unpriced})
 
 

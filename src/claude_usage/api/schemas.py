@@ -247,12 +247,12 @@ class SummaryResponse(BaseModel):
 
 class BurnRate(BaseModel):
     tokensPerMinute: float = Field(description="Tokens per minute between the block's first and last request")
-    costPerHour: float = Field(description="USD per hour at the same rate")
+    costPerHour: float | None = Field(description="USD per hour at the same rate; null when no request of the block has a price")
 
 
 class Projection(BaseModel):
     totalTokens: int = Field(description="Tokens at the block's end if the burn rate holds")
-    costUsd: float = Field(description="USD at the block's end if the burn rate holds")
+    costUsd: float | None = Field(description="USD at the block's end if the burn rate holds; null without prices")
     minutesLeft: float
 
 

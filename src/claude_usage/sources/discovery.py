@@ -86,7 +86,8 @@ def resolve_roots(
     2. ``PROJECTS_PATH``, then ``CLAUDE_CONFIG_DIR`` (comma-separated) from ``env``;
     3. ``~/.config/claude/projects`` and ``~/.claude/projects``.
 
-    Returns a :class:`Discovery` whose ``roots`` exist, deduplicated by real path.
+    Returns a :class:`Discovery` whose ``roots`` exist, as real paths (symlinks and ``..``
+    resolved), deduplicated.
     Raises :class:`RootError` when explicitly named roots are all missing, and
     :class:`NoDataError` when nothing was named and no default exists or holds a transcript.
     """
@@ -126,8 +127,11 @@ def resolve_roots(
             continue
         real = os.path.realpath(root.projects_dir)
         if real not in seen:
+            # One spelling per directory (no "..", no symlink), so that the index, keyed by
+            # file path, sees the same files however the directory was named.
             seen.add(real)
-            found.append(root)
+            config = Path(os.path.realpath(root.config_dir)) if root.config_dir is not None else None
+            found.append(DataRoot(Path(real), config, root.origin))
     tried = [root.projects_dir for root in candidates]
     if not found:
         if explicit:

@@ -10,6 +10,12 @@ function theme() {
 
 export const palette = ["#c96442", "#3b6ea5", "#5a9e6f", "#b58a2e", "#8d5fb0", "#c05780", "#4f9fae", "#7d7a70", "#d08c60", "#6a8caf"];
 
+/** An x axis of local days ("YYYY-MM-DD"): whole days only, so that a short range does not
+ * zoom into hours and fractions of a second. */
+export function dayAxis(days) {
+  return { type: "date", hoverformat: "%Y-%m-%d", ...(days.length < 10 ? { dtick: 86400000, tickformat: "%b %d\n%Y" } : {}) };
+}
+
 /**
  * A chart panel body: ``traces`` and ``layout`` for Plotly; ``name`` is the PNG file name.
  * Returns [node, tools] where tools holds the "Download PNG" button.

@@ -1,7 +1,7 @@
 // The views of the dashboard. Each one fetches from /api/v2 and returns its content.
 
 import { cards, el, emptyState, fmt, noDataHelp, pager, panel, segmented, table } from "./ui.js";
-import { chart, palette } from "./charts.js";
+import { chart, dayAxis, palette } from "./charts.js";
 
 const TOKEN_COLUMNS = [
   { key: "inputTokens", label: "Input", num: true, format: (r) => fmt.tokens(r.inputTokens) },
@@ -19,6 +19,8 @@ function costCell(row) {
 const COST = { key: "costUsd", label: "Cost", num: true, format: costCell, sort: (r) => r.costUsd ?? -1 };
 const REQUESTS = { key: "requests", label: "Requests", num: true, format: (r) => fmt.tokens(r.requests) };
 const USAGE_COLUMNS = [REQUESTS, ...TOKEN_COLUMNS, COST];
+
+const DAY_BAR_MS = 0.8 * 86400000;  // a day's bar covers most of its own day, never the next ones
 
 function sum(rows, key) {
   return rows.reduce((total, row) => total + (row[key] || 0), 0);
@@ -75,7 +77,7 @@ function limitBar(use, label, format) {
     el("div", { class: "limit-text" },
       `${fmt.number(use.percentUsed)}% of ${format(use.limit)} ${label} (${source})`,
       use.projectedPercent != null ? ` · projected ${fmt.number(use.projectedPercent)}% at reset` : "",
-      use.warning ? el("strong", {}, " · over 80%") : ""),
+      use.warning ? el("strong", {}, use.percentUsed >= 80 ? " · over 80%" : " · on course to pass it") : ""),
     el("div", { class: "bar", role: "progressbar", "aria-valuemin": 0, "aria-valuemax": 100, "aria-valuenow": Math.round(used), "aria-label": `${label} limit used` },
       el("div", { class: "projected", style: `width:${projected}%` }), el("div", { class: "used", style: `width:${used}%` })));
 }
@@ -85,7 +87,8 @@ function limitBar(use, label, format) {
 async function activeBlockPanel(api) {
   const given = localStorage.getItem(LIMIT_KEY) || "max";
   const data = await api("/api/v2/blocks", { active: "true", tokenLimit: given });
-  const input = el("input", { type: "text", value: given, size: 10, "aria-label": "Token limit per block (a number, or max)", title: "Tokens per block, or max (estimate: the largest past block)" });
+  const input = el("input", { type: "text", value: given, size: 10, "aria-label": "Token limit per block (a number, or max)", title: "Tokens per block, or max (estimate: the largest past block)",
+    oninput: () => input.setCustomValidity("") });
   const form = el("form", { class: "tools-form", onsubmit: (e) => {
     e.preventDefault();
     const value = input.value.trim();
@@ -142,9 +145,9 @@ async function summaryView({ api, go, flagUnpriced }) {
   ]));
   content.append(await activeBlockPanel(api));
   const [trend, trendTools] = chart("daily-cost", [{
-    type: "bar", x: daily.data.map((d) => d.date), y: daily.data.map((d) => d.costUsd ?? 0), name: "Cost (USD)",
+    type: "bar", x: daily.data.map((d) => d.date), y: daily.data.map((d) => d.costUsd ?? 0), name: "Cost (USD)", width: DAY_BAR_MS,
     marker: { color: palette[0] }, hovertemplate: "%{x}<br>$%{y:.2f}<extra></extra>",
-  }], { yaxis: { title: { text: "USD" } } });
+  }], { xaxis: dayAxis(daily.data), yaxis: { title: { text: "USD" } } });
   content.append(panel("Daily cost", trend, trendTools));
   const sessionTools = [];
   const projectTools = [];
@@ -175,9 +178,9 @@ async function dailyView({ key, api, go, flagUnpriced }) {
   const content = el("div", {}, el("h1", {}, "Daily"));
   if (!rows.length) return content.appendChild(noDataHelp()).parentNode;
   const [graph, graphTools] = chart("daily", [
-    { type: "bar", x: rows.map((r) => r.date), y: rows.map((r) => r.costUsd ?? 0), name: "Cost (USD)", marker: { color: palette[0] } },
+    { type: "bar", x: rows.map((r) => r.date), y: rows.map((r) => r.costUsd ?? 0), name: "Cost (USD)", width: DAY_BAR_MS, marker: { color: palette[0] } },
     { type: "scatter", mode: "lines", x: rows.map((r) => r.date), y: rows.map((r) => r.totalTokens), name: "Tokens", yaxis: "y2", line: { color: palette[1] } },
-  ], { yaxis: { title: { text: "USD" } }, yaxis2: { overlaying: "y", side: "right", showgrid: false, title: { text: "tokens" } } });
+  ], { xaxis: dayAxis(rows), yaxis: { title: { text: "USD" } }, yaxis2: { overlaying: "y", side: "right", showgrid: false, title: { text: "tokens" } } });
   content.append(panel("Cost and tokens per day", graph, graphTools));
   const tools = [];
   content.append(panel(`Days (${daily.timezone})`, table({
