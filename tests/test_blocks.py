@@ -368,3 +368,22 @@ def test_blocks_json_names_the_models_without_a_price(tmp_path):
     document = json.loads(result.stdout)
     assert document["unpricedModels"] == ["claude-experimental-9"]
     assert document["blocks"][0]["costUsd"] is None
+
+
+def test_status_line_finds_the_active_block_of_a_long_chain_without_pauses(tmp_path):
+    # A request every 30 min (:10 and :40), 1,000 input tokens each ($0.003 with Sonnet 4.5),
+    # from 2025-10-01 00:10 to 2025-10-02 13:40 UTC, never a pause. Blocks run 00-05, 05-10, ...
+    # 20-01, 01-06, 06-11, 11-16: the active block at 2025-10-02 14:00 is 11:00-16:00 with the six
+    # requests 11:10 ... 13:40 ($0.018, 2 h left). Starting from "now - 26 h" (10-01 12:00) would
+    # wrongly give 13:00-18:00. Active minutes 11:10 -> 13:40 = 150: 6,000 / 150 = 40 tokens per
+    # minute, $0.018 / 150 x 60 = $0.0072 per hour. Today (UTC): 00:10 ... 13:40 = 28 requests = $0.084.
+    lines, n = [], 0
+    for day, last_hour in ((1, 23), (2, 13)):
+        for hour in range(last_hour + 1):
+            for minute in (10, 40):
+                n += 1
+                lines.append(assistant_line(msg_id=f"m{n}", uuid=f"u{n}", ts=f"2025-10-{day:02d}T{hour:02d}:{minute}:00Z",
+                                            input_tokens=1000))
+    write_lines(tmp_path / "projects" / "-home-dev-app" / "s.jsonl", lines)
+    assert status_line({}, [str(tmp_path)], zone="UTC", now_us=us("2025-10-02T14:00:00Z")) == \
+        "no session | $0.08 today | $0.02 block (2h 00m left) | $0.01/h, 40 tok/min"

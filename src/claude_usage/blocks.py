@@ -72,6 +72,26 @@ def floor_hour(ts_us: int) -> int:
     return ts_us - ts_us % HOUR_US
 
 
+def _opens_block(ts: int, end: int | None, previous: int | None, length: int) -> bool:
+    """The block rule: a request opens a new block when there is none yet, when it is at or
+    after the current block's end, or when it comes ``length`` or more after the previous one."""
+    return end is None or ts >= end or (previous is not None and ts - previous >= length)
+
+
+def last_block_start(times_us: Iterable[int], session_hours: float = DEFAULT_SESSION_HOURS) -> int | None:
+    """The start (UTC microseconds) of the block that holds the last of ``times_us`` (request
+    times, sorted, beginning after a pause of a session length or at the first request), by
+    the rule of :func:`build_blocks`; None for no times. Needs only times, not records."""
+    length = int(session_hours * HOUR_US)
+    start = end = previous = None
+    for ts in times_us:
+        if _opens_block(ts, end, previous, length):
+            start = floor_hour(ts)
+            end = start + length
+        previous = ts
+    return start
+
+
 def build_blocks(
     requests: Iterable[tuple[UsageRecord, float | None]],
     session_hours: float = DEFAULT_SESSION_HOURS,
@@ -85,7 +105,7 @@ def build_blocks(
     previous: int | None = None
     for record, cost in sorted(requests, key=lambda pair: (pair[0].ts_us, pair[0].key)):
         ts = record.ts_us
-        if current is None or ts >= current.end_us or (previous is not None and ts - previous >= length):
+        if _opens_block(ts, None if current is None else current.end_us, previous, length):
             if current is not None:
                 out.append(current)
             start = floor_hour(ts)

@@ -601,6 +601,11 @@ class UsageIndex:
                 "SELECT data, calc_cost FROM requests WHERE ts_us >= ? ORDER BY ts_us, key", (since_us,)).fetchall()
         return _decode_pairs(rows)
 
+    def latest_time(self) -> int | None:
+        """The time (UTC microseconds) of the last kept request, None when there is none."""
+        with self.lock:
+            return self.conn.execute("SELECT max(ts_us) FROM requests").fetchone()[0]
+
     def chain_start(self, at_us: int, pause_us: int) -> int | None:
         """The time (UTC microseconds) of the first request after the last pause of at least
         ``pause_us`` that precedes the first request at or after ``at_us`` (the very first
@@ -614,6 +619,12 @@ class UsageIndex:
                     return later
                 later = ts
             return later
+
+    def times_since(self, since_us: int) -> list[int]:
+        """The times (UTC microseconds) of the kept requests at or after ``since_us``, in order."""
+        with self.lock:
+            return [ts for (ts,) in self.conn.execute(
+                "SELECT ts_us FROM requests WHERE ts_us >= ? ORDER BY ts_us, key", (since_us,))]
 
     def session_requests(self, session_id: str) -> list[tuple[UsageRecord, float | None]]:
         """The kept requests of one session (its subagents included) with their calculated costs."""

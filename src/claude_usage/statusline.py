@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from claude_usage.blocks import DEFAULT_SESSION_HOURS, HOUR_US, build_blocks, burn_rate, duration_text
+from claude_usage.blocks import DEFAULT_SESSION_HOURS, HOUR_US, build_blocks, burn_rate, duration_text, last_block_start
 from claude_usage.pricing import cost_for_mode
 from claude_usage.reports import Totals
 from claude_usage.rows import money_text
@@ -25,15 +25,25 @@ from claude_usage.rows import money_text
 USAGE = ("usage: claude-usage statusline [--data-dir DIR]... [--tz ZONE] [--index PATH] < hook.json\n"
          "Prints one line for Claude Code's status bar; settings.json: "
          '"statusLine": {"type": "command", "command": "claude-usage statusline"}')
-HISTORY_STEP_US = 26 * HOUR_US  # covers the local day (25 hours at most) and the active block
+HISTORY_US = 26 * HOUR_US  # covers the local day (25 hours at most)
 
 
-def _since_last_pause(index, now_us: int, session_us: int) -> list:
-    """The requests of the last local day at least, reaching back to the last pause of a whole
-    session length, so that the active block's start follows the block rules."""
-    since = now_us - HISTORY_STEP_US
-    start = index.chain_start(since, session_us)
-    return index.requests_since(since if start is None else min(since, start))
+def _recent_requests(index, now_us: int, session_hours: float) -> tuple[list, int | None]:
+    """The requests needed for the line, and the start (UTC microseconds) of the block that
+    holds the last request when that block may still be active (the last request is under a
+    session length old), else None. The requests are those of the last 26 hours (the local day,
+    25 hours at most) and every one from that block's start. The block's start comes from
+    request times alone, walked from the last pause of a session length, so that only the rows
+    shown are decoded."""
+    since = now_us - HISTORY_US
+    latest = index.latest_time()
+    session_us = int(session_hours * HOUR_US)
+    start = None
+    if latest is not None and now_us - latest < session_us:
+        start = last_block_start(index.times_since(index.chain_start(latest, session_us)), session_hours)
+        if start is not None:
+            since = min(since, start)
+    return index.requests_since(since), start
 
 
 def _hook(stream: TextIO) -> dict[str, Any]:
@@ -109,7 +119,7 @@ def status_line(hook: dict[str, Any], data_dirs: list[str] | None = None, zone: 
         index.refresh(Pricer)
         clock = clock_for(zone)
         session_us = int(session_hours * HOUR_US)
-        recent = _since_last_pause(index, now_us, session_us)
+        recent, block_start = _recent_requests(index, now_us, session_hours)
         priced = [(r, cost_for_mode(c, r.line_cost_usd, "auto")) for r, c in recent]
         today = clock.parts(now_us)[0]
         today_totals = Totals()
@@ -122,8 +132,10 @@ def status_line(hook: dict[str, Any], data_dirs: list[str] | None = None, zone: 
             session_totals = Totals()
             for record, cost in index.session_requests(session_id):
                 session_totals.add(record, cost_for_mode(cost, record.line_cost_usd, "auto"))
-        blocks = build_blocks(priced, session_hours, index.limit_notices())
-        active = next((b for b in reversed(blocks) if b.is_active(now_us, session_us)), None)
+        active = None
+        if block_start is not None:  # the requests before it would shift its boundaries
+            last = build_blocks([p for p in priced if p[0].ts_us >= block_start], session_hours, index.limit_notices())[-1]
+            active = last if last.is_active(now_us, session_us) else None
     finally:
         index.close()
     parts.append(f"{_money(session_totals)} session" if session_totals is not None else "no session")
