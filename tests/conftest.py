@@ -41,6 +41,15 @@ def pytest_sessionstart(session):
     os.environ["CLAUDE_USAGE_CACHE"] = tempfile.mkdtemp(prefix="claude-usage-test-cache-")
 
 
+def pytest_sessionfinish(session, exitstatus):
+    # The run's indexes and demo data go with it (servers started by tests are stopped by then).
+    import shutil
+
+    cache = os.environ.get("CLAUDE_USAGE_CACHE", "")
+    if os.path.basename(cache).startswith("claude-usage-test-cache-"):
+        shutil.rmtree(cache, ignore_errors=True)
+
+
 def expected(set_name: str) -> dict:
     return json.loads((FIXTURES / f"{set_name}.expected.json").read_text())
 

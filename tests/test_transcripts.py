@@ -9,6 +9,7 @@ import pytest
 
 from claude_usage.loader import load_dataset
 from claude_usage.sources.discovery import DataRoot, NoDataError, RootError, resolve_roots, transcript_files
+from claude_usage.sources import transcripts
 from claude_usage.sources.transcripts import scan_file
 from helpers import assistant_line, write_lines
 
@@ -144,13 +145,28 @@ def test_half_written_last_line_is_never_committed(tmp_path):
     assert [r.key for r in again.records] == ["m:b"]
 
 
-def test_lines_longer_than_a_read_chunk(tmp_path):
+@pytest.mark.parametrize("chunk", [None, 64, 1000])
+def test_lines_longer_than_a_read_chunk(tmp_path, monkeypatch, chunk):
+    # The reader's buffer is reused between reads: lines that cross read boundaries, or are many
+    # times longer than a read, must come out whole, at their byte offsets.
+    if chunk is not None:
+        monkeypatch.setattr(transcripts, "CHUNK_BYTES", chunk)
     big = assistant_line(msg_id="big", output_tokens=9)
-    big["message"]["content"] = [{"type": "text", "text": "x" * (3 << 20)}]
-    write_lines(tmp_path / "p" / "s.jsonl", [big, assistant_line(msg_id="small", output_tokens=1)])
-    ds = load(tmp_path / "p")
-    assert sorted(r.key for r in ds.records) == ["m:big", "m:small"]
-    assert ds.diagnostics.lines == 2
+    big["message"]["content"] = [{"type": "text", "text": "x" * (9 << 20 if chunk is None else 5000)}]
+    lines = [assistant_line(msg_id="first", output_tokens=1), big, assistant_line(msg_id="small", output_tokens=2)]
+    texts = [json.dumps(line) for line in lines]
+    path = tmp_path / "p" / "s.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_text("\n".join(texts) + "\n" + texts[0][:30])  # and a half-written last line
+    scan = scan_file(only_file(tmp_path / "p"))
+    offsets = {r.key: r.offset for r in scan.records}
+    assert offsets == {"m:first": 0, "m:big": len(texts[0]) + 1, "m:small": len(texts[0]) + len(texts[1]) + 2}
+    assert {r.key: r.output_tokens for r in scan.records} == {"m:first": 1, "m:big": 9, "m:small": 2}
+    assert scan.committed_offset == sum(len(t) + 1 for t in texts)
+    assert scan.diagnostics.lines == 3 and scan.tail.partialTailLines == 1
+    assert scan.diagnostics.bytes == scan.committed_offset
+    head = path.read_bytes()[:min(4096, chunk or 4096)]  # of the first read, at most 4 KiB
+    assert (scan.head, scan.head_length) == (transcripts.head_fingerprint(head), len(head))
 
 
 def test_unreadable_file_is_counted_and_the_rest_is_read(tmp_path):

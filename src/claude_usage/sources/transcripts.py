@@ -431,7 +431,7 @@ class _Scanner:
             if stamp > entry[1]:
                 entry[1] = stamp
 
-    def line(self, buffer: bytes, view: memoryview, start: int, end: int, offset: int, tail: bool = False) -> None:
+    def line(self, buffer: bytearray, view: memoryview, start: int, end: int, offset: int, tail: bool = False) -> None:
         """Classify the line ``buffer[start:end]`` (without its newline), found at byte ``offset``
         of the file; ``view`` is a memoryview of ``buffer`` (lines are decoded without a copy)."""
         diag = self.diag
@@ -483,7 +483,7 @@ class _Scanner:
 
 
 def scan_file(source: TranscriptFile, start: int = 0) -> FileScan:
-    """Read ``source`` from byte ``start`` to its end, line by line, in chunks of 4 MiB.
+    """Read ``source`` from byte ``start`` to its end, line by line, in reads of up to 4 MiB.
 
     Never raises for bad content or I/O errors: malformed lines are counted and skipped; a file
     that cannot be opened or read is counted in ``unreadableFiles`` and reported in ``errors``
@@ -498,46 +498,54 @@ def scan_file(source: TranscriptFile, start: int = 0) -> FileScan:
     committed = start
     head = None
     head_length = 0
-    buffer = b""
+    # One buffer, filled in place and reused: the unfinished line at the end of a read moves to
+    # the front and the next read lands after it (fresh 4 MiB objects per read cost page faults).
+    buffer = bytearray(CHUNK_BYTES)
+    view = memoryview(buffer)
+    kept = 0  # bytes of an unfinished line at the front of the buffer
     try:
-        with open(source.path, "rb") as handle:
+        with open(source.path, "rb", buffering=0) as handle:
             if start:
                 handle.seek(start)
             line = scanner.line
+            find = buffer.find
             while True:
-                chunk = handle.read(CHUNK_BYTES)
-                if not chunk:
+                if len(buffer) - kept < CHUNK_BYTES // 2:  # a line longer than the buffer
+                    view.release()
+                    buffer.extend(bytes(len(buffer)))
+                    view = memoryview(buffer)
+                    find = buffer.find
+                got = handle.readinto(view[kept:])
+                if not got:
                     break
                 if head is None and start == 0:
-                    head_length = min(len(chunk), HEAD_BYTES)
-                    head = head_fingerprint(chunk[:head_length])
-                buffer = buffer + chunk if buffer else chunk
-                view = memoryview(buffer)
+                    head_length = min(got, HEAD_BYTES)
+                    head = head_fingerprint(view[:head_length])
+                end = kept + got
                 position = 0
-                find = buffer.find
                 while True:
-                    newline = find(b"\n", position)
+                    newline = find(b"\n", position, end)
                     if newline < 0:
                         break
                     line(buffer, view, position, newline, committed + position)
                     position = newline + 1
                 committed += position
-                view.release()
-                buffer = buffer[position:]
+                kept = end - position
+                if kept and position:
+                    buffer[:kept] = buffer[position:end]
     except OSError as error:
         diag.unreadableFiles = 1
         errors.append(f"{source.path}: {error.strerror or error}")
-        buffer = b""
+        kept = 0
     diag.bytes = committed - start
     tail = Diagnostics()
     tail_cwds: dict[str, list] = {}
-    if buffer:
+    if kept:
         scanner.diag, scanner.cwds, committed_cwds = tail, tail_cwds, scanner.cwds
-        view = memoryview(buffer)
-        scanner.line(buffer, view, 0, len(buffer), committed, tail=True)
-        view.release()
-        tail.bytes = len(buffer)
+        scanner.line(buffer, view, 0, kept, committed, tail=True)
+        tail.bytes = kept
         scanner.cwds = committed_cwds
+    view.release()
     return FileScan(
         _most_complete(scanner.records, committed), diag, committed, scanner.cwds, errors, scanner.tool_calls,
         scanner.tool_errors, limits=scanner.limits, tail=tail, tail_cwds=tail_cwds, head=head, head_length=head_length,
