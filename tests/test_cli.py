@@ -168,7 +168,7 @@ def test_json_stdout_is_clean_in_a_real_process():
 
 
 def test_demo_data_is_deterministic_and_complete(tmp_path):
-    from datetime import date
+    from datetime import date, datetime, timezone
 
     from claude_usage.demo import UNPRICED_DEMO_MODEL, generate_demo
 
@@ -186,6 +186,40 @@ def test_demo_data_is_deterministic_and_complete(tmp_path):
     doctor = run_json("doctor", "--data-dir", str(a))
     assert doctor["malformedLines"] > 0 and doctor["duplicateLines"] > 0
     assert len(run_json("projects", "--data-dir", str(a))["projects"]) == 4
+    # Todo lists are dated by their session (the todos endpoint shows file times), not by the run.
+    todo_days = {datetime.fromtimestamp(p.stat().st_mtime, timezone.utc).date() for p in (a / "todos").glob("*.json")}
+    assert todo_days and all(date(2025, 12, 31) <= day < end for day in todo_days)
+
+
+def test_demo_live_session_gives_an_active_block(tmp_path):
+    from datetime import datetime, timezone
+
+    from claude_usage.blocks import build_blocks
+    from claude_usage.demo import write_live_session
+    from claude_usage.loader import load_dataset
+    from claude_usage.pricing import Pricer
+    from claude_usage.sources.discovery import DataRoot
+
+    now = datetime(2026, 3, 1, 10, 47, 12, tzinfo=timezone.utc)
+    path = write_live_session(tmp_path, now)
+    first = path.read_bytes()
+    # Same 30-minute step (10:30-11:00): the file is left alone; the next step rewrites it.
+    assert write_live_session(tmp_path, datetime(2026, 3, 1, 10, 59, tzinfo=timezone.utc)) == path
+    assert path.read_bytes() == first
+    assert write_live_session(tmp_path, datetime(2026, 3, 1, 11, 5, tzinfo=timezone.utc)) == path
+    assert path.read_bytes() != first
+    path = write_live_session(tmp_path, now)
+    assert path.read_bytes() == first  # deterministic for a step
+    stamps = [json.loads(line)["timestamp"] for line in first.splitlines()]
+    # From 10:30 - 95 min = 08:55 up to the step's start, 10:30; none after it.
+    assert stamps[0] == "2026-03-01T08:55:00.000Z" and max(stamps) <= "2026-03-01T10:30:00.000Z"
+    dataset = load_dataset([DataRoot(tmp_path / "projects", tmp_path, "demo")], Pricer())
+    assert len(dataset.records) >= 3
+    blocks = build_blocks(zip(dataset.records, dataset.calculated))
+    now_us = int(now.timestamp()) * 1_000_000
+    # The first request (08:55 + a few seconds) opens the block 08:00-13:00, active at 10:47.
+    assert len(blocks) == 1 and blocks[0].is_active(now_us, 5 * 3_600_000_000)
+    assert blocks[0].start_us == int(datetime(2026, 3, 1, 8, tzinfo=timezone.utc).timestamp()) * 1_000_000
 
 
 def test_unknown_project_or_model_is_named_on_stderr():

@@ -5,6 +5,8 @@ responses split into one line per content block with partial output counts (as C
 writes them), subagent transcripts with their ``.meta.json``, 1h cache writes, tool calls with
 their results (some failed, some of MCP tools), TodoWrite lists, MCP server logs in both formats
 (one broken), and a few malformed lines. The same ``seed`` and ``end`` date always give the same bytes.
+:func:`demo_root` adds a session in progress (:func:`write_live_session`) so that today and the
+active 5-hour block have something to show.
 """
 
 from __future__ import annotations
@@ -96,7 +98,12 @@ def _response_lines(w: _Writer, base: dict, model: str, moment: datetime, contex
     return lines
 
 
-def _session(w: _Writer, dest: Path, cwd: str, models: tuple[str, ...], start: datetime) -> None:
+def _session(w: _Writer, dest: Path, cwd: str, models: tuple[str, ...], start: datetime,
+             until: datetime | None = None) -> list | None:
+    """Write one session starting at ``start`` (with its subagent, todos and MCP logs, by chance).
+
+    With ``until`` (the live session): turns go on until that time and only the session's lines
+    are returned, for the caller to write; nothing else is written."""
     rng = w.rng
     projects_dir = dest / "projects"
     mcp_log: list[tuple[str, datetime, str, str, bool]] = []
@@ -107,7 +114,9 @@ def _session(w: _Writer, dest: Path, cwd: str, models: tuple[str, ...], start: d
     model = models[0] if rng.random() < 0.75 else models[1]
     lines: list = []
     moment, context = start, rng.randint(8000, 20000)
-    for _turn in range(rng.randint(3, 14)):
+    for _turn in range(rng.randint(3, 14) if until is None else 1000):
+        if until is not None and moment >= until - timedelta(minutes=2):
+            break
         lines.append({
             **base, "type": "user", "isSidechain": False, "uuid": w.uuid(), "timestamp": _stamp(moment),
             "message": {"role": "user", "content": [{"type": "text", "text": "Please fix the failing test."}]},
@@ -117,6 +126,8 @@ def _session(w: _Writer, dest: Path, cwd: str, models: tuple[str, ...], start: d
         lines.extend(response)
         context += rng.randint(500, 6000)
         moment += timedelta(seconds=rng.randint(20, 600))
+        if until is not None:
+            moment = min(moment, until)
         uses = [b for line in response for b in line["message"]["content"] if b["type"] == "tool_use"]
         if uses:
             failed = rng.random() < 0.12
@@ -130,6 +141,8 @@ def _session(w: _Writer, dest: Path, cwd: str, models: tuple[str, ...], start: d
             for b in uses:
                 if b["name"].startswith("mcp__"):
                     mcp_log.append((b["name"].split("__")[1], moment, session_id, cwd, failed))
+    if until is not None:
+        return lines
     if rng.random() < 0.35:
         agent_id = w.ident("a", 16).lower()
         sub_dir = project_dir / session_id / "subagents"
@@ -152,8 +165,11 @@ def _session(w: _Writer, dest: Path, cwd: str, models: tuple[str, ...], start: d
         todos = [{"content": f"Step {i + 1}", "status": status, "activeForm": f"Doing step {i + 1}"}
                  for i, status in enumerate(statuses)]
         (dest / "todos").mkdir(exist_ok=True)
-        (dest / "todos" / f"{session_id}-agent-{session_id}.json").write_text(json.dumps(todos))
+        todo_file = dest / "todos" / f"{session_id}-agent-{session_id}.json"
+        todo_file.write_text(json.dumps(todos))
+        os.utime(todo_file, (moment.timestamp(), moment.timestamp()))  # last written during the session
     _write_mcp_logs(dest / "claude-cli-nodejs" / encode_project_dir(cwd), start, mcp_log)
+    return None
 
 
 def _write_mcp_logs(folder: Path, start: datetime, calls: list[tuple[str, datetime, str, str, bool]]) -> None:
@@ -240,4 +256,37 @@ def demo_root(cache_dir: Path | None = None, end: date | None = None) -> DataRoo
         for stale in target.parent.glob("v*-*"):  # older versions and days
             if stale != target and stale.is_dir():
                 shutil.rmtree(stale, ignore_errors=True)
+    write_live_session(target, datetime.now(timezone.utc))
     return DataRoot(target / "projects", target, "demo")
+
+
+LIVE_STEP = timedelta(minutes=30)
+LIVE_SPAN = timedelta(minutes=95)
+
+
+def write_live_session(dest: Path, now: datetime, seed: int = DEMO_SEED) -> Path:
+    """Write (or bring up to date) the demo's session in progress: requests from about 95 minutes
+    before ``now`` up to ``now`` floored to 30 minutes (UTC), so that the demo has a today and an
+    active 5-hour block. The file keeps its name (one session) and is replaced atomically, only
+    when the 30-minute step changed; the same ``seed`` and step give the same bytes. Returns the
+    transcript's path."""
+    anchor = datetime.fromtimestamp(now.timestamp() // LIVE_STEP.total_seconds() * LIVE_STEP.total_seconds(), timezone.utc)
+    marker = dest / "live-session.txt"
+    rng = random.Random(f"{seed}:live:{anchor.date().isoformat()}")
+    w = _Writer(rng)
+    cwd, models = _PROJECTS[0]
+    lines = _session(w, dest, cwd, models[:1] * 2, anchor - LIVE_SPAN, until=anchor) or []
+    session_id = lines[0]["sessionId"]
+    path = dest / "projects" / encode_project_dir(cwd) / f"{session_id}.jsonl"
+    try:
+        current = marker.read_text().split()
+    except OSError:
+        current = []
+    if current == [anchor.isoformat(), session_id] and path.is_file():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(f".{session_id}.{os.getpid()}.tmp")
+    _write_jsonl(staging, lines)
+    os.replace(staging, path)
+    marker.write_text(f"{anchor.isoformat()} {session_id}\n")
+    return path
