@@ -68,3 +68,20 @@ def test_rate_limit_answers_429_with_the_error_shape():
     assert set(over.json()) == {"error", "message"} and over.json()["error"] == "rate_limited"
     assert int(over.headers["retry-after"]) >= 1
     assert over.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize("path", ["/", "/api/health", "/api/v2/daily?limit=5", "/assets/app.js", "/api/v2/daily/1999-01-01"])
+def test_head_answers_like_get_without_a_body(server, path):
+    got = httpx.get(server.url + path)
+    head = httpx.head(server.url + path)
+    assert head.status_code == got.status_code  # 200, or 404 for the day without usage
+    assert head.content == b""
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert int(head.headers["content-length"]) == len(got.content)
+    assert head.headers["x-frame-options"] == "DENY"
+
+
+def test_head_of_the_event_stream_ends_after_its_headers(server):
+    head = httpx.head(server.url + "/api/v2/events", timeout=5)
+    assert head.status_code == 200 and head.headers["content-type"].startswith("text/event-stream")
+    assert httpx.get(server.url + "/api/health").json()["status"] == "ok"  # the server goes on

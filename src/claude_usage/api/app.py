@@ -20,7 +20,7 @@ from claude_usage.api import details, tooling, v2
 from claude_usage.api import live as live_routes
 from claude_usage.api.params import ApiError
 from claude_usage.api.schemas import ErrorBody, Health
-from claude_usage.api.security import RateLimit, ResponseCache, SecurityHeaders, TrustedHosts, cors_middleware
+from claude_usage.api.security import HeadAsGet, RateLimit, ResponseCache, SecurityHeaders, TrustedHosts, cors_middleware
 from claude_usage.api.store import DataStore
 
 DEFAULT_RATE_LIMIT = 600
@@ -191,11 +191,12 @@ def create_app(
     app.include_router(live_routes.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.openapi()  # built once now, not on the first request
-    # Outermost last: headers on every answer (errors included), the Host check, the limit, CORS,
-    # then the cache of whole answers.
+    # Outermost last: HEAD answered as GET without a body, headers on every answer (errors
+    # included), the Host check, the limit, CORS, then the cache of whole answers.
     app.add_middleware(ResponseCache, store=store)
     app.add_middleware(cors_middleware(), allow_origins=list(origins), allow_methods=["GET", "POST"], allow_headers=["*"])
     app.add_middleware(RateLimit, per_minute=rate_limit)
     app.add_middleware(TrustedHosts, hosts=None if hosts is None else list(hosts))
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(HeadAsGet)
     return app

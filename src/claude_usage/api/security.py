@@ -50,6 +50,32 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+class HeadAsGet:
+    """Answers ``HEAD`` as ``GET`` would, with the same status and headers and no body (RFC 9110
+    section 9.3.2), so uptime checks and ``curl -I`` work on every route. A streamed answer (the
+    event stream) ends after its headers: the app then sees the client as gone."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+        finished = False
+
+        async def headers_only(message: dict) -> None:
+            nonlocal finished
+            if finished:
+                return
+            if message["type"] == "http.response.body":
+                finished = True
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
+
+
 class RateLimit:
     """At most ``per_minute`` requests per client address in any moving minute (``limits``'
     moving-window limiter, in memory); over it, HTTP 429 with the API's error body and
