@@ -247,6 +247,7 @@ def test_summary_marks_partial_costs_today_and_this_month(tmp_path):
         assert "$3.00*" in line, line
     summary = run_json("summary", "--data-dir", str(tmp_path), "--tz", "UTC")["summary"]
     assert summary["todayCostUsd"] == summary["thisMonthCostUsd"] == summary["totalCostUsd"] == 3.0
+    assert summary["todayUnpricedRequests"] == summary["thisMonthUnpricedRequests"] == 1  # request "b"
     assert summary["unpricedModels"] == ["claude-opus-9-9-20990101"]
 
 

@@ -89,6 +89,11 @@ def test_every_view_loads_without_errors_and_screenshots(server, browser):
         for view in pages:
             page = watched.open(f"{server.url}/#/{view}")
             assert page.locator("#banner").is_hidden(), view
+            if view == "summary":  # its two small tables fit a phone without scrolling sideways
+                for label in ("top-sessions", "top-projects"):
+                    fits = page.locator(f'table[aria-label="{label}"]').evaluate(
+                        "t => t.parentElement.scrollWidth <= t.parentElement.clientWidth")
+                    assert fits, (label, width)
             name = re.sub(r"[^a-z0-9]+", "-", view)[:40]
             page.screenshot(path=str(SHOTS / f"{name}-{width}x{height}.png"), full_page=True)
         watched.close()
@@ -241,8 +246,19 @@ def test_active_block_panel_progress_countdown_and_live_update(browser, tmp_path
         page.wait_for_selector('[data-testid="limit-tokens"].warning', timeout=20000)
         assert "100% of 200,000 tokens (your limit)" in page.locator('[data-testid="limit-tokens"]').inner_text()
         # Two days of data: the daily chart's axis counts days, not hours or fractions of seconds.
+        page.wait_for_selector('[aria-label="daily-cost"] .xtick text')  # redrawn after the new limit
         ticks = page.locator('[aria-label="daily-cost"] .xtick text').evaluate_all("nodes => nodes.map(n => n.textContent)")
         assert ticks and not any(re.search(r"\d:\d\d", tick) for tick in ticks), ticks
+        # A request of a model without a price: today's and this month's cards say their costs
+        # leave it out ($0.72 stays $0.72).
+        assert "priced requests only" not in page.locator('[data-testid="today-cost"]').inner_text()
+        with transcript.open("a") as handle:
+            handle.write(json.dumps(assistant_line(msg_id="now4", uuid="now4", session="now", input_tokens=5,
+                                                   model="claude-opus-9-9-20990101", ts=iso_z(datetime.now(timezone.utc)))) + "\n")
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=today-cost]')?.innerText.includes('priced requests only')", timeout=20000)
+        assert "priced requests only" in page.locator('[data-testid="month-cost"]').inner_text()
+        assert "$0.72" in page.locator('[data-testid="today-cost"]').inner_text()
         page.screenshot(path=str(SHOTS / "summary-active-block.png"), full_page=True)
         assert watched.problems == []
         watched.close()

@@ -24,7 +24,8 @@ def summary(dataset: Dataset, query: Query, extra: dict[str, Any] | None = None)
     """The summary over ``query``'s selection.
 
     Costs in USD (``totalCost`` as a 2-decimal string); ``todayCostUsd`` and
-    ``thisMonthCostUsd`` use today's date in the query's zone; ``totalSize`` is the bytes of
+    ``thisMonthCostUsd`` use today's date in the query's zone (their ``...UnpricedRequests`` tell
+    that requests without a price are left out); ``totalSize`` is the bytes of
     transcript files read (the API adds todo lists and MCP logs); times are ISO UTC. ``extra``
     adds fields known outside the request set (``totalMcpSessions``, ``totalTodoFiles``).
     """
@@ -43,6 +44,8 @@ def summary(dataset: Dataset, query: Query, extra: dict[str, Any] | None = None)
         "cacheHitRatio": round(total.cache_hit_ratio, 6),
         "todayCostUsd": usd(today.cost_usd),
         "thisMonthCostUsd": usd(month.cost_usd),
+        "todayUnpricedRequests": today.unpriced_requests,
+        "thisMonthUnpricedRequests": month.unpriced_requests,
         **(extra or {}),
         "timezone": query.clock.name,
         "unpricedModels": sorted(total.unpriced_models),

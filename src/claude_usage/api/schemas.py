@@ -241,6 +241,8 @@ class SummaryResponse(BaseModel):
     cacheHitRatio: float = Field(description="cache read / (input + cache creation + cache read)")
     todayCostUsd: float | None
     thisMonthCostUsd: float | None
+    todayUnpricedRequests: int = Field(description="Today's requests without a price (left out of todayCostUsd)")
+    thisMonthUnpricedRequests: int = Field(description="This month's requests without a price (left out of thisMonthCostUsd)")
     timezone: str
     unpricedModels: list[str]
 

@@ -83,8 +83,8 @@ export async function api(path, params = {}, withFilters = true) {
 /** Flag models without a price (from any response's ``unpricedModels``). */
 export function flagUnpriced(models) {
   if (models && models.length) {
-    notice.textContent = `Costs exclude the requests of ${models.length} model(s) without a price: ${models.join(", ")}. ` +
-      "Their tokens are counted; add their rates with --prices.";
+    notice.replaceChildren(`Costs exclude the requests of ${models.length} model(s) without a price: ${models.join(", ")}. ` +
+      "Their tokens are counted; add their rates with ", el("code", { class: "nowrap" }, "--prices FILE"), ".");
     notice.hidden = false;
   }
 }

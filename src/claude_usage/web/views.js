@@ -140,8 +140,9 @@ async function summaryView({ api, go, flagUnpriced }) {
     ["Sessions", fmt.tokens(summary.totalConversations)],
     ["Projects", fmt.tokens(summary.totalProjects)],
     ["Cache hit ratio", fmt.percent(summary.cacheHitRatio)],
-    ["Today", fmt.cost(summary.todayCostUsd)],
-    ["This month", fmt.cost(summary.thisMonthCostUsd)],
+    ["Today", fmt.cost(summary.todayCostUsd), summary.todayUnpricedRequests ? "priced requests only" : null, { "data-testid": "today-cost" }],
+    ["This month", fmt.cost(summary.thisMonthCostUsd), summary.thisMonthUnpricedRequests ? "priced requests only" : null,
+      { "data-testid": "month-cost" }],
   ]));
   content.append(await activeBlockPanel(api));
   const [trend, trendTools] = chart("daily-cost", [{
@@ -156,7 +157,7 @@ async function summaryView({ api, go, flagUnpriced }) {
       columns: [
         { key: "sessionId", label: "Session", format: (r) => r.sessionId.slice(0, 8) },
         { key: "project", label: "Project", wrap: true, format: (r) => r.path || r.project },
-        { key: "lastActivity", label: "Last activity", format: (r) => fmt.time(r.lastActivity) },
+        { key: "lastActivity", label: "Last activity", optional: true, format: (r) => fmt.time(r.lastActivity) },
         COST,
       ],
       rows: sessions.data, onRow: (r) => go("sessions", r.sessionId), csvName: "top-sessions", tools: sessionTools,
