@@ -202,6 +202,22 @@ def test_bad_limits_are_clear_errors(tmp_path):
     assert result.exit_code == 2 and "--token-limit" in result.output and "'lots'" in result.output
 
 
+def test_estimated_limit_is_shown_when_no_block_is_active(tmp_path):
+    from datetime import timedelta
+
+    from helpers import active_block_data
+
+    # The helper's blocks, 6 hours earlier: both are over by now. Largest: 2 x 150,000 = 300,000
+    # tokens, $0.90 (Sonnet 4.5 input at $3 per million).
+    active_block_data(tmp_path, datetime.now(timezone.utc) - timedelta(hours=6))
+    result = runner.invoke(app, ["blocks", "--active", "--token-limit", "max", "--cost-limit", "max",
+                                 "--data-dir", str(tmp_path), "--no-index"])
+    assert result.exit_code == 0
+    assert "No active block" in result.stdout
+    assert "Token limit: 300,000 tokens (estimate: largest past block)." in result.stderr
+    assert "Cost limit: $0.90 (estimate: largest past block)." in result.stderr
+
+
 # -- status line ---------------------------------------------------------------------------------
 
 def _status_data(root: Path) -> Path:

@@ -71,6 +71,29 @@ def test_tool_counts(tool_data):
     assert tools.mcp_session_count(ds) == 2
 
 
+@pytest.mark.parametrize("columns", ["80", "120"])
+def test_tools_table_keeps_names_whole(tool_data, columns):
+    import subprocess
+    import sys
+
+    # A process of its own: the terminal width is read once per process.
+    result = subprocess.run([sys.executable, "-m", "claude_usage", "tools", "--data-dir", str(tool_data / "projects"),
+                             "--no-index"], env={**os.environ, "COLUMNS": columns}, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= int(columns)
+    # Tool and server names whole on their row (a folded name is cut over two rows); on 80
+    # columns the longest plugin server names may still fold.
+    row = next(line for line in lines if "get_issue" in line)
+    assert "│ github " in row and "2025-10-02" in row  # last used by t5
+    if columns == "120":
+        row = next(line for line in lines if "plugin_github_github" in line)
+        assert "create_issue" in row and "2025-10-01" in row
+    assert ("First used" in result.stdout) == (columns == "120")  # the first date only on a wide terminal
+    totals = next(line for line in lines if "Total" in line)
+    assert [cell.strip() for cell in totals.strip("│ ").split("│")][:4] == ["Total", "", "5", "2"]  # hand count above
+
+
 @pytest.mark.parametrize(
     "name, server, tool, plugin",
     [

@@ -552,7 +552,7 @@ def tools(opts: Common) -> None:
             "totalErrors": sum(s.errors for s in ranked),
         })
         return
-    out.print(tool_table("Tool use", ranked))
+    out.print(tool_table("Tool use", ranked, out.width))
 
 
 @app.command()
@@ -580,7 +580,7 @@ def mcp(
             "logs": [s.row() for s in logs],
         })
         return
-    out.print(tool_table("MCP tools", ranked))
+    out.print(tool_table("MCP tools", ranked, out.width))
     if logs:
         shown = logs[:MCP_LOGS_SHOWN]
         out.print(log_table(f"MCP logs ({where}), newest first", shown))
@@ -722,6 +722,7 @@ def blocks(
     past blocks, never Anthropic's quota."""
     from claude_usage.blocks import blocks_document, dataset_blocks, parse_limit
     from claude_usage.render import active_block_items, blocks_table, key_value_table
+    from claude_usage.rows import money_text
 
     limits = []
     for given, hint in ((token_limit, "--token-limit"), (cost_limit, "--cost-limit")):
@@ -753,6 +754,11 @@ def blocks(
         out.print("No active block: the next request starts one." if active else "No usage in the selected range.")
     elif not active_rows and (tokens_given is not None or cost_given is not None):
         err.print("Note: limits apply to the active block, and no block is active now.")
+    if not active_rows:
+        for found, unit in ((document["tokenLimit"], "tokens"), (document["costLimit"], "USD")):
+            if found is not None:
+                amount = f"{found['limit']:,.0f} tokens" if unit == "tokens" else money_text(found["limit"])
+                err.print(f"{'Token' if unit == 'tokens' else 'Cost'} limit: {amount} ({found['source']}).")
     for given, found, name in ((tokens_given, document["tokenLimit"], "token"), (cost_given, document["costLimit"], "cost")):
         if given == "max" and found is None:
             err.print(f"Note: no completed block yet to estimate a {name} limit from ('max').")

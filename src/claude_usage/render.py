@@ -93,7 +93,7 @@ def usage_table(
         columns, extras = _ALL_COLUMNS, ()
     else:
         columns, extras = _NARROW_COLUMNS, ()
-    table = Table(title=title, header_style="bold", title_justify="left")
+    table = Table(title=title, header_style="bold", title_justify="left", min_width=len(title or ""))
     spare = width - need(columns, len(extras)) + key_need
     table.add_column(key_header, overflow="fold", min_width=max(8, min(key_need, spare)))
     for header in extras:
@@ -120,7 +120,7 @@ def warn_unpriced(console: Console, total: Totals) -> None:
 
 def key_value_table(title: str, items: Sequence[tuple[str, str]]) -> Table:
     """A two-column table of labels and values."""
-    table = Table(title=title, show_header=False, title_justify="left")
+    table = Table(title=title, show_header=False, title_justify="left", min_width=len(title or ""))
     table.add_column("", style="bold", no_wrap=True)
     table.add_column("", overflow="fold")
     for label, value in items:
@@ -128,33 +128,37 @@ def key_value_table(title: str, items: Sequence[tuple[str, str]]) -> Table:
     return table
 
 
-def tool_table(title: str, stats: Sequence[Any]) -> Table:
+def tool_table(title: str, stats: Sequence[Any], width: int = 200) -> Table:
     """Tool use: one row per tool (:class:`claude_usage.tools.ToolStats`), most called first;
-    first and last use as UTC dates."""
-    table = Table(title=title, header_style="bold", title_justify="left")
-    table.add_column("Tool", no_wrap=True)
-    table.add_column("Server", overflow="fold")
+    first and last use as UTC dates (the first only from ``width`` 90 columns on, so that tool
+    and server names stay whole on an 80-column terminal)."""
+    dates = ("First used", "Last used") if width >= 90 else ("Last used",)
+    table = Table(title=title, header_style="bold", title_justify="left", min_width=len(title or ""))
+    table.add_column("Tool", overflow="fold", min_width=8)
+    table.add_column("Server", overflow="fold", min_width=6)
     for header in ("Calls", "Errors", "Sessions"):
         table.add_column(header, justify="right", no_wrap=True)
-    for header in ("First used", "Last used"):
+    for header in dates:
         table.add_column(header, no_wrap=True)
     for s in stats:
         row = s.row()
+        used = {"First used": (row["firstUsed"] or "")[:10], "Last used": (row["lastUsed"] or "")[:10]}
         table.add_row(row["tool"], row["server"] or "", tokens(row["calls"]), tokens(row["errors"]),
-                      tokens(row["sessionCount"]), (row["firstUsed"] or "")[:10], (row["lastUsed"] or "")[:10])
+                      tokens(row["sessionCount"]), *(used[header] for header in dates))
     table.add_section()
-    table.add_row("Total", "", tokens(sum(s.calls for s in stats)), tokens(sum(s.errors for s in stats)), "", "", "", style="bold")
+    table.add_row("Total", "", tokens(sum(s.calls for s in stats)), tokens(sum(s.errors for s in stats)), "",
+                  *("" for _ in dates), style="bold")
     return table
 
 
 def log_table(title: str, summaries: Sequence[Any]) -> Table:
     """MCP log files (:class:`claude_usage.sources.mcp_logs.LogSummary`), newest first."""
-    table = Table(title=title, header_style="bold", title_justify="left")
-    table.add_column("File", no_wrap=True)
+    table = Table(title=title, header_style="bold", title_justify="left", min_width=len(title or ""))
+    table.add_column("File", overflow="fold", min_width=12)
     table.add_column("Server", no_wrap=True)
     for header in ("Entries", "Errors", "Size"):
         table.add_column(header, justify="right", no_wrap=True)
-    table.add_column("Problem", overflow="fold")
+    table.add_column("Problem", overflow="fold", min_width=7)
     for s in summaries:
         table.add_row(s.log.path.name, s.log.server, tokens(s.entries), tokens(s.errors), tokens(s.size), s.error or "")
     return table
@@ -178,7 +182,7 @@ def blocks_table(title: str, rows: Sequence[dict[str, Any]], zone: Any, width: i
 
     from claude_usage.blocks import duration_text
 
-    table = Table(title=title, header_style="bold", title_justify="left")
+    table = Table(title=title, header_style="bold", title_justify="left", min_width=len(title or ""))
     table.add_column("Block start", no_wrap=True, min_width=16)
     table.add_column("Status", no_wrap=True)
     with_models = width >= 100
