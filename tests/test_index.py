@@ -223,3 +223,24 @@ def test_one_directory_named_two_ways_is_one_set_of_files(tmp_path, monkeypatch)
         doctor = json.loads(result.stdout)
         assert (doctor["files"], doctor["missingFiles"], doctor["requests"]) == (1, 0, 1), spelling
     assert len(list((tmp_path / "cache").rglob("*.sqlite"))) == 1
+
+
+def test_remembered_values_expire(tmp_path):
+    root = DataRoot(tmp_path / "projects", tmp_path, "test")
+    (tmp_path / "projects").mkdir()
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return f"Asia/Tokyo #{len(calls)}"
+
+    index = UsageIndex(tmp_path / "i.sqlite", [root])
+    assert index.remembered("local_zone", 600, compute) == "Asia/Tokyo #1"
+    index.close()
+    # Another process, within the 10 minutes: the kept value, without asking again.
+    index = UsageIndex(tmp_path / "i.sqlite", [root])
+    assert index.remembered("local_zone", 600, compute) == "Asia/Tokyo #1" and len(calls) == 1
+    # Too old (a max age of 0 s): asked again, and the new value kept.
+    assert index.remembered("local_zone", 0, compute) == "Asia/Tokyo #2"
+    assert index.remembered("local_zone", 600, compute) == "Asia/Tokyo #2" and len(calls) == 2
+    index.close()

@@ -516,6 +516,28 @@ class UsageIndex:
             on_batch(affected)
         return affected
 
+    def remembered(self, key: str, max_age_s: float, compute: Callable[[], str]) -> str:
+        """A value kept in the index for up to ``max_age_s`` seconds (e.g. the machine's zone
+        name for the status line, which runs every few seconds): ``compute()`` when there is
+        none or it is older, then kept. A busy database only skips the keeping."""
+        now = time.time()
+        with self.lock:
+            row = self.conn.execute("SELECT value FROM meta WHERE key = ?", ("remembered:" + key,)).fetchone()
+        if row is not None:
+            stamp, _, value = row[0].partition("|")
+            try:
+                if 0 <= now - float(stamp) < max_age_s:
+                    return value
+            except ValueError:
+                pass
+        value = compute()
+        try:
+            with self.lock:
+                self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", ("remembered:" + key, f"{now}|{value}"))
+        except sqlite3.OperationalError:
+            pass
+        return value
+
     def get_rates(self, key: str) -> tuple[bool, object]:
         """A cached rate resolution of the price data (see :class:`~claude_usage.pricing.Pricer`)."""
         row = self.conn.execute("SELECT data FROM rates WHERE key = ?", (key,)).fetchone()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
@@ -154,6 +154,12 @@ class Rates:
     cache_write_5m: Price
     cache_write_1h: Price
     cache_read: Price
+    flat: tuple[float, ...] | None = field(init=False, repr=False, compare=False, default=None)
+
+    def __post_init__(self) -> None:
+        prices = (self.input, self.output, self.cache_write_5m, self.cache_write_1h, self.cache_read)
+        flat = None if any(p.tiers for p in prices) else tuple(p.base for p in prices)
+        object.__setattr__(self, "flat", flat)  # the base rates when no category has tiers
 
     def cost(self, input_tokens: int, output_tokens: int, write_5m: int, write_1h: int, read: int) -> float:
         """USD cost of one request (token counts), with the per-request long-context rule.
@@ -161,6 +167,9 @@ class Rates:
         The context size ``input + write_5m + write_1h + read`` selects the tier of every
         category at once; it is never split per field (DESIGN section 5).
         """
+        if self.flat is not None:  # no tier in any category: the context size does not matter
+            i, o, w5, w1, r = self.flat
+            return (input_tokens * i + output_tokens * o + write_5m * w5 + write_1h * w1 + read * r) / 1_000_000
         context = input_tokens + write_5m + write_1h + read
         return (
             input_tokens * self.input.at(context)

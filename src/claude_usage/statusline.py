@@ -26,6 +26,7 @@ USAGE = ("usage: claude-usage statusline [--data-dir DIR]... [--tz ZONE] [--inde
          "Prints one line for Claude Code's status bar; settings.json: "
          '"statusLine": {"type": "command", "command": "claude-usage statusline"}')
 HISTORY_US = 26 * HOUR_US  # covers the local day (25 hours at most)
+LOCAL_ZONE_SECONDS = 600
 
 
 def _recent_requests(index, now_us: int, session_hours: float) -> tuple[list, int | None]:
@@ -117,7 +118,16 @@ def status_line(hook: dict[str, Any], data_dirs: list[str] | None = None, zone: 
     index = UsageIndex(Path(chosen).expanduser() if chosen else default_index_path(roots), roots)
     try:
         index.refresh(Pricer)
-        clock = clock_for(zone)
+        clock = None
+        if zone is None and not os.environ.get("TZ"):
+            # Asking the system (tzlocal) costs more than the rest of a run: kept for 10 minutes.
+            from claude_usage.timebuckets import ZoneError, local_zone_name
+
+            try:
+                clock = clock_for(index.remembered("local_zone", LOCAL_ZONE_SECONDS, local_zone_name))
+            except ZoneError:
+                clock = None
+        clock = clock or clock_for(zone)
         session_us = int(session_hours * HOUR_US)
         recent, block_start = _recent_requests(index, now_us, session_hours)
         priced = [(r, cost_for_mode(c, r.line_cost_usd, "auto")) for r, c in recent]
