@@ -3,11 +3,12 @@
 import { cards, el, emptyState, fmt, noDataHelp, pager, panel, segmented, table } from "./ui.js";
 import { chart, dayAxis, palette } from "./charts.js";
 
+// The token kinds are hidden on phones (under 600 px), where the totals and cost must fit.
 const TOKEN_COLUMNS = [
-  { key: "inputTokens", label: "Input", num: true, format: (r) => fmt.tokens(r.inputTokens) },
-  { key: "outputTokens", label: "Output", num: true, format: (r) => fmt.tokens(r.outputTokens) },
-  { key: "cacheCreationTokens", label: "Cache create", num: true, format: (r) => fmt.tokens(r.cacheCreationTokens) },
-  { key: "cacheReadTokens", label: "Cache read", num: true, format: (r) => fmt.tokens(r.cacheReadTokens) },
+  { key: "inputTokens", label: "Input", num: true, optional: true, format: (r) => fmt.tokens(r.inputTokens) },
+  { key: "outputTokens", label: "Output", num: true, optional: true, format: (r) => fmt.tokens(r.outputTokens) },
+  { key: "cacheCreationTokens", label: "Cache create", num: true, optional: true, format: (r) => fmt.tokens(r.cacheCreationTokens) },
+  { key: "cacheReadTokens", label: "Cache read", num: true, optional: true, format: (r) => fmt.tokens(r.cacheReadTokens) },
   { key: "totalTokens", label: "Total tokens", num: true, format: (r) => fmt.tokens(r.totalTokens) },
 ];
 
