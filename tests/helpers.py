@@ -76,3 +76,13 @@ def active_block_data(root: Path, now) -> Path:
                        ts=iso_z(now - timedelta(minutes=40))),
         assistant_line(msg_id="now2", uuid="now2", session="now", input_tokens=50_000, ts=iso_z(now - timedelta(minutes=10))),
     ])
+
+
+def env_without_data(home: Path) -> dict:
+    """The environment of a user with no Claude Code data: ``HOME`` is ``home`` and no data-dir
+    variable is set (the test run's cache dir is kept)."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("CLAUDE_CONFIG_DIR", "PROJECTS_PATH", "XDG_CACHE_HOME")}
+    env["HOME"] = str(home)
+    return env

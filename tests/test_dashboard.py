@@ -95,8 +95,8 @@ def test_every_view_loads_without_errors_and_screenshots(server, browser):
                         "t => t.parentElement.scrollWidth <= t.parentElement.clientWidth")
                     assert fits, (label, width)
             if view == "daily" and width == 390:  # the token kinds give way to totals and cost
-                box = page.locator('table[aria-label="days"] th', has_text="Cost").bounding_box()
-                assert box["x"] + box["width"] <= width
+                assert page.locator('table[aria-label="days"]').evaluate(
+                    "t => t.parentElement.scrollWidth <= t.parentElement.clientWidth")
                 assert page.locator('table[aria-label="days"] th', has_text="Cache read").is_hidden()
             name = re.sub(r"[^a-z0-9]+", "-", view)[:40]
             page.screenshot(path=str(SHOTS / f"{name}-{width}x{height}.png"), full_page=True)
@@ -266,3 +266,32 @@ def test_active_block_panel_progress_countdown_and_live_update(browser, tmp_path
         page.screenshot(path=str(SHOTS / "summary-active-block.png"), full_page=True)
         assert watched.problems == []
         watched.close()
+
+
+def test_demo_data_are_labelled_and_fit_a_phone(browser, tmp_path):
+    from helpers import env_without_data
+
+    # A user without Claude Code data: the server falls back to the demo, and the page says so.
+    with RunningServer(env=env_without_data(tmp_path)) as demo:
+        for width, height in ((1280, 800), (390, 844)):
+            watched = Watched(browser, width, height)
+            page = watched.open(f"{demo.url}/#/summary")
+            page.wait_for_selector("#source-notice:not([hidden])")
+            text = page.locator("#source-notice").inner_text()
+            assert "Demo data" in text and "No Claude Code transcripts found" in text and "--data-dir DIR" in text
+            # The demo's session in progress makes an active block with a countdown.
+            assert re.fullmatch(r"\d+h \d\dm|\d+m", page.locator('[data-testid="reset-countdown"]').inner_text())
+            # Every card's number on one line (eight cards: two rows of four on a laptop).
+            lines = page.locator(".cards .card .value").evaluate_all(
+                "nodes => nodes.map(n => { const r = document.createRange(); r.selectNodeContents(n); "
+                "return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; })")
+            assert lines and set(lines) == {1}, lines
+            page = watched.open(f"{demo.url}/#/daily")
+            # Nothing (a long path in the notice, a wide table) makes the page scroll sideways.
+            assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+            fits = page.locator('table[aria-label="days"]').evaluate(
+                "t => t.parentElement.scrollWidth <= t.parentElement.clientWidth")
+            assert fits, width  # the cost is in view without scrolling the table
+            page.screenshot(path=str(SHOTS / f"demo-daily-{width}x{height}.png"), full_page=True)
+            assert watched.problems == [], watched.problems
+            watched.close()

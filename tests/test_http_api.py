@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import BUGCASES, FIXTURE_SETS, FIXTURES, ZONES, RunningServer, assert_rows, expected, get, keyed
+from helpers import env_without_data
 
 
 @pytest.mark.parametrize("name", FIXTURE_SETS)
@@ -36,6 +37,7 @@ def test_health(servers):
     assert body["records"] == expected("sniffly")["totals"]["requests"]
     assert body["priceDataVersion"] == "genai-prices 0.2.3"
     assert body["dataRoots"] == [str(FIXTURES / "sniffly" / "projects")]
+    assert body["demo"] is False
 
 
 def test_pagination_and_order(servers):
@@ -163,26 +165,18 @@ def test_openapi_and_docs(servers):
         assert get(url, asset).status_code == 200, asset
 
 
-def _env_without_data(home) -> dict:
-    import os
-
-    env = {k: v for k, v in os.environ.items() if k not in ("CLAUDE_CONFIG_DIR", "PROJECTS_PATH", "XDG_CACHE_HOME")}
-    env["HOME"] = str(home)
-    return env
-
-
 def test_serve_without_data_falls_back_to_the_demo_with_a_notice(tmp_path):
-    with RunningServer(env=_env_without_data(tmp_path)) as server:
+    with RunningServer(env=env_without_data(tmp_path)) as server:
         health = get(server.url, "/api/health").json()
         daily = get(server.url, "/api/v2/daily").json()
     assert "demo" in "".join(server.output).lower()
-    assert "demo" in health["notice"]
+    assert "demo" in health["notice"] and health["demo"] is True
     assert str(tmp_path / ".claude" / "projects") in health["notice"]
     assert daily["pagination"]["totalItems"] >= 30 and daily["data"][0]["requests"] > 0
 
 
 def test_serve_demo_answers_daily(tmp_path):
-    with RunningServer("--demo", env=_env_without_data(tmp_path)) as server:
+    with RunningServer("--demo", env=env_without_data(tmp_path)) as server:
         daily = get(server.url, "/api/v2/daily", limit=1000).json()
         models = get(server.url, "/api/v2/models").json()
     assert daily["pagination"]["totalItems"] == len(daily["data"]) >= 30
@@ -241,7 +235,7 @@ def test_port_and_host_from_the_environment():
 
 def test_every_endpoint_answers_on_the_demo(tmp_path):
     """Every GET route of the OpenAPI schema, with keys taken from the list endpoints."""
-    with RunningServer("--demo", env=_env_without_data(tmp_path)) as server:
+    with RunningServer("--demo", env=env_without_data(tmp_path)) as server:
         schema = get(server.url, "/openapi.json").json()
         day = get(server.url, "/api/v2/daily", order="desc", limit=1).json()["data"][0]["date"]
         project = get(server.url, "/api/v2/projects", limit=1).json()["data"][0]["name"]

@@ -157,6 +157,7 @@ def create_app(
             "status": live.state if live is not None else "ok",
             "version": __version__,
             "dataRoots": [str(root.projects_dir) for root in dataset.roots],
+            "demo": any(root.origin == "demo" for root in dataset.roots),
             "files": dataset.diagnostics.files,
             "records": len(dataset.records),
             "progress": round(live.progress, 4) if live is not None else 1.0,

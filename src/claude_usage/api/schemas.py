@@ -126,6 +126,7 @@ class Health(BaseModel):
     status: str = Field(description="ok, or indexing while the first scan runs")
     version: str
     dataRoots: list[str]
+    demo: bool = Field(False, description="The data are the bundled demo data")
     files: int
     records: int
     progress: float = Field(description="0-1")

@@ -190,7 +190,22 @@ function listen() {
   };
 }
 
+/** Say where the data come from when they are not the user's own (the demo data). */
+async function showSource() {
+  try {
+    const health = await api("/api/health", {}, false);
+    const box = document.getElementById("source-notice");
+    if (health?.demo) {
+      box.replaceChildren(el("strong", {}, "Demo data. "), health.notice || "These are the bundled demo data (--demo), not your own.",
+        " To see your own usage, start the server on the machine where Claude Code keeps its transcripts, or with ",
+        el("code", { class: "nowrap" }, "--data-dir DIR"), ".");
+      box.hidden = false;
+    }
+  } catch { /* the banner says it */ }
+}
+
 tabs(document.getElementById("tabs"), (view) => go(view));
+showSource();
 fillZones();
 window.addEventListener("hashchange", () => render());
 document.addEventListener("claude-usage:rerender", () => render(true));  // a view changed a setting

@@ -16,6 +16,20 @@ export function dayAxis(days) {
   return { type: "date", hoverformat: "%Y-%m-%d", ...(days.length < 10 ? { dtick: 86400000, tickformat: "%b %d\n%Y" } : {}) };
 }
 
+/** ``rows`` keyed by local ``date`` ("YYYY-MM-DD") as {x, y} of ``value(row)`` for every day
+ * from the first to the last, 0 on days without usage (so a line does not run across them);
+ * spans over three years keep only the days given. */
+export function everyDay(rows, value) {
+  const byDate = new Map(rows.map((row) => [row.date, value(row)]));
+  if (!rows.length) return { x: [], y: [] };
+  const first = Date.parse(`${rows[0].date}T00:00:00Z`);
+  const last = Date.parse(`${rows[rows.length - 1].date}T00:00:00Z`);
+  if (!(last >= first) || last - first > 1100 * 86400000) return { x: [...byDate.keys()], y: [...byDate.values()] };
+  const x = [];
+  for (let t = first; t <= last; t += 86400000) x.push(new Date(t).toISOString().slice(0, 10));
+  return { x, y: x.map((day) => byDate.get(day) ?? 0) };
+}
+
 /**
  * A chart panel body: ``traces`` and ``layout`` for Plotly; ``name`` is the PNG file name.
  * Returns [node, tools] where tools holds the "Download PNG" button.

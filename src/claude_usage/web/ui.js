@@ -53,8 +53,11 @@ export function noDataHelp() {
     el("p", {}, "If filters are set above, clear them to see everything."));
 }
 
+/** Summary cards: ``[label, value, sub, attrs]`` each. Eight or more go in two rows, so that
+ * every number has room on a laptop screen; phones get two a row. */
 export function cards(items) {
-  return el("div", { class: "cards" }, items.map(([label, value, sub, attrs]) =>
+  const perRow = items.length > 6 ? Math.ceil(items.length / 2) : items.length;
+  return el("div", { class: "cards", style: `--per-row: ${perRow}` }, items.map(([label, value, sub, attrs]) =>
     el("div", { class: "card", ...(attrs || {}) }, el("div", { class: "label" }, label),
       el("div", { class: "value" }, value), sub ? el("div", { class: "sub" }, sub) : null)));
 }

@@ -1,7 +1,7 @@
 // The views of the dashboard. Each one fetches from /api/v2 and returns its content.
 
 import { cards, el, emptyState, fmt, noDataHelp, pager, panel, segmented, table } from "./ui.js";
-import { chart, dayAxis, palette } from "./charts.js";
+import { chart, dayAxis, everyDay, palette } from "./charts.js";
 
 // The token kinds are hidden on phones (under 600 px), where the totals and cost must fit.
 const TOKEN_COLUMNS = [
@@ -100,7 +100,7 @@ async function activeBlockPanel(api) {
   const block = data.blocks[0];
   if (countdownTimer) clearInterval(countdownTimer);
   if (!block) {
-    return panel("Active 5-hour block", emptyState("No active block: the next request starts a new 5-hour window."), [form]);
+    return panel("Active 5\u2011hour block", emptyState("No active block: the next request starts a new 5-hour window."), [form]);
   }
   const resetAt = new Date(block.limited && block.limitResetTime && new Date(block.limitResetTime) > new Date() ? block.limitResetTime : block.end);
   const countdown = el("span", { "data-testid": "reset-countdown" });
@@ -122,7 +122,7 @@ async function activeBlockPanel(api) {
   ]));
   if (block.limits && block.limits.tokens) body.append(limitBar(block.limits.tokens, "tokens", fmt.tokens));
   else if (given === "max") body.append(el("p", { class: "muted" }, "No past block yet to estimate a limit from."));
-  return panel("Active 5-hour block", body, [form]);
+  return panel("Active 5\u2011hour block", body, [form]);
 }
 
 async function summaryView({ api, go, flagUnpriced }) {
@@ -181,12 +181,13 @@ async function dailyView({ key, api, go, flagUnpriced }) {
   if (!rows.length) return content.appendChild(noDataHelp()).parentNode;
   const [graph, graphTools] = chart("daily", [
     { type: "bar", x: rows.map((r) => r.date), y: rows.map((r) => r.costUsd ?? 0), name: "Cost (USD)", width: DAY_BAR_MS, marker: { color: palette[0] } },
-    { type: "scatter", mode: "lines", x: rows.map((r) => r.date), y: rows.map((r) => r.totalTokens), name: "Tokens", yaxis: "y2", line: { color: palette[1] } },
-  ], { xaxis: dayAxis(rows), yaxis: { title: { text: "USD" } }, yaxis2: { overlaying: "y", side: "right", showgrid: false, title: { text: "tokens" } } });
+    { type: "scatter", mode: "lines", ...everyDay(rows, (r) => r.totalTokens), name: "Tokens", yaxis: "y2", line: { color: palette[1] } },
+  ], { xaxis: dayAxis(rows), yaxis: { title: { text: "USD" } },
+    yaxis2: { overlaying: "y", side: "right", showgrid: false, title: { text: "tokens" }, tickmode: "auto", nticks: 5, tickformat: "~s" } });
   content.append(panel("Cost and tokens per day", graph, graphTools));
   const tools = [];
   content.append(panel(`Days (${daily.timezone})`, table({
-    columns: [{ key: "date", label: "Date" }, ...USAGE_COLUMNS, { key: "modelsUsed", label: "Models", sortable: false, format: (r) => (r.modelsUsed || []).map(shortModel).join(", "), csv: (r) => (r.modelsUsed || []).join(" ") }],
+    columns: [{ key: "date", label: "Date" }, ...USAGE_COLUMNS, { key: "modelsUsed", label: "Models", sortable: false, optional: true, format: (r) => (r.modelsUsed || []).map(shortModel).join(", "), csv: (r) => (r.modelsUsed || []).join(" ") }],
     rows: [...rows].reverse(), onRow: (r) => go("daily", r.date), footer: totalsRow(rows, "Total", "date"),
     csvName: "daily", tools, label: "days",
   }), tools));
