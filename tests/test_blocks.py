@@ -202,6 +202,48 @@ def test_bad_limits_are_clear_errors(tmp_path):
     assert result.exit_code == 2 and "--token-limit" in result.output and "'lots'" in result.output
 
 
+def test_table_tells_a_gap_of_no_length_on_the_next_block(tmp_path):
+    from rich.console import Console
+
+    from claude_usage.render import blocks_table
+
+    # 12:00 and 13:39 make the block 12:00-17:00; 18:50 comes 5h 11m after 13:39, so it opens a new
+    # block at its hour, 18:00, which is before 13:39 + 5 h = 18:39: the gap row has no length.
+    write_lines(tmp_path / "projects" / "p" / "s.jsonl", [
+        assistant_line(msg_id="a", uuid="a", ts="2025-03-01T12:00:00Z", input_tokens=10),
+        assistant_line(msg_id="b", uuid="b", ts="2025-03-01T13:39:00Z", input_tokens=10),
+        assistant_line(msg_id="c", uuid="c", ts="2025-03-01T18:50:00Z", input_tokens=10),
+    ])
+    result = runner.invoke(app, ["blocks", "--json", "--data-dir", str(tmp_path), "--tz", "UTC", "--no-index"])
+    rows = json.loads(result.stdout)["blocks"]
+    assert [(r["start"], r["isGap"]) for r in rows] == [
+        ("2025-03-01T12:00:00.000Z", False), ("2025-03-01T18:00:00.000Z", True), ("2025-03-01T18:00:00.000Z", False)]
+    console = Console(width=120, record=True)
+    console.print(blocks_table("Blocks", rows, timezone.utc, 120))
+    lines = [line for line in console.export_text().splitlines() if "2025-03-01" in line]
+    assert len(lines) == 2  # the empty gap has no row of its own
+    assert "2025-03-01 18:00" in lines[1] and "done, after 5h 11m idle" in lines[1]
+
+
+def test_recent_blocks_do_not_start_with_a_gap(tmp_path):
+    from datetime import timedelta
+
+    from helpers import iso_z
+
+    now = datetime.now(timezone.utc)
+    # A block that starts 75 h ago (more than 3 days), whose pause begins 70 h ago (within them),
+    # and the active block: --recent shows the active block only, not the pause cut off from its block.
+    write_lines(tmp_path / "projects" / "p" / "s.jsonl", [
+        assistant_line(msg_id="old", uuid="old", ts=iso_z(now - timedelta(hours=75)), input_tokens=10),
+        assistant_line(msg_id="new", uuid="new", ts=iso_z(now - timedelta(minutes=30)), input_tokens=10),
+    ])
+    args = ["blocks", "--json", "--data-dir", str(tmp_path), "--no-index"]
+    everything = json.loads(runner.invoke(app, args).stdout)["blocks"]
+    assert [(b["isGap"], b["isActive"]) for b in everything] == [(False, False), (True, False), (False, True)]
+    recent = json.loads(runner.invoke(app, [*args, "--recent"]).stdout)["blocks"]
+    assert [(b["isGap"], b["isActive"], b["requests"]) for b in recent] == [(False, True, 1)]
+
+
 def test_estimated_limit_is_shown_when_no_block_is_active(tmp_path):
     from datetime import timedelta
 

@@ -134,6 +134,19 @@ def test_tables_have_totals_and_readable_numbers():
     assert "$33.42" in result.stdout  # 33.415974 USD
 
 
+def test_narrow_terminal_drops_cache_columns_before_input_and_output():
+    # curated daily at 80 columns: every column needs 10 (date) + 6 + 7 + 12 + 10 + 12 + 10 + 22
+    # (borders) = 89; without the two cache columns 10 + 6 + 7 + 12 + 10 + 16 = 61 fits.
+    proc = subprocess.run([sys.executable, "-m", "claude_usage", "daily", "--data-dir", str(FIXTURES / "curated"),
+                           "--tz", "UTC", "--no-index"], env={**os.environ, "COLUMNS": "80"}, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    header = next(line for line in proc.stdout.splitlines() if "Date" in line)
+    assert [cell.strip() for cell in header.strip("┃ ").split("┃")] == ["Date", "Input", "Output", "Total Tokens", "Cost (USD)"]
+    total = next(line for line in proc.stdout.splitlines() if "Total" in line and "$" in line)
+    # curated.expected.json totals: 60,832 input, 181,363 output, 39,678,343 tokens, $33.42.
+    assert [cell.strip() for cell in total.strip("│ ").split("│")] == ["Total", "60,832", "181,363", "39,678,343", "$33.42"]
+
+
 def test_missing_explicit_root_exits_2(tmp_path):
     result = runner.invoke(app, ["daily", "--data-dir", str(tmp_path / "nowhere")])
     assert result.exit_code == 2

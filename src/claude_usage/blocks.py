@@ -280,7 +280,7 @@ def blocks_document(
     now}`` (limits ``{limit, source}`` or null; ``now`` ISO UTC).
 
     ``active_only`` keeps the active block; ``recent`` the blocks and gaps that start in the last
-    :data:`RECENT_DAYS` days, plus the active one. Limits come from :func:`parse_limit`; ``max``
+    :data:`RECENT_DAYS` days, plus the active one (without a first gap: its block is not shown). Limits come from :func:`parse_limit`; ``max``
     is estimated from every block given, not only the ones shown.
     """
     session_us = int(session_hours * HOUR_US)
@@ -292,6 +292,8 @@ def blocks_document(
     elif recent:
         cutoff = now_us - RECENT_DAYS * 24 * HOUR_US
         shown = [b for b in blocks if b.start_us >= cutoff or b.is_active(now_us, session_us)]
+        while shown and shown[0].is_gap:  # a pause after a block that is not shown
+            shown.pop(0)
     return {
         "blocks": [block_row(b, now_us, session_us, tokens, cost) for b in shown],
         "sessionLengthHours": session_hours,

@@ -583,7 +583,8 @@ def mcp(
     out.print(tool_table("MCP tools", ranked, out.width))
     if logs:
         shown = logs[:MCP_LOGS_SHOWN]
-        out.print(log_table(f"MCP logs ({where}), newest first", shown))
+        out.print(log_table("MCP logs, newest first", shown, out.width))
+        out.print(f"[dim]in {where}[/]", soft_wrap=True)
         if len(logs) > len(shown):
             err.print(f"{len(logs) - len(shown):,} older log files not shown (--json lists all)")
     else:

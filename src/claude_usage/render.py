@@ -43,6 +43,7 @@ def _usage_cells(t: Totals, columns: tuple[str, ...]) -> list[str]:
 
 
 _ALL_COLUMNS = ("Input", "Output", "Cache Create", "Cache Read", "Total Tokens", "Cost (USD)")
+_MID_COLUMNS = ("Input", "Output", "Total Tokens", "Cost (USD)")
 _NARROW_COLUMNS = ("Total Tokens", "Cost (USD)")
 _KEY_WIDTH = 40
 
@@ -61,7 +62,7 @@ def usage_table(
 
     ``extra(key, totals)`` gives the cells of ``extra_headers`` (default: the models used).
     The terminal ``width`` (columns) chooses what is shown: every column when it fits; else
-    without the extra columns; else only total tokens and cost. Numbers are never cut: their
+    without the extra columns; else without the cache columns; else only total tokens and cost. Numbers are never cut: their
     columns keep the width of their longest cell, and a long key wraps instead.
     """
     describe = extra or (lambda _key, t: [", ".join(short_model(m) for m in sorted(t.models))])
@@ -89,10 +90,9 @@ def usage_table(
 
     if need(_ALL_COLUMNS, len(extra_headers)) <= width:
         columns, extras = _ALL_COLUMNS, tuple(extra_headers)
-    elif need(_ALL_COLUMNS, 0) <= width:
-        columns, extras = _ALL_COLUMNS, ()
     else:
-        columns, extras = _NARROW_COLUMNS, ()
+        fitting = [c for c in (_ALL_COLUMNS, _MID_COLUMNS) if need(c, 0) <= width]
+        columns, extras = (fitting[0] if fitting else _NARROW_COLUMNS), ()
     table = Table(title=title, header_style="bold", title_justify="left", min_width=len(title or ""))
     spare = width - need(columns, len(extras)) + key_need
     table.add_column(key_header, overflow="fold", min_width=max(8, min(key_need, spare)))
@@ -151,16 +151,23 @@ def tool_table(title: str, stats: Sequence[Any], width: int = 200) -> Table:
     return table
 
 
-def log_table(title: str, summaries: Sequence[Any]) -> Table:
-    """MCP log files (:class:`claude_usage.sources.mcp_logs.LogSummary`), newest first."""
+def log_table(title: str, summaries: Sequence[Any], width: int = 200) -> Table:
+    """MCP log files (:class:`claude_usage.sources.mcp_logs.LogSummary`), newest first; the size
+    column from ``width`` 90 columns on, and a problem column only when a file has one."""
+    sized = width >= 90
+    problems = any(s.error for s in summaries)
     table = Table(title=title, header_style="bold", title_justify="left", min_width=len(title or ""))
     table.add_column("File", overflow="fold", min_width=12)
     table.add_column("Server", no_wrap=True)
-    for header in ("Entries", "Errors", "Size"):
+    for header in ("Entries", "Errors", *(("Size",) if sized else ())):
         table.add_column(header, justify="right", no_wrap=True)
-    table.add_column("Problem", overflow="fold", min_width=7)
+    if problems:
+        table.add_column("Problem", overflow="fold", min_width=7)
     for s in summaries:
-        table.add_row(s.log.path.name, s.log.server, tokens(s.entries), tokens(s.errors), tokens(s.size), s.error or "")
+        cells = [s.log.path.name, s.log.server, tokens(s.entries), tokens(s.errors)]
+        cells += [tokens(s.size)] if sized else []
+        cells += [s.error or ""] if problems else []
+        table.add_row(*cells)
     return table
 
 
@@ -176,7 +183,9 @@ def _local_time(iso: str | None, zone: Any) -> str:
 
 def blocks_table(title: str, rows: Sequence[dict[str, Any]], zone: Any, width: int = 200) -> Table:
     """5-hour blocks (rows of :func:`claude_usage.blocks.block_row`) with local start times; a
-    gap row shows the idle time, the active block is marked, so is one where a usage limit was hit.
+    gap row shows the idle time (a gap of no length, when the next block's hour begins before the
+    last activity + 5 h, is told on that block's row instead: ``done, after 5h 11m idle``); the
+    active block is marked, so is one where a usage limit was hit.
     Under 100 columns of ``width`` the models are left out."""
     from datetime import datetime
 
@@ -184,7 +193,7 @@ def blocks_table(title: str, rows: Sequence[dict[str, Any]], zone: Any, width: i
 
     table = Table(title=title, header_style="bold", title_justify="left", min_width=len(title or ""))
     table.add_column("Block start", no_wrap=True, min_width=16)
-    table.add_column("Status", no_wrap=True)
+    table.add_column("Status", overflow="fold", min_width=10)
     with_models = width >= 100
     if with_models:
         table.add_column("Models", overflow="fold", min_width=12, ratio=1)
@@ -193,6 +202,7 @@ def blocks_table(title: str, rows: Sequence[dict[str, Any]], zone: Any, width: i
     def instant(text: str) -> datetime:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
+    idle_before = ""  # a pause of no length of its own, told on the block after it
     for at, row in enumerate(rows):
         start = _local_time(row["start"], zone)
         if row["isGap"]:
@@ -201,10 +211,14 @@ def blocks_table(title: str, rows: Sequence[dict[str, Any]], zone: Any, width: i
             idle = ""
             if before and after and not before["isGap"] and not after["isGap"]:
                 minutes = (instant(after["firstActivity"]) - instant(before["actualEnd"])).total_seconds() / 60
-                idle = f", idle {duration_text(minutes)}"
-            table.add_row(start, f"gap{idle}", *[""] * (4 if with_models else 3), style="dim")
+                idle = duration_text(minutes)
+            if idle and row["start"] == row["end"]:
+                idle_before = f", after {idle} idle"
+                continue
+            table.add_row(start, f"gap, idle {idle}" if idle else "gap", *[""] * (4 if with_models else 3), style="dim")
             continue
-        status = "ACTIVE" if row["isActive"] else "done"
+        status = ("ACTIVE" if row["isActive"] else "done") + idle_before
+        idle_before = ""
         if row["limited"]:
             status += ", limit hit"
         partial = bool(row["unpricedRequests"] and row["costUsd"] is not None)
