@@ -222,7 +222,7 @@ def test_table_tells_a_gap_of_no_length_on_the_next_block(tmp_path):
     console.print(blocks_table("Blocks", rows, timezone.utc, 120))
     lines = [line for line in console.export_text().splitlines() if "2025-03-01" in line]
     assert len(lines) == 2  # the empty gap has no row of its own
-    assert "2025-03-01 18:00" in lines[1] and "done, after 5h 11m idle" in lines[1]
+    assert "2025-03-01 18:00" in lines[1] and "after 5h 11m idle" in lines[1]
 
 
 def test_recent_blocks_do_not_start_with_a_gap(tmp_path):

@@ -584,7 +584,7 @@ def mcp(
     if logs:
         shown = logs[:MCP_LOGS_SHOWN]
         out.print(log_table("MCP logs, newest first", shown, out.width))
-        out.print(f"[dim]in {where}[/]", soft_wrap=True)
+        out.print(f"[dim]Log folder: {where}[/]", soft_wrap=True)
         if len(logs) > len(shown):
             err.print(f"{len(logs) - len(shown):,} older log files not shown (--json lists all)")
     else:

@@ -72,7 +72,11 @@ def usage_table(
         if breakdown and t.by_model:
             for model, sub in sorted(t.by_model.items()):
                 lines.append((f"  └ {short_model(model)}", [""] * len(extra_headers), sub, "dim"))
-    lines.append(("Total", [""] * len(extra_headers), total, "bold"))
+    # An extra column of counts (e.g. requests per model) is a number column: right-aligned, summed.
+    counts = [bool(lines) and all(re.fullmatch(r"[\d,]+", described[i]) for _, described, _, style in lines if style is None)
+              for i in range(len(extra_headers))]
+    total_described = describe("", total)
+    lines.append(("Total", [total_described[i] if counts[i] else "" for i in range(len(extra_headers))], total, "bold"))
     numbers = [_usage_cells(t, _ALL_COLUMNS) for _, _, t, _ in lines]
     # A number column cannot wrap, its header included.
     longest = {col: max(len(col), *(len(cells[i]) for cells in numbers)) for i, col in enumerate(_ALL_COLUMNS)}
@@ -96,8 +100,8 @@ def usage_table(
     table = Table(title=title, header_style="bold", title_justify="left", min_width=len(title or ""))
     spare = width - need(columns, len(extras)) + key_need
     table.add_column(key_header, overflow="fold", min_width=max(8, min(key_need, spare)))
-    for header in extras:
-        table.add_column(header, no_wrap=True)
+    for header, count in zip(extras, counts):
+        table.add_column(header, no_wrap=True, justify="right" if count else "left")
     for header in columns:
         table.add_column(header, justify="right", no_wrap=True, min_width=longest[header])
     for (key, described, t, style), cells in zip(lines, numbers):
@@ -184,7 +188,7 @@ def _local_time(iso: str | None, zone: Any) -> str:
 def blocks_table(title: str, rows: Sequence[dict[str, Any]], zone: Any, width: int = 200) -> Table:
     """5-hour blocks (rows of :func:`claude_usage.blocks.block_row`) with local start times; a
     gap row shows the idle time (a gap of no length, when the next block's hour begins before the
-    last activity + 5 h, is told on that block's row instead: ``done, after 5h 11m idle``); the
+    last activity + 5 h, is told on that block's row instead: ``after 5h 11m idle``); the
     active block is marked, so is one where a usage limit was hit.
     Under 100 columns of ``width`` the models are left out."""
     from datetime import datetime
@@ -213,11 +217,12 @@ def blocks_table(title: str, rows: Sequence[dict[str, Any]], zone: Any, width: i
                 minutes = (instant(after["firstActivity"]) - instant(before["actualEnd"])).total_seconds() / 60
                 idle = duration_text(minutes)
             if idle and row["start"] == row["end"]:
-                idle_before = f", after {idle} idle"
+                idle_before = f"after {idle} idle"
                 continue
             table.add_row(start, f"gap, idle {idle}" if idle else "gap", *[""] * (4 if with_models else 3), style="dim")
             continue
-        status = ("ACTIVE" if row["isActive"] else "done") + idle_before
+        # A finished block says "done", or when it follows such a pause, the pause instead.
+        status = ", ".join(filter(None, ("ACTIVE" if row["isActive"] else "", idle_before))) or "done"
         idle_before = ""
         if row["limited"]:
             status += ", limit hit"

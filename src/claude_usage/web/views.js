@@ -21,6 +21,10 @@ const COST = { key: "costUsd", label: "Cost", num: true, format: costCell, sort:
 const REQUESTS = { key: "requests", label: "Requests", num: true, format: (r) => fmt.tokens(r.requests) };
 const USAGE_COLUMNS = [REQUESTS, ...TOKEN_COLUMNS, COST];
 
+// Hours 0-23 of the day, whole: no "-1" or "24" ticks from the padding of lines and markers.
+const HOUR_AXIS = { range: [-0.5, 23.5], tick0: 0, dtick: 1, title: { text: "hour" } };
+const COUNT_AXIS = { overlaying: "y", side: "right", showgrid: false, tickmode: "auto", nticks: 6, tickformat: "~s", rangemode: "tozero" };
+
 const DAY_BAR_MS = 0.8 * 86400000;  // a day's bar covers most of its own day, never the next ones
 
 function sum(rows, key) {
@@ -183,7 +187,7 @@ async function dailyView({ key, api, go, flagUnpriced }) {
     { type: "bar", x: rows.map((r) => r.date), y: rows.map((r) => r.costUsd ?? 0), name: "Cost (USD)", width: DAY_BAR_MS, marker: { color: palette[0] } },
     { type: "scatter", mode: "lines", ...everyDay(rows, (r) => r.totalTokens), name: "Tokens", yaxis: "y2", line: { color: palette[1] } },
   ], { xaxis: dayAxis(rows), yaxis: { title: { text: "USD" } },
-    yaxis2: { overlaying: "y", side: "right", showgrid: false, title: { text: "tokens" }, tickmode: "auto", nticks: 5, tickformat: "~s" } });
+    yaxis2: { ...COUNT_AXIS, title: { text: "tokens" } } });
   content.append(panel("Cost and tokens per day", graph, graphTools));
   const tools = [];
   content.append(panel(`Days (${daily.timezone})`, table({
@@ -205,8 +209,7 @@ async function dayView({ key, api, go, flagUnpriced }) {
   const [graph, graphTools] = chart(`hours-${key}`, [
     { type: "bar", x: hours.map((h) => h.hour), y: hours.map((h) => h.costUsd ?? 0), name: "Cost (USD)", marker: { color: palette[0] } },
     { type: "bar", x: hours.map((h) => h.hour), y: hours.map((h) => h.requests), name: "Requests", yaxis: "y2", marker: { color: palette[1] }, opacity: 0.5 },
-  ], { barmode: "group", xaxis: { dtick: 1, title: { text: "hour" } }, yaxis: { title: { text: "USD" } },
-    yaxis2: { overlaying: "y", side: "right", showgrid: false, title: { text: "requests" } } });
+  ], { barmode: "group", xaxis: HOUR_AXIS, yaxis: { title: { text: "USD" } }, yaxis2: { ...COUNT_AXIS, title: { text: "requests" } } });
   content.append(panel("Hours 0-23", graph, graphTools));
   const tools = [];
   content.append(panel("Hours", table({
@@ -284,14 +287,15 @@ async function hourlyView({ params, api, setParams, flagUnpriced }) {
     const [graph, graphTools] = chart("hourly", [
       { type: "bar", x: hours.map((h) => h.hour), y: hours.map((h) => h.costUsd ?? 0), name: "Cost (USD)", marker: { color: palette[0] } },
       { type: "scatter", mode: "lines+markers", x: hours.map((h) => h.hour), y: hours.map((h) => h.requests), name: "Requests", yaxis: "y2", line: { color: palette[1] } },
-    ], { xaxis: { dtick: 1, title: { text: "hour" } }, yaxis: { title: { text: "USD" } }, yaxis2: { overlaying: "y", side: "right", showgrid: false } });
+    ], { xaxis: HOUR_AXIS, yaxis: { title: { text: "USD" } }, yaxis2: { ...COUNT_AXIS, title: { text: "requests" } } });
     body = graph;
     tools = [switcher, ...graphTools];
   }
   content.append(panel("By hour", body, tools));
   const parts = [["Night (0-6)", stats.nightUsage], ["Morning (6-12)", stats.morningUsage], ["Afternoon (12-18)", stats.afternoonUsage], ["Evening (18-24)", stats.eveningUsage]];
   const [pie, pieTools] = chart("part-of-day", [{ type: "pie", labels: parts.map((p) => p[0]), values: parts.map((p) => p[1].cost ?? 0),
-    hole: 0.45, marker: { colors: palette }, sort: false }], { showlegend: true }, 300);
+    hole: 0.45, marker: { colors: palette }, sort: false, texttemplate: parts.map((p) => (p[1].cost ? "%{percent}" : "")) }],
+  { showlegend: true }, 300);
   content.append(panel("Cost by part of day", pie, pieTools));
   return content;
 }
@@ -315,7 +319,8 @@ async function modelsView({ api, flagUnpriced }) {
       ...USAGE_COLUMNS, { key: "sessions", label: "Sessions", num: true, format: (r) => fmt.tokens(r.sessions) }],
     rows, footer: totalsRow(rows, "Total", "model"), csvName: "models", tools, label: "models",
   });
-  content.append(el("div", { class: "grid2" }, panel("Share of cost", pie, pieTools), panel("Models", modelTable, tools)));
+  // The table has ten columns: the whole width, under the chart.
+  content.append(panel("Share of cost", pie, pieTools), panel("Models", modelTable, tools));
   return content;
 }
 
