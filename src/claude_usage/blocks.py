@@ -280,8 +280,9 @@ def blocks_document(
     now}`` (limits ``{limit, source}`` or null; ``now`` ISO UTC).
 
     ``active_only`` keeps the active block; ``recent`` the blocks and gaps that start in the last
-    :data:`RECENT_DAYS` days, plus the active one (without a first gap: its block is not shown). Limits come from :func:`parse_limit`; ``max``
-    is estimated from every block given, not only the ones shown.
+    :data:`RECENT_DAYS` days, plus the active one (without a first gap: its block is not shown).
+    Limits come from :func:`parse_limit`; ``max`` is estimated from every block given, not only
+    the ones shown.
     """
     session_us = int(session_hours * HOUR_US)
     tokens = resolve_limit(token_limit, blocks, now_us, session_us, by_cost=False)

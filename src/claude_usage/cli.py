@@ -755,11 +755,12 @@ def blocks(
         out.print("No active block: the next request starts one." if active else "No usage in the selected range.")
     elif not active_rows and (tokens_given is not None or cost_given is not None):
         err.print("Note: limits apply to the active block, and no block is active now.")
-    if not active_rows:
-        for found, unit in ((document["tokenLimit"], "tokens"), (document["costLimit"], "USD")):
-            if found is not None:
-                amount = f"{found['limit']:,.0f} tokens" if unit == "tokens" else money_text(found["limit"])
-                err.print(f"{'Token' if unit == 'tokens' else 'Cost'} limit: {amount} ({found['source']}).")
+    if not active_rows:  # the limits resolved, shown nowhere else
+        tokens_found, cost_found = document["tokenLimit"], document["costLimit"]
+        if tokens_found is not None:
+            err.print(f"Token limit: {tokens_found['limit']:,.0f} tokens ({tokens_found['source']}).")
+        if cost_found is not None:
+            err.print(f"Cost limit: {money_text(cost_found['limit'])} ({cost_found['source']}).")
     for given, found, name in ((tokens_given, document["tokenLimit"], "token"), (cost_given, document["costLimit"], "cost")):
         if given == "max" and found is None:
             err.print(f"Note: no completed block yet to estimate a {name} limit from ('max').")

@@ -272,21 +272,21 @@ def write_live_session(dest: Path, now: datetime, seed: int = DEMO_SEED) -> Path
     transcript's path."""
     anchor = datetime.fromtimestamp(now.timestamp() // LIVE_STEP.total_seconds() * LIVE_STEP.total_seconds(), timezone.utc)
     marker = dest / "live-session.txt"
-    rng = random.Random(f"{seed}:live:{anchor.date().isoformat()}")
-    w = _Writer(rng)
     cwd, models = _PROJECTS[0]
-    lines = _session(w, dest, cwd, models[:1] * 2, anchor - LIVE_SPAN, until=anchor) or []
-    session_id = lines[0]["sessionId"]
-    path = dest / "projects" / encode_project_dir(cwd) / f"{session_id}.jsonl"
+    project_dir = dest / "projects" / encode_project_dir(cwd)
     try:
-        current = marker.read_text().split()
-    except OSError:
-        current = []
-    if current == [anchor.isoformat(), session_id] and path.is_file():
-        return path
+        written_at, written = marker.read_text().split()
+        if written_at == anchor.isoformat() and (project_dir / written).is_file():
+            return project_dir / written  # this step's session is there already
+    except (OSError, ValueError):
+        pass
+    rng = random.Random(f"{seed}:live:{anchor.date().isoformat()}")
+    lines = _session(_Writer(rng), dest, cwd, models[:1] * 2, anchor - LIVE_SPAN, until=anchor) or []
+    session_id = lines[0]["sessionId"]
+    path = project_dir / f"{session_id}.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = path.with_name(f".{session_id}.{os.getpid()}.tmp")
     _write_jsonl(staging, lines)
     os.replace(staging, path)
-    marker.write_text(f"{anchor.isoformat()} {session_id}\n")
+    marker.write_text(f"{anchor.isoformat()} {path.name}\n")
     return path

@@ -61,9 +61,10 @@ def usage_table(
     """A table with one row per ``(key, totals)``, optional per-model sub-rows and a totals row.
 
     ``extra(key, totals)`` gives the cells of ``extra_headers`` (default: the models used).
-    The terminal ``width`` (columns) chooses what is shown: every column when it fits; else
-    without the extra columns; else without the cache columns; else only total tokens and cost. Numbers are never cut: their
-    columns keep the width of their longest cell, and a long key wraps instead.
+    An extra column of counts is right-aligned and summed in the totals row. The terminal
+    ``width`` (columns) chooses what is shown: every column when it fits; else without the extra
+    columns; else without the cache columns; else only total tokens and cost. Numbers are never
+    cut: their columns keep the width of their longest cell, and a long key wraps instead.
     """
     describe = extra or (lambda _key, t: [", ".join(short_model(m) for m in sorted(t.models))])
     lines: list[tuple[str, list[str], Totals, str | None]] = []
@@ -73,10 +74,10 @@ def usage_table(
             for model, sub in sorted(t.by_model.items()):
                 lines.append((f"  └ {short_model(model)}", [""] * len(extra_headers), sub, "dim"))
     # An extra column of counts (e.g. requests per model) is a number column: right-aligned, summed.
-    counts = [bool(lines) and all(re.fullmatch(r"[\d,]+", described[i]) for _, described, _, style in lines if style is None)
-              for i in range(len(extra_headers))]
-    total_described = describe("", total)
-    lines.append(("Total", [total_described[i] if counts[i] else "" for i in range(len(extra_headers))], total, "bold"))
+    keyed = [described for _, described, _, style in lines if style is None]
+    counts = [bool(keyed) and all(re.fullmatch(r"[\d,]+", cells[i]) for cells in keyed) for i in range(len(extra_headers))]
+    sums = [f"{sum(int(cells[i].replace(',', '')) for cells in keyed):,}" if count else "" for i, count in enumerate(counts)]
+    lines.append(("Total", sums, total, "bold"))
     numbers = [_usage_cells(t, _ALL_COLUMNS) for _, _, t, _ in lines]
     # A number column cannot wrap, its header included.
     longest = {col: max(len(col), *(len(cells[i]) for cells in numbers)) for i, col in enumerate(_ALL_COLUMNS)}
@@ -136,19 +137,18 @@ def tool_table(title: str, stats: Sequence[Any], width: int = 200) -> Table:
     """Tool use: one row per tool (:class:`claude_usage.tools.ToolStats`), most called first;
     first and last use as UTC dates (the first only from ``width`` 90 columns on, so that tool
     and server names stay whole on an 80-column terminal)."""
-    dates = ("First used", "Last used") if width >= 90 else ("Last used",)
+    dates = (("First used", "firstUsed"), ("Last used", "lastUsed"))[0 if width >= 90 else 1:]
     table = Table(title=title, header_style="bold", title_justify="left", min_width=len(title or ""))
     table.add_column("Tool", overflow="fold", min_width=8)
     table.add_column("Server", overflow="fold", min_width=6)
     for header in ("Calls", "Errors", "Sessions"):
         table.add_column(header, justify="right", no_wrap=True)
-    for header in dates:
+    for header, _field in dates:
         table.add_column(header, no_wrap=True)
     for s in stats:
         row = s.row()
-        used = {"First used": (row["firstUsed"] or "")[:10], "Last used": (row["lastUsed"] or "")[:10]}
         table.add_row(row["tool"], row["server"] or "", tokens(row["calls"]), tokens(row["errors"]),
-                      tokens(row["sessionCount"]), *(used[header] for header in dates))
+                      tokens(row["sessionCount"]), *((row[field] or "")[:10] for _header, field in dates))
     table.add_section()
     table.add_row("Total", "", tokens(sum(s.calls for s in stats)), tokens(sum(s.errors for s in stats)), "",
                   *("" for _ in dates), style="bold")

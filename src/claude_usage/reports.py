@@ -13,17 +13,18 @@ from typing import Callable, Hashable, Iterable, Iterator
 
 from claude_usage.loader import Dataset
 from claude_usage.records import UsageRecord
-from claude_usage.timebuckets import LocalClock, resolve_zone, week_start
+from claude_usage.timebuckets import LocalClock, local_zone_name, resolve_zone, week_start
 
 _CLOCKS: dict[str, LocalClock] = {}
 
 
-def clock_for(zone_name: str | None) -> LocalClock:
-    """A shared :class:`LocalClock` per zone (None: ``$TZ`` or the machine's zone).
+def clock_for(zone_name: str | None, local: Callable[[], str] = local_zone_name) -> LocalClock:
+    """A shared :class:`LocalClock` per zone (None: ``$TZ`` or the machine's zone, asked of
+    ``local()``; see :func:`claude_usage.timebuckets.resolve_zone`).
 
     Raises :class:`claude_usage.timebuckets.ZoneError` for an unknown zone.
     """
-    zone = resolve_zone(zone_name)
+    zone = resolve_zone(zone_name, local)
     clock = _CLOCKS.get(zone.key)
     if clock is None:
         clock = _CLOCKS[zone.key] = LocalClock(zone)

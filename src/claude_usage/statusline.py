@@ -104,6 +104,7 @@ def status_line(hook: dict[str, Any], data_dirs: list[str] | None = None, zone: 
     from claude_usage.index import UsageIndex, default_index_path
     from claude_usage.pricing import Pricer
     from claude_usage.reports import clock_for
+    from claude_usage.timebuckets import local_zone_name
 
     now_us = now_us if now_us is not None else time.time_ns() // 1000
     parts: list[str] = []
@@ -118,16 +119,9 @@ def status_line(hook: dict[str, Any], data_dirs: list[str] | None = None, zone: 
     index = UsageIndex(Path(chosen).expanduser() if chosen else default_index_path(roots), roots)
     try:
         index.refresh(Pricer)
-        clock = None
-        if zone is None and not os.environ.get("TZ"):
-            # Asking the system (tzlocal) costs more than the rest of a run: kept for 10 minutes.
-            from claude_usage.timebuckets import ZoneError, local_zone_name
-
-            try:
-                clock = clock_for(index.remembered("local_zone", LOCAL_ZONE_SECONDS, local_zone_name))
-            except ZoneError:
-                clock = None
-        clock = clock or clock_for(zone)
+        # Asking the system for its zone (tzlocal) costs more than the rest of a run: the answer
+        # is kept in the index for 10 minutes.
+        clock = clock_for(zone, lambda: index.remembered("local_zone", LOCAL_ZONE_SECONDS, local_zone_name))
         session_us = int(session_hours * HOUR_US)
         recent, block_start = _recent_requests(index, now_us, session_hours)
         priced = [(r, cost_for_mode(c, r.line_cost_usd, "auto")) for r, c in recent]

@@ -11,6 +11,7 @@ import os
 import re
 import zoneinfo
 from datetime import date, datetime, timedelta, timezone
+from typing import Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _QUARTER_HOUR_US = 900_000_000
@@ -52,16 +53,18 @@ def _zone_named(name: str) -> ZoneInfo:
     raise ZoneError(f"unknown time zone {name!r}: use an IANA name such as 'UTC' or 'Europe/Paris'")
 
 
-def resolve_zone(name: str | None = None) -> ZoneInfo:
+def resolve_zone(name: str | None = None, local: Callable[[], str] = local_zone_name) -> ZoneInfo:
     """The zone to bucket in: ``name`` if given (an IANA name, any case), else ``$TZ`` when it is
-    an IANA name, else the machine's local zone, else UTC.
+    an IANA name, else the machine's local zone (asked of ``local()``, only when needed; default
+    :func:`local_zone_name`), else UTC.
 
     Raises :class:`ZoneError` only for an explicit ``name`` that is not a known IANA zone; a
     POSIX-style ``$TZ`` (``JST-9``, ``:/etc/localtime``) falls back to the machine's zone.
     """
     if name:
         return _zone_named(name)
-    for candidate in (os.environ.get("TZ", "").removeprefix(":"), local_zone_name()):
+    for ask in (lambda: os.environ.get("TZ", "").removeprefix(":"), local):
+        candidate = ask()
         if candidate:
             try:
                 return _zone_named(candidate)

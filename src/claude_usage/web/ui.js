@@ -84,24 +84,26 @@ export function downloadCsv(name, columns, rows) {
   setTimeout(() => { URL.revokeObjectURL(link.href); link.remove(); }, 1000);
 }
 
-/**
- * A table of ``rows`` with ``columns`` [{key, label, num, format(row), csv(row), sort(row)}].
- * Options: ``onRow(row)`` makes rows clickable (and keyboard reachable); ``sort`` "client"
- * (default) sorts in the page, or {key, order, onSort(key)} for server-side sorting; ``footer``
- * is a row object formatted like the others; ``csvName`` adds an "Export CSV" button to ``tools``.
- */
-/** A cell's classes: numbers right-aligned, long text wrapping, ``optional`` columns hidden on phones. */
-function cellClass(column) {
-  return [column.num ? "num" : column.wrap ? "wrap" : null, column.optional ? "optional" : null].filter(Boolean).join(" ") || null;
+/** A column's classes: numbers right-aligned, ``optional`` columns hidden on phones, and (for body
+ * cells) long text wrapping. */
+function columnClass(column, header = false) {
+  const align = column.num ? "num" : column.wrap && !header ? "wrap" : null;
+  return [align, column.optional ? "optional" : null].filter(Boolean).join(" ") || null;
 }
 
 /** Text that may wrap after path separators and punctuation, not inside a word. */
-export function breakable(value) {
+function breakable(value) {
   const text = String(value ?? "");
   const parts = text.split(/(?<=[/\\_.,-])/);
   return parts.length < 2 ? text : parts.flatMap((part, i) => (i ? [el("wbr"), part] : [part]));
 }
 
+/**
+ * A table of ``rows`` with ``columns`` [{key, label, num, wrap, optional, format(row), csv(row), sort(row)}].
+ * Options: ``onRow(row)`` makes rows clickable (and keyboard reachable); ``sort`` "client"
+ * (default) sorts in the page, or {key, order, onSort(key)} for server-side sorting; ``footer``
+ * is a row object formatted like the others; ``csvName`` adds an "Export CSV" button to ``tools``.
+ */
 export function table({ columns, rows, onRow, sort = "client", footer, csvName, tools, label }) {
   let state = { key: null, order: "desc" };
   const wrap = el("div", { class: "table-wrap" });
@@ -125,15 +127,14 @@ export function table({ columns, rows, onRow, sort = "client", footer, csvName, 
   function cell(column, row) {
     const value = column.format ? column.format(row) : row[column.key];
     const content = value instanceof Node ? value : column.wrap ? breakable(value) : value ?? "";
-    return el("td", { class: cellClass(column) }, content);
+    return el("td", { class: columnClass(column) }, content);
   }
 
   function draw() {
     const head = el("tr", {}, columns.map((column) => {
       const sorted = state.key === column.key ? (state.order === "asc" ? "ascending" : "descending") : null;
       const canSort = column.sortable !== false && sort !== false;
-      return el("th", { class: [column.num ? "num" : null, column.optional ? "optional" : null].filter(Boolean).join(" ") || null,
-        scope: "col", "aria-sort": sorted },
+      return el("th", { class: columnClass(column, true), scope: "col", "aria-sort": sorted },
         canSort ? el("button", {
           type: "button",
           onclick: () => {

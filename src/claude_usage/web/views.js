@@ -23,7 +23,7 @@ const USAGE_COLUMNS = [REQUESTS, ...TOKEN_COLUMNS, COST];
 
 // Hours 0-23 of the day, whole: no "-1" or "24" ticks from the padding of lines and markers.
 const HOUR_AXIS = { range: [-0.5, 23.5], tick0: 0, dtick: 1, title: { text: "hour" } };
-const COUNT_AXIS = { overlaying: "y", side: "right", showgrid: false, tickmode: "auto", nticks: 6, tickformat: "~s", rangemode: "tozero" };
+const COUNT_AXIS = { overlaying: "y", side: "right", showgrid: false, tickmode: "auto", nticks: 6, tickformat: "~s" };
 
 const DAY_BAR_MS = 0.8 * 86400000;  // a day's bar covers most of its own day, never the next ones
 
