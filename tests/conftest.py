@@ -28,6 +28,10 @@ ROW_FIELDS = {
     "cache_creation_1h_tokens": "cacheCreation1hTokens",
     "cache_read_tokens": "cacheReadTokens",
     "total_tokens": "totalTokens",
+    "web_search_requests": "webSearchRequests",
+    "web_fetch_requests": "webFetchRequests",
+    "placeholder_output_requests": "placeholderOutputRequests",
+    "fast_unpriced_requests": "fastUnpricedRequests",
 }
 
 

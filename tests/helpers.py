@@ -23,7 +23,12 @@ def assistant_line(
     speed: str | None = None,
     sidechain: bool = False,
     cwd: str | None = "/home/dev/app",
+    usage_extra: dict | None = None,
+    message_extra: dict | None = None,
+    line_extra: dict | None = None,
 ) -> dict:
+    """An assistant line; ``usage_extra``, ``message_extra`` and ``line_extra`` add fields to
+    its ``usage``, ``message`` and top level (e.g. ``server_tool_use``, ``stop_reason``, ``version``)."""
     usage: dict = {"input_tokens": input_tokens, "output_tokens": output_tokens, "cache_read_input_tokens": cache_read}
     if cache_creation is not None:
         usage["cache_creation_input_tokens"] = cache_creation
@@ -31,7 +36,9 @@ def assistant_line(
         usage["cache_creation"] = {"ephemeral_5m_input_tokens": cache_5m or 0, "ephemeral_1h_input_tokens": cache_1h or 0}
     if speed is not None:
         usage["speed"] = speed
-    message: dict = {"type": "message", "role": "assistant", "model": model, "content": [], "usage": usage}
+    usage.update(usage_extra or {})
+    message: dict = {"type": "message", "role": "assistant", "model": model, "content": [], "usage": usage,
+                     **(message_extra or {})}
     if msg_id is not None:
         message["id"] = msg_id
     line: dict = {"type": "assistant", "timestamp": ts, "isSidechain": sidechain, "message": message}
@@ -43,6 +50,7 @@ def assistant_line(
         line["costUSD"] = cost_usd
     if cwd is not None:
         line["cwd"] = cwd
+    line.update(line_extra or {})
     return line
 
 

@@ -445,3 +445,21 @@ def test_status_line_finds_the_active_block_of_a_long_chain_without_pauses(tmp_p
     write_lines(tmp_path / "projects" / "-home-dev-app" / "s.jsonl", lines)
     assert status_line({}, [str(tmp_path)], zone="UTC", now_us=us("2025-10-02T14:00:00Z")) == \
         "no session | $0.08 today | $0.02 block (2h 00m left) | $0.01/h, 40 tok/min"
+
+
+def test_status_line_and_blocks_use_the_bill_exact_costs(tmp_path):
+    # Case 20's session: Opus 4.7 10 * 5 + 300 * 25 + 5 searches * 10,000 (USD per million units)
+    # and Sonnet 4.6 20 * 3 + 1,000 * 0.3 + 50 * 15 + 1 search: $0.05755 + $0.01111 = $0.06866,
+    # shown as $0.07 (without the searches it would be $0.01866, "$0.02").
+    line = status_line({"session_id": "5d3c1b9e-0000-4000-8000-000000002001"},
+                       [str(BUGCASES / "20-web-search-fee" / "claude")], zone="UTC",
+                       now_us=us("2026-05-01T12:00:00Z"), index_path=str(tmp_path / "i.sqlite"))
+    assert line.startswith("$0.07 session | $0.07 today | $0.07 block")
+    # Case 21 in blocks: the fast prices of expected.json, $0.285 + $0.18 + $0.03 + $0.06 = $0.555,
+    # and the Opus 4.5 fast request counted in its block.
+    case = "21-fast-mode-prices"
+    result = runner.invoke(app, ["blocks", "--json", "--data-dir", str(BUGCASES / case / "claude"), "--tz", "UTC"])
+    assert result.exit_code == 0, result.output
+    blocks = [b for b in json.loads(result.stdout)["blocks"] if not b["isGap"]]
+    assert sum(b["costUsd"] for b in blocks) == pytest.approx(bugcase_expected(case)["totals"]["cost_usd"], abs=1e-9)
+    assert [b["fastUnpricedRequests"] for b in blocks] == [0, 0, 1, 0]

@@ -35,7 +35,13 @@ def test_health(servers):
     body = get(servers["sniffly"], "/api/health").json()
     assert body["status"] == "ok"
     assert body["records"] == expected("sniffly")["totals"]["requests"]
-    assert body["priceDataVersion"] == "genai-prices 0.2.3"
+    # The package version and the digest of the price corrections shipped (stored costs follow both)
+    import hashlib
+
+    from claude_usage.pricing_corrections import SHIPPED
+
+    assert body["priceDataVersion"] == f"genai-prices 0.2.3 + corrections {hashlib.sha256(SHIPPED.read_bytes()).hexdigest()[:12]}"
+    assert body["diagnostics"]["fastUnpricedRequests"] == 0  # sniffly has no fast-mode request
     assert body["dataRoots"] == [str(FIXTURES / "sniffly" / "projects")]
     assert body["demo"] is False
 

@@ -244,3 +244,37 @@ def test_remembered_values_expire(tmp_path):
     assert index.remembered("local_zone", 0, compute) == "Asia/Tokyo #2"
     assert index.remembered("local_zone", 600, compute) == "Asia/Tokyo #2" and len(calls) == 2
     index.close()
+
+
+def test_a_change_of_the_corrections_reprices_without_reading_the_transcripts(tmp_path):
+    from claude_usage.pricing_corrections import Corrections
+
+    data = tmp_path / "data"
+    write_lines(data / "projects" / "p" / "s.jsonl", [
+        assistant_line(msg_id="a", model="claude-opus-4-5-20251101", ts="2026-02-01T10:00:00.000Z", speed="fast",
+                       input_tokens=1_000, output_tokens=1_000, line_extra={"version": "2.1.90"},
+                       message_extra={"stop_reason": None}),
+    ])
+    root = DataRoot(data / "projects", data, "test")
+    index = UsageIndex(tmp_path / "i.sqlite", [root])
+    index.refresh(Pricer)
+    dataset = index.dataset()
+    # Opus 4.5 has no fast price: standard 1000 * 5 + 1000 * 25 = 30,000 / 1e6, counted
+    assert dataset.calculated == [pytest.approx(0.03, abs=1e-12)]
+    assert (dataset.diagnostics.fastUnpricedRequests, dataset.diagnostics.placeholderOutputRequests) == (1, 1)
+    assert dataset.records[0].fast_unpriced is True
+    corrections = tmp_path / "corrections.toml"
+    corrections.write_text('[[correction]]\nmodels = ["claude-opus-4-5"]\nspeed = "fast"\nmultiplier = 2\n'
+                           'source = "https://example.com/fast"\n')
+    result = index.refresh(lambda: Pricer(corrections=Corrections(corrections)))
+    assert (result.files_read, result.bytes_read) == (0, 0)
+    dataset = index.dataset()
+    # A fast price now: (1000 * 5 + 1000 * 25) * 2 = 60,000 / 1e6, no longer counted
+    assert dataset.calculated == [pytest.approx(0.06, abs=1e-12)]
+    assert (dataset.diagnostics.fastUnpricedRequests, dataset.diagnostics.placeholderOutputRequests) == (0, 1)
+    assert dataset.records[0].fast_unpriced is False
+    assert totals(dataset)["fastUnpricedRequests"] == 0
+    # And back to the shipped corrections: repriced again
+    index.refresh(Pricer)
+    assert index.dataset().calculated == [pytest.approx(0.03, abs=1e-12)]
+    assert index.dataset().diagnostics.fastUnpricedRequests == 1

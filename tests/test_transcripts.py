@@ -248,3 +248,51 @@ def test_zone_resolution(monkeypatch):
     assert resolve_zone().key
     monkeypatch.setenv("TZ", ":/etc/localtime")
     assert resolve_zone().key
+
+
+@pytest.mark.parametrize(
+    "version, stop_reason, placeholder",
+    [
+        ("2.1.96", None, True),  # before the fix, no final line: the output count is a placeholder
+        ("2.0.100", None, True),  # 2.0.x is before 2.1.97 (compared as numbers, not text)
+        ("2.1.96", "end_turn", False),  # the final line of an old version carries the real count
+        ("2.1.97", None, False),  # fixed: every line carries the real count
+        ("2.1.120", None, False),
+        (None, None, False),  # no version: unknown, not counted
+        ("dev-build", None, False),
+    ],
+)
+def test_placeholder_output_counts(tmp_path, version, stop_reason, placeholder):
+    line = assistant_line(output_tokens=3, message_extra={"stop_reason": stop_reason},
+                          line_extra={} if version is None else {"version": version})
+    write_lines(tmp_path / "p" / "s.jsonl", [line])
+    ds = load(tmp_path / "p")
+    assert ds.records[0].placeholder is placeholder
+    assert ds.diagnostics.placeholderOutputRequests == int(placeholder)
+
+
+def test_the_kept_snapshot_decides_the_placeholder_flag(tmp_path):
+    # 2.1.90 wrote copies with stop_reason null and, when the response ended normally, a final line
+    # with its stop reason and the largest output count: that one is kept, not a placeholder.
+    lines = [
+        assistant_line(output_tokens=2, uuid="a", message_extra={"stop_reason": None}, line_extra={"version": "2.1.90"}),
+        assistant_line(output_tokens=480, uuid="b", message_extra={"stop_reason": "end_turn"}, line_extra={"version": "2.1.90"}),
+    ]
+    write_lines(tmp_path / "p" / "s.jsonl", lines)
+    (kept,) = load(tmp_path / "p").records
+    assert (kept.output_tokens, kept.placeholder) == (480, False)
+
+
+def test_server_tool_use_and_inference_geo_are_read(tmp_path):
+    lines = [
+        assistant_line(msg_id="a", uuid="a", usage_extra={"server_tool_use": {"web_search_requests": 3, "web_fetch_requests": 2},
+                                                          "inference_geo": "us"}),
+        # odd values count as none; the standard geos are kept as None
+        assistant_line(msg_id="b", uuid="b", usage_extra={"server_tool_use": {"web_search_requests": -1, "web_fetch_requests": "2"},
+                                                          "inference_geo": "not_available"}),
+        assistant_line(msg_id="c", uuid="c", usage_extra={"server_tool_use": [1], "inference_geo": "global"}),
+    ]
+    write_lines(tmp_path / "p" / "s.jsonl", lines)
+    ds = load(tmp_path / "p")
+    got = {r.key: (r.web_search_requests, r.web_fetch_requests, r.inference_geo) for r in ds.records}
+    assert got == {"m:a": (3, 2, "us"), "m:b": (0, 0, None), "m:c": (0, 0, None)}

@@ -25,7 +25,9 @@ def summary(dataset: Dataset, query: Query, extra: dict[str, Any] | None = None)
 
     Costs in USD (``totalCost`` as a 2-decimal string); ``todayCostUsd`` and
     ``thisMonthCostUsd`` use today's date in the query's zone (their ``...UnpricedRequests`` tell
-    that requests without a price are left out); ``totalSize`` is the bytes of
+    that requests without a price are left out); the counts of DESIGN section 5
+    (``webSearchRequests``, ``webFetchRequests``, ``placeholderOutputRequests``,
+    ``fastUnpricedRequests``) are those of the usage row; ``totalSize`` is the bytes of
     transcript files read (the API adds todo lists and MCP logs); times are ISO UTC. ``extra``
     adds fields known outside the request set (``totalMcpSessions``, ``totalTodoFiles``).
     """
@@ -46,6 +48,10 @@ def summary(dataset: Dataset, query: Query, extra: dict[str, Any] | None = None)
         "thisMonthCostUsd": usd(month.cost_usd),
         "todayUnpricedRequests": today.unpriced_requests,
         "thisMonthUnpricedRequests": month.unpriced_requests,
+        "webSearchRequests": total.web_search_requests,
+        "webFetchRequests": total.web_fetch_requests,
+        "placeholderOutputRequests": total.placeholder_output_requests,
+        "fastUnpricedRequests": total.fast_unpriced_requests,
         **(extra or {}),
         "timezone": query.clock.name,
         "unpricedModels": sorted(total.unpriced_models),

@@ -45,7 +45,7 @@ from claude_usage.sources.transcripts import (
     unique_tool_calls,
 )
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 BATCH_BYTES = 16 << 20
 BATCH_FILES = 200
 PARALLEL_MIN_BYTES = 16 << 20
@@ -77,9 +77,12 @@ CREATE TABLE files (
 CREATE TABLE records (file_id INTEGER NOT NULL, offset INTEGER NOT NULL, key_hash INTEGER NOT NULL, data BLOB NOT NULL);
 CREATE INDEX records_by_key ON records (key_hash);
 CREATE INDEX records_by_file ON records (file_id, offset);
-CREATE TABLE requests (key TEXT PRIMARY KEY, ts_us INTEGER NOT NULL, session_id TEXT NOT NULL, data BLOB NOT NULL, calc_cost REAL);
+CREATE TABLE requests (key TEXT PRIMARY KEY, ts_us INTEGER NOT NULL, session_id TEXT NOT NULL, data BLOB NOT NULL, calc_cost REAL,
+                       placeholder INTEGER NOT NULL DEFAULT 0, fast_unpriced INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX requests_by_time ON requests (ts_us, key);
 CREATE INDEX requests_by_session ON requests (session_id);
+CREATE INDEX requests_placeholder ON requests (key) WHERE placeholder = 1;
+CREATE INDEX requests_fast_unpriced ON requests (key) WHERE fast_unpriced = 1;
 CREATE TABLE rates (key TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL, data BLOB NOT NULL);
 CREATE TABLE tool_segments (file_id INTEGER NOT NULL, offset INTEGER NOT NULL, calls BLOB NOT NULL, errors BLOB NOT NULL, limits BLOB NOT NULL);
@@ -579,13 +582,17 @@ class UsageIndex:
             self.conn.execute(f"DELETE FROM requests WHERE key IN ({','.join('?' * len(chunk))})", chunk)
         if kept.by_key:
             price = pricer()
-            self.conn.executemany("INSERT INTO requests VALUES (?, ?, ?, ?, ?)", [
-                (r.key, r.ts_us, r.session_id, _ENCODE(r), price.calculated_cost(r))
-                for key, r in kept.by_key.items() if key in keys
-            ])
+            rows = []
+            for key, r in kept.by_key.items():
+                if key in keys:
+                    cost = price.priced(r)  # sets r.fast_unpriced before the record is encoded
+                    rows.append((r.key, r.ts_us, r.session_id, _ENCODE(r), cost, int(r.placeholder), int(r.fast_unpriced)))
+            self.conn.executemany("INSERT INTO requests VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
     def _reprice_if_needed(self, pricer_factory: Callable[[], object]) -> None:
-        """Recompute every stored cost when the price data or the overrides changed."""
+        """Recompute every stored cost (and fast-unpriced flag) when the price data, the price
+        corrections or the overrides changed: from the stored requests, without reading the
+        transcripts (they hold everything pricing needs)."""
         stored = self.conn.execute("SELECT value FROM meta WHERE key = 'price_version'").fetchone()
         pricer = pricer_factory()
         version = pricer.version  # type: ignore[attr-defined]
@@ -595,8 +602,15 @@ class UsageIndex:
             conn.execute("DELETE FROM rates")  # resolved with the old price data
             rows = conn.execute("SELECT key, data FROM requests").fetchall()
             self._bump_version()
-            conn.executemany("UPDATE requests SET calc_cost = ? WHERE key = ?",
-                             [(pricer.calculated_cost(_RECORD.decode(data)), key) for key, data in rows])  # type: ignore[attr-defined]
+            costs, flagged = [], []
+            for key, data in rows:
+                record = _RECORD.decode(data)
+                was = record.fast_unpriced
+                costs.append((pricer.priced(record), key))  # type: ignore[attr-defined]
+                if record.fast_unpriced != was:  # the stored record carries the flag: rewrite it
+                    flagged.append((_ENCODE(record), int(record.fast_unpriced), key))
+            conn.executemany("UPDATE requests SET calc_cost = ? WHERE key = ?", costs)
+            conn.executemany("UPDATE requests SET data = ?, fast_unpriced = ? WHERE key = ?", flagged)
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('price_version', ?)", (version,))
 
     # -- reading ---------------------------------------------------------------------------
@@ -662,7 +676,8 @@ class UsageIndex:
         return unique_limit_notices([n for (blob,) in rows for n in _NOTICES.decode(blob)])
 
     def file_facts(self) -> tuple[Diagnostics, dict[str, str], dict[str, dict]]:
-        """Summed diagnostics (``requests`` and ``duplicateLines`` filled), project paths and
+        """Summed diagnostics (``requests``, ``duplicateLines``, ``placeholderOutputRequests`` and
+        ``fastUnpricedRequests`` filled), project paths and
         subagent metadata from the files table."""
         diagnostics = Diagnostics()
         cwds: dict[str, dict[str, list]] = {}
@@ -680,6 +695,11 @@ class UsageIndex:
                 agents[path] = json.loads(agent)
             diagnostics.missingFiles += missing
         diagnostics.requests = self.conn.execute("SELECT count(*) FROM requests").fetchone()[0]
+        # Counted over the partial indexes of the few flagged requests.
+        diagnostics.placeholderOutputRequests = self.conn.execute(
+            "SELECT count(*) FROM requests WHERE placeholder = 1").fetchone()[0]
+        diagnostics.fastUnpricedRequests = self.conn.execute(
+            "SELECT count(*) FROM requests WHERE fast_unpriced = 1").fetchone()[0]
         diagnostics.duplicateLines = diagnostics.usageLines - diagnostics.requests
         paths = {project: cwd for project, counts in cwds.items() if (cwd := best_cwd(counts))}
         return diagnostics, paths, agents

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from claude_usage.pricing import Pricer, cost_for_mode, price_data_version
+from claude_usage.pricing import Pricer, cost_for_mode
 from claude_usage.records import Diagnostics, RequestSet, UsageRecord
 from claude_usage.sources.discovery import DataRoot, transcript_files
 from claude_usage.sources.transcripts import (
@@ -233,10 +233,12 @@ def load_dataset(
         if progress is not None:
             progress(index + 1, len(files), done_bytes, total_bytes)
     records = requests.records()
+    calculated = [pricer.priced(r) for r in records]
     diagnostics.requests = len(records)
     diagnostics.duplicateLines = diagnostics.usageLines - len(records)
+    diagnostics.placeholderOutputRequests = sum(r.placeholder for r in records)
+    diagnostics.fastUnpricedRequests = sum(r.fast_unpriced for r in records)
     paths = {project: cwd for project, counts in cwd_counts.items() if (cwd := best_cwd(counts))}
-    calculated = [pricer.calculated_cost(r) for r in records]
     return Dataset(
         records=records,
         calculated=calculated,
@@ -244,7 +246,7 @@ def load_dataset(
         roots=list(roots),
         project_paths=paths,
         warnings=warnings,
-        price_version=price_data_version(),
+        price_version=pricer.version,
         tools=(unique_tool_calls(calls), tool_errors, unique_limit_notices(notices)),
         agents=agents,
     )

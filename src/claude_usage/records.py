@@ -17,6 +17,15 @@ class UsageRecord(msgspec.Struct, gc=False, array_like=True):
     ``ts_us`` is the line's UTC instant in microseconds since the Unix epoch. ``line_cost_usd`` is
     the ``costUSD`` the line carried (old Claude Code versions), USD, or None. ``file`` is the
     transcript path and ``offset`` the line's byte offset in it (a stable order for ties).
+    ``model`` is the id as written (a Bedrock or Vertex id keeps its form: it selects the
+    provider's price). What pricing needs besides tokens (DESIGN section 5): ``speed``
+    (``"fast"`` for fast mode), ``web_search_requests`` and ``web_fetch_requests``
+    (``usage.server_tool_use``, counts), ``inference_geo`` (``"us"`` for US-only inference; the
+    standard ``""``, ``"global"`` and ``"not_available"`` are kept as None). ``placeholder``: the
+    line comes from Claude Code before 2.1.97 and has ``stop_reason: null``, so its
+    ``output_tokens`` is a streaming placeholder, not the final count. ``fast_unpriced`` is a
+    pricing outcome set when the request is priced (False on a line as read): a fast-mode request
+    priced at the standard rate for want of a known fast price.
     """
 
     key: str
@@ -35,6 +44,11 @@ class UsageRecord(msgspec.Struct, gc=False, array_like=True):
     speed: str | None = None
     sidechain: bool = False
     request_id: str | None = None
+    web_search_requests: int = 0
+    web_fetch_requests: int = 0
+    inference_geo: str | None = None
+    placeholder: bool = False
+    fast_unpriced: bool = False
 
     @property
     def cache_creation_tokens(self) -> int:
@@ -59,8 +73,10 @@ class Diagnostics(msgspec.Struct):
     ``bytes`` is the number of transcript bytes read; ``unreadableFiles`` counts files that could
     not be opened or read (skipped with a warning); ``missingFiles`` counts transcripts kept in
     the index whose file is gone (Claude Code deletes them after 30 days; their requests still
-    count). The camelCase names are those of the JSON
-    output of ``doctor``, ``process`` and ``/api/health``.
+    count). ``placeholderOutputRequests`` counts kept requests whose output count is a streaming
+    placeholder (Claude Code before 2.1.97), ``fastUnpricedRequests`` fast-mode requests priced at
+    the standard rate (DESIGN section 5). The camelCase names are those of the JSON output of
+    ``doctor``, ``process`` and ``/api/health``.
     """
 
     files: int = 0
@@ -76,13 +92,21 @@ class Diagnostics(msgspec.Struct):
     unreadableFiles: int = 0
     requests: int = 0
     missingFiles: int = 0
+    placeholderOutputRequests: int = 0
+    fastUnpricedRequests: int = 0
 
     def merge(self, other: "Diagnostics") -> None:
-        """Add ``other``'s counters to this one (``requests`` and ``missingFiles`` excluded: they
-        are set by the loader)."""
+        """Add ``other``'s counters to this one (the counts of kept requests excluded: they are
+        set by the loader)."""
         for name in self.__struct_fields__:
-            if name not in ("requests", "missingFiles"):
+            if name not in _SET_BY_LOADER:
                 setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+# Counts of the deduplicated requests, not of lines: ``requests``; ``missingFiles`` (transcripts
+# gone); ``placeholderOutputRequests`` (kept snapshots with a placeholder output count, DESIGN 5);
+# ``fastUnpricedRequests`` (fast-mode requests priced at the standard rate).
+_SET_BY_LOADER = ("requests", "missingFiles", "placeholderOutputRequests", "fastUnpricedRequests")
 
 
 def better(candidate: UsageRecord, kept: UsageRecord) -> bool:

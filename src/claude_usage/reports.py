@@ -65,6 +65,10 @@ class Totals:
     ``unpriced_requests`` counts requests whose cost is unknown (no price for their model);
     ``sidechain_cost_usd`` is the known cost of subagent (sidechain) requests; ``first_ts_us``
     and ``last_ts_us`` are UTC microseconds. ``by_model`` holds per-model sub-totals when asked.
+    Counts of DESIGN section 5: ``web_search_requests`` and ``web_fetch_requests`` (server tool
+    uses of the kept snapshots), ``placeholder_output_requests`` (output count a streaming
+    placeholder), ``fast_unpriced_requests`` (fast mode priced at the standard rate, their
+    models in ``fast_unpriced_models``).
     """
 
     __slots__ = (
@@ -78,6 +82,11 @@ class Totals:
         "priced_requests",
         "unpriced_requests",
         "sidechain_cost_usd",
+        "web_search_requests",
+        "web_fetch_requests",
+        "placeholder_output_requests",
+        "fast_unpriced_requests",
+        "fast_unpriced_models",
         "session_ids",
         "models",
         "unpriced_models",
@@ -92,6 +101,9 @@ class Totals:
         self.cache_creation_5m_tokens = self.cache_creation_1h_tokens = self.cache_read_tokens = 0
         self.requests = self.priced_requests = self.unpriced_requests = 0
         self.cost_usd = self.sidechain_cost_usd = 0.0
+        self.web_search_requests = self.web_fetch_requests = 0
+        self.placeholder_output_requests = self.fast_unpriced_requests = 0
+        self.fast_unpriced_models: set[str] = set()
         self.session_ids: set[str] = set()
         self.models: set[str] = set()
         self.unpriced_models: set[str] = set()
@@ -108,6 +120,13 @@ class Totals:
         self.cache_creation_1h_tokens += record.cache_creation_1h_tokens
         self.cache_read_tokens += record.cache_read_tokens
         self.requests += 1
+        self.web_search_requests += record.web_search_requests
+        self.web_fetch_requests += record.web_fetch_requests
+        if record.placeholder:
+            self.placeholder_output_requests += 1
+        if record.fast_unpriced:
+            self.fast_unpriced_requests += 1
+            self.fast_unpriced_models.add(record.model)
         if cost is None:
             self.unpriced_requests += 1
             self.unpriced_models.add(record.model)
@@ -136,9 +155,10 @@ class Totals:
         """Add another group's sums into this one (per-model sub-totals are not merged)."""
         for name in ("input_tokens", "output_tokens", "cache_creation_5m_tokens", "cache_creation_1h_tokens",
                      "cache_read_tokens", "requests", "priced_requests", "unpriced_requests", "cost_usd",
-                     "sidechain_cost_usd"):
+                     "sidechain_cost_usd", "web_search_requests", "web_fetch_requests",
+                     "placeholder_output_requests", "fast_unpriced_requests"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        for name in ("session_ids", "models", "unpriced_models", "projects"):
+        for name in ("session_ids", "models", "unpriced_models", "projects", "fast_unpriced_models"):
             getattr(self, name).update(getattr(other, name))
         for stamp in (other.first_ts_us, other.last_ts_us):
             if stamp is not None:

@@ -37,8 +37,12 @@ def usage_row(totals: Totals, breakdown: bool = False) -> dict[str, Any]:
 
     Tokens are counts; ``cost`` is the known cost in USD as a string with 4 decimals, ``costUsd``
     the same number (null when the row has requests and none of them is priced);
-    ``unpricedRequests`` counts requests of models without a price. With ``breakdown`` and
-    per-model sub-totals, ``models`` lists one usage row per model (with ``model``).
+    ``unpricedRequests`` counts requests of models without a price. DESIGN section 5's counts:
+    ``webSearchRequests`` (billed per search, in the cost), ``webFetchRequests`` (free beyond
+    their tokens), ``placeholderOutputRequests`` (output count a streaming placeholder of Claude
+    Code before 2.1.97), ``fastUnpricedRequests`` (fast mode priced at the standard rate). With
+    ``breakdown`` and per-model sub-totals, ``models`` lists one usage row per model (with
+    ``model``).
     """
     row: dict[str, Any] = {
         "inputTokens": totals.input_tokens,
@@ -55,6 +59,10 @@ def usage_row(totals: Totals, breakdown: bool = False) -> dict[str, Any]:
         "cost": cost_string(totals.cost_usd),
         "costUsd": usd(totals.known_cost_usd),
         "unpricedRequests": totals.unpriced_requests,
+        "webSearchRequests": totals.web_search_requests,
+        "webFetchRequests": totals.web_fetch_requests,
+        "placeholderOutputRequests": totals.placeholder_output_requests,
+        "fastUnpricedRequests": totals.fast_unpriced_requests,
         "modelsUsed": sorted(totals.models),
     }
     if breakdown and totals.by_model is not None:

@@ -35,6 +35,11 @@ class UsageRow(BaseModel):
     cost: str = Field(description="USD, 4 decimals, priced requests only")
     costUsd: float | None = Field(description="USD; null when no request of the row has a price")
     unpricedRequests: int = Field(description="Requests of models without a price")
+    webSearchRequests: int = Field(description="Web searches (server tool), billed per search in the cost")
+    webFetchRequests: int = Field(description="Web fetches (server tool), free beyond their tokens")
+    placeholderOutputRequests: int = Field(
+        description="Requests whose output count is a streaming placeholder (Claude Code before 2.1.97): undercounted")
+    fastUnpricedRequests: int = Field(description="Fast-mode requests priced at the standard rate (no known fast price)")
     modelsUsed: list[str] = Field(description="Model ids in the row")
 
 
@@ -131,7 +136,9 @@ class Health(BaseModel):
     records: int
     progress: float = Field(description="0-1")
     indexPath: str | None
-    priceDataVersion: str
+    priceDataVersion: str = Field(description="genai-prices version + digest of the price corrections (+ of --prices overrides)")
+    diagnostics: dict[str, int] = Field(
+        description="Counters of what was read and dropped, and placeholderOutputRequests / fastUnpricedRequests")
     eventClients: int = Field(0, description="Connected /api/v2/events clients")
 
 
@@ -244,6 +251,11 @@ class SummaryResponse(BaseModel):
     thisMonthCostUsd: float | None
     todayUnpricedRequests: int = Field(description="Today's requests without a price (left out of todayCostUsd)")
     thisMonthUnpricedRequests: int = Field(description="This month's requests without a price (left out of thisMonthCostUsd)")
+    webSearchRequests: int = Field(description="Web searches, billed per search in the cost")
+    webFetchRequests: int = Field(description="Web fetches, free beyond their tokens")
+    placeholderOutputRequests: int = Field(
+        description="Requests whose output count is a streaming placeholder (Claude Code before 2.1.97): undercounted")
+    fastUnpricedRequests: int = Field(description="Fast-mode requests priced at the standard rate (no known fast price)")
     timezone: str
     unpricedModels: list[str]
 

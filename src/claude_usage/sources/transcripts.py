@@ -25,6 +25,10 @@ from claude_usage.sources.discovery import TranscriptFile
 CHUNK_BYTES = 1 << 22
 HEAD_BYTES = 4096
 SYNTHETIC_MODEL = "<synthetic>"
+# Claude Code before this version wrote a streaming placeholder into output_tokens (DESIGN 5).
+FINAL_OUTPUT_VERSION = (2, 1, 97)
+# inference_geo values billed at the standard rate; kept as None in records.
+STANDARD_GEOS = ("", "global", "not_available")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -34,6 +38,11 @@ class _CacheCreation(msgspec.Struct, gc=False):
     ephemeral_1h_input_tokens: Any = None
 
 
+class _ServerToolUse(msgspec.Struct, gc=False):
+    web_search_requests: Any = None
+    web_fetch_requests: Any = None
+
+
 class _Usage(msgspec.Struct, gc=False):
     input_tokens: Any = None
     output_tokens: Any = None
@@ -41,6 +50,8 @@ class _Usage(msgspec.Struct, gc=False):
     cache_read_input_tokens: Any = None
     cache_creation: _CacheCreation | None = None
     speed: Any = None
+    server_tool_use: _ServerToolUse | None = None
+    inference_geo: Any = None
 
 
 class _Block(msgspec.Struct, gc=False):
@@ -59,6 +70,7 @@ class _Message(msgspec.Struct, gc=False):
     role: Any = None
     usage: _Usage | None = None
     content: list[_Block] | str | None = None
+    stop_reason: Any = None
 
 
 class _Progress(msgspec.Struct, gc=False):
@@ -79,6 +91,7 @@ class _Line(msgspec.Struct, gc=False):
     cwd: Any = None
     costUSD: Any = None
     data: _Progress | None = None
+    version: Any = None
 
 
 class _Light(msgspec.Struct, gc=False):
@@ -141,11 +154,13 @@ _NESTED_OBJECTS = (
     ("message",),
     ("message", "usage"),
     ("message", "usage", "cache_creation"),
+    ("message", "usage", "server_tool_use"),
     ("data",),
     ("data", "message"),
     ("data", "message", "message"),
     ("data", "message", "message", "usage"),
     ("data", "message", "message", "usage", "cache_creation"),
+    ("data", "message", "message", "usage", "server_tool_use"),
 )
 
 
@@ -274,6 +289,25 @@ def _str_or_none(value: Any) -> str | None:
     return value if type(value) is str and value else None
 
 
+_BEFORE_FINAL_OUTPUT: dict[str, bool] = {}
+_VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
+
+
+def writes_placeholder_output(version: Any) -> bool:
+    """True for a Claude Code ``version`` string before 2.1.97 (e.g. ``"2.1.90"``), whose lines
+    carry a streaming placeholder in ``output_tokens`` until the final one; False for later or
+    unreadable versions (answers are kept per version string)."""
+    if type(version) is not str:
+        return False
+    known = _BEFORE_FINAL_OUTPUT.get(version)
+    if known is None:
+        found = _VERSION.match(version)
+        known = found is not None and tuple(map(int, found.groups())) < FINAL_OUTPUT_VERSION
+        if len(_BEFORE_FINAL_OUTPUT) < 4096:
+            _BEFORE_FINAL_OUTPUT[version] = known
+    return known
+
+
 def _record(line: _Line, raw: Any, source: TranscriptFile, file: str, offset: int) -> UsageRecord | str | None:
     """The usage record a decoded line carries, ``SYNTHETIC_MODEL`` for a placeholder, else None.
 
@@ -338,6 +372,20 @@ def _record(line: _Line, raw: Any, source: TranscriptFile, file: str, offset: in
     session = line.sessionId
     speed = usage.speed
     request_id = holder.requestId
+    searches = fetches = 0
+    tools = usage.server_tool_use
+    if tools is not None:
+        searches = tools.web_search_requests
+        if type(searches) is not int or searches < 0:
+            searches = 0
+        fetches = tools.web_fetch_requests
+        if type(fetches) is not int or fetches < 0:
+            fetches = 0
+    geo = usage.inference_geo
+    if type(geo) is not str or geo in STANDARD_GEOS:
+        geo = None
+    placeholder = message.stop_reason is None and writes_placeholder_output(
+        holder.version if type(holder.version) is str else line.version)
     return UsageRecord(
         key,
         ts_us,
@@ -355,6 +403,10 @@ def _record(line: _Line, raw: Any, source: TranscriptFile, file: str, offset: in
         speed if type(speed) is str and speed else None,
         sidechain,
         request_id if type(request_id) is str and request_id else None,
+        searches,
+        fetches,
+        geo,
+        placeholder,
     )
 
 
