@@ -271,3 +271,88 @@ def test_report_options_fit_the_report():
         for option in absent:
             assert option not in result.stdout, (command, option)
     assert "env var: PORT" in runner.invoke(app, ["serve", "--help"], env={"COLUMNS": "200"}).stdout
+
+
+def _shipped_corrections_digest() -> str:
+    import hashlib
+
+    from claude_usage.pricing_corrections import SHIPPED
+
+    return hashlib.sha256(SHIPPED.read_bytes()).hexdigest()[:12]
+
+
+def test_prices_lists_the_corrections_in_force_and_the_package_version(tmp_path):
+    document = run_json("prices")
+    assert document["priceData"] == "genai-prices 0.2.3"
+    assert document["version"] == f"genai-prices 0.2.3 + corrections {_shipped_corrections_digest()}"
+    entries = document["corrections"]
+    assert [(e["models"], e["condition"], e["from"], e["until"], e["multiplier"]) for e in entries] == [
+        (["claude-opus-4-6"], "speed=fast", None, "2026-03-13", None),
+        (["claude-opus-4-6"], "speed=fast", "2026-03-13", None, None),
+        (["claude-opus-4-7"], "speed=fast", None, "2026-07-24", 6.0),
+        (["*"], "geo=us", None, None, 1.1),
+    ]
+    # Opus 4.6 fast: $30 / $150, caches at 1.25x, 2x, 0.1x of $30; above 200k $60 / $225.
+    assert entries[0]["rates"] == {"input": 30.0, "output": 150.0, "cacheWrite5m": 37.5, "cacheWrite1h": 60.0,
+                                   "cacheRead": 3.0, "tierThreshold": 200000,
+                                   "tier": {"input": 60.0, "output": 225.0, "cacheWrite5m": 75.0, "cacheWrite1h": 120.0,
+                                            "cacheRead": 6.0}}
+    assert "claude-opus-4-5" in entries[3]["exceptModels"] and "claude-opus-4-6" not in entries[3]["exceptModels"]
+    assert all(e["source"].startswith("https://") for e in entries)
+    prices_file = tmp_path / "p.json"
+    prices_file.write_text(json.dumps({"us.anthropic.claude-opus-4-6-v1": {"input": 1, "output": 2}}))
+    assert run_json("prices", "--prices", str(prices_file))["overrides"] == ["claude-opus-4-6"]
+    table = runner.invoke(app, ["prices"], env={"COLUMNS": "140"})
+    assert table.exit_code == 0
+    assert "genai-prices 0.2.3" in table.stdout and "x6 on the standard rates" in table.stdout
+    assert "before 2026-07-24" in table.stdout
+
+
+def test_searches_column_only_when_there_are_searches():
+    searches = runner.invoke(app, ["daily", "--data-dir", str(BUGCASES / "20-web-search-fee" / "claude"), "--tz", "UTC",
+                                   "--no-index"], env={"COLUMNS": "200"})
+    header = next(line for line in searches.stdout.splitlines() if "Date" in line)
+    assert "Searches" in header
+    total = next(line for line in searches.stdout.splitlines() if line.strip("│ ").startswith("Total"))
+    # 6 searches, $0.06866
+    assert [cell.strip() for cell in total.strip("│ ").split("│")][-3:] == ["1,380", "6", "$0.07"]
+    plain = runner.invoke(app, ["daily", "--data-dir", str(FIXTURES / "curated"), "--tz", "UTC"], env={"COLUMNS": "200"})
+    assert "Searches" not in plain.stdout
+
+
+def test_fast_requests_without_a_fast_price_are_named_in_a_warning():
+    result = runner.invoke(app, ["models", "--data-dir", str(BUGCASES / "21-fast-mode-prices" / "claude")])
+    assert result.exit_code == 0
+    assert "no fast-mode price for claude-opus-4-5-20251101; 1 fast request(s) are priced at the standard rate" in result.stderr
+    models = keyed(run_json("models", "--data-dir", str(BUGCASES / "21-fast-mode-prices" / "claude"))["models"], "model")
+    assert {m: row["fastUnpricedRequests"] for m, row in models.items()} == {
+        "claude-opus-4-5-20251101": 1, "claude-opus-4-6": 0, "claude-opus-4-7": 0, "claude-opus-5": 0}
+
+
+def test_summary_names_placeholder_requests():
+    data = str(BUGCASES / "24-placeholder-output-counts" / "claude")
+    result = runner.invoke(app, ["summary", "--data-dir", data, "--tz", "UTC"], env={"COLUMNS": "140"})
+    line = next(line for line in result.stdout.splitlines() if "Placeholder output counts" in line)
+    assert "2 request(s)" in line
+    assert run_json("summary", "--data-dir", data, "--tz", "UTC")["summary"]["placeholderOutputRequests"] == 2
+
+
+def test_a_warm_run_imports_no_price_package(tmp_path):
+    code = ("import sys\nfrom claude_usage.cli import main\n"
+            f"sys.argv = ['claude-usage', 'daily', '--json', '--data-dir', {str(BUGCASES / '21-fast-mode-prices' / 'claude')!r}]\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print('genai_prices' in sys.modules, 'tomllib' in sys.modules, file=sys.stderr)")
+    env = {**os.environ, "CLAUDE_USAGE_CACHE": str(tmp_path / "cache")}
+    cold = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    warm = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert cold.stderr.splitlines()[-1] == "True True"  # the first run resolves rates and reads the corrections
+    assert warm.stderr.splitlines()[-1] == "False False"
+    assert json.loads(warm.stdout)["totals"]["fastUnpricedRequests"] == 1
+
+
+def test_doctor_names_the_placeholder_requests():
+    result = runner.invoke(app, ["doctor", "--data-dir", str(BUGCASES / "24-placeholder-output-counts" / "claude")], env={"COLUMNS": "120"})
+    assert result.exit_code == 0, result.output
+    assert "Placeholder output counts" in result.stdout and "│ 2 " in result.stdout
+    assert "2 request(s): their output count is a streaming placeholder" in result.stderr
+    assert "fixed in 2.1.97" in result.stderr

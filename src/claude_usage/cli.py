@@ -372,12 +372,12 @@ def _report(
     if opts.json:
         print_json(_envelope(name, [row_of(dataset, key, t, opts.breakdown) for key, t in groups], total, query))
         return
-    from claude_usage.render import usage_table, warn_unpriced
+    from claude_usage.render import usage_table, warn_pricing
 
     describe = (lambda key, t: extra(dataset, key, t)) if extra else None
     title = f"Claude Code usage by {header.lower()} ({query.clock.name})"
     out.print(usage_table(title, header, groups, total, opts.breakdown, extra_headers, describe, width=out.width))
-    warn_unpriced(err, total)
+    warn_pricing(err, total)
 
 
 def _keyed(key_name: str) -> Callable[..., dict]:
@@ -419,7 +419,7 @@ def monthly(opts: Common) -> None:
 def hourly(opts: Common) -> None:
     """Usage per local hour of day (0-23, summed over the selected days) and a day x hour heatmap."""
     from claude_usage import reports
-    from claude_usage.render import usage_table, warn_unpriced
+    from claude_usage.render import usage_table, warn_pricing
     from claude_usage.rows import keyed_row, usage_row
 
     dataset, _ = load(opts)
@@ -434,7 +434,7 @@ def hourly(opts: Common) -> None:
     rows = [(f"{h:02d}:00", t) for h, t in enumerate(hours)]
     title = f"Claude Code usage by hour of day ({query.clock.name})"
     out.print(usage_table(title, "Hour", rows, total, opts.breakdown, width=out.width))
-    warn_unpriced(err, total)
+    warn_pricing(err, total)
 
 
 def _by_cost(item: tuple[str, Any]) -> tuple:
@@ -491,7 +491,7 @@ def sessions(
 def _session_detail(opts: Common, session_id: str) -> None:
     from claude_usage import reports
     from claude_usage.documents import session_detail
-    from claude_usage.render import key_value_table, money, tokens, usage_table, warn_unpriced
+    from claude_usage.render import key_value_table, money, tokens, usage_table, warn_pricing
 
     dataset, _ = load(opts)
     query = query_for(opts, dataset)
@@ -532,7 +532,7 @@ def _session_detail(opts: Common, session_id: str) -> None:
         out.print(usage_table("Subagents", "Agent", rows, agent_total, extra_headers=("Type", "Description"),
                               extra=lambda a, _t: [by_id[a]["agentType"] or "", by_id[a]["description"] or ""],
                               width=out.width))
-    warn_unpriced(err, total)
+    warn_pricing(err, total)
 
 
 @app.command()
@@ -596,7 +596,7 @@ def mcp(
 def summary(opts: Common) -> None:
     """Totals at a glance: cost, tokens, requests, sessions, projects, cache hit ratio, today, this month."""
     from claude_usage import reports
-    from claude_usage.render import key_value_table, money, tokens, warn_unpriced
+    from claude_usage.render import key_value_table, money, tokens, warn_pricing
     from claude_usage.documents import summary as summary_document
     from claude_usage.rows import usage_row
 
@@ -625,8 +625,15 @@ def summary(opts: Common) -> None:
         ("First activity (UTC)", document["firstActivity"] or "-"),
         ("Last activity (UTC)", document["lastActivity"] or "-"),
     ]
+    if total.web_search_requests or total.web_fetch_requests:
+        items.append(("Web searches / fetches", f"{tokens(total.web_search_requests)} / {tokens(total.web_fetch_requests)}"))
+    if total.fast_unpriced_requests:
+        items.append(("Fast requests at standard price", tokens(total.fast_unpriced_requests)))
+    if total.placeholder_output_requests:
+        items.append(("Placeholder output counts", f"{tokens(total.placeholder_output_requests)} request(s), "
+                                                   "output undercounted (Claude Code < 2.1.97)"))
     out.print(key_value_table(f"Claude Code usage summary ({query.clock.name})", items))
-    warn_unpriced(err, total)
+    warn_pricing(err, total)
 
 
 def _diagnostics(dataset: Any) -> dict[str, int]:
@@ -682,6 +689,7 @@ def doctor(opts: Common) -> None:
             "roots": roots,
             "rootsTried": tried or roots,
             "unpricedModels": sorted(total.unpriced_models),
+            "fastUnpricedModels": sorted(total.fast_unpriced_models),
             "warnings": dataset.warnings,
             "priceDataVersion": dataset.price_version,
             "version": __version__,
@@ -694,6 +702,7 @@ def doctor(opts: Common) -> None:
         "syntheticLines": "Synthetic lines skipped", "malformedLines": "Malformed lines skipped",
         "nonObjectLines": "Non-object lines skipped", "blankLines": "Blank lines",
         "partialTailLines": "Half-written last lines", "unreadableFiles": "Unreadable files",
+        "placeholderOutputRequests": "Placeholder output counts", "fastUnpricedRequests": "Fast requests at standard price",
     }
     items += [(label, f"{diagnostics[name]:,}") for name, label in labels.items()]
     items.append(("Unpriced models", ", ".join(sorted(total.unpriced_models)) or "none"))
@@ -701,6 +710,32 @@ def doctor(opts: Common) -> None:
     out.print(key_value_table(f"claude-usage {__version__} doctor", items))
     for warning in dataset.warnings:
         err.print(f"[yellow]Warning:[/] {warning}")
+    from claude_usage.render import warn_pricing
+
+    warn_pricing(err, total)
+
+
+@app.command()
+@with_options("json", "prices")
+def prices(opts: Common) -> None:
+    """The price data in use: the genai-prices version, the price corrections shipped with
+    claude-usage (fast mode, US-only inference) and the models of your --prices file."""
+    from claude_usage.pricing import PriceOverrideError, Pricer, load_price_overrides
+    from claude_usage.pricing_corrections import PriceCorrectionError, prices_document
+    from claude_usage.render import corrections_table
+
+    try:
+        document = prices_document(Pricer(load_price_overrides(opts.prices) if opts.prices else None))
+    except (PriceOverrideError, PriceCorrectionError) as error:
+        err.print(f"[red]Error:[/] {error}")
+        raise typer.Exit(EXIT_BAD_ROOT) from None
+    if opts.json:
+        print_json(document)
+        return
+    out.print(f"Price data: {document['priceData']} (version stored with costs: {document['version']})", soft_wrap=True)
+    out.print(corrections_table(f"Price corrections in force ({document['correctionsFile']})", document["corrections"], out.width))
+    if document["overrides"]:
+        out.print(f"Your --prices file names: {', '.join(document['overrides'])} (used as given for these models).")
 
 
 def _now_us() -> int:
@@ -733,7 +768,7 @@ def blocks(
             raise typer.BadParameter(str(error), param_hint=hint) from None
     tokens_given, cost_given = limits
     from claude_usage.reports import combined
-    from claude_usage.render import warn_unpriced
+    from claude_usage.render import warn_pricing
 
     dataset, _ = load(opts)
     query = query_for(opts, dataset)
@@ -765,7 +800,7 @@ def blocks(
         if given == "max" and found is None:
             err.print(f"Note: no completed block yet to estimate a {name} limit from ('max').")
     if rows:
-        warn_unpriced(err, total)
+        warn_pricing(err, total)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

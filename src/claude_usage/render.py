@@ -37,13 +37,14 @@ def _usage_cells(t: Totals, columns: tuple[str, ...]) -> list[str]:
         "Cache Create": lambda: tokens(t.cache_creation_tokens),
         "Cache Read": lambda: tokens(t.cache_read_tokens),
         "Total Tokens": lambda: tokens(t.total_tokens),
+        "Searches": lambda: tokens(t.web_search_requests),
         "Cost (USD)": lambda: money(t.known_cost_usd, partial=bool(t.unpriced_requests and t.priced_requests)),
     }
     return [values[column]() for column in columns]
 
 
-_ALL_COLUMNS = ("Input", "Output", "Cache Create", "Cache Read", "Total Tokens", "Cost (USD)")
-_MID_COLUMNS = ("Input", "Output", "Total Tokens", "Cost (USD)")
+_ALL_COLUMNS = ("Input", "Output", "Cache Create", "Cache Read", "Total Tokens", "Searches", "Cost (USD)")
+_MID_COLUMNS = ("Input", "Output", "Total Tokens", "Searches", "Cost (USD)")
 _NARROW_COLUMNS = ("Total Tokens", "Cost (USD)")
 _KEY_WIDTH = 40
 
@@ -61,11 +62,15 @@ def usage_table(
     """A table with one row per ``(key, totals)``, optional per-model sub-rows and a totals row.
 
     ``extra(key, totals)`` gives the cells of ``extra_headers`` (default: the models used).
-    An extra column of counts is right-aligned and summed in the totals row. The terminal
-    ``width`` (columns) chooses what is shown: every column when it fits; else without the extra
-    columns; else without the cache columns; else only total tokens and cost. Numbers are never
-    cut: their columns keep the width of their longest cell, and a long key wraps instead.
+    An extra column of counts is right-aligned and summed in the totals row. A column of web
+    searches appears only when ``total`` has any. The terminal ``width`` (columns) chooses what
+    is shown: every column when it fits; else without the extra columns; else without the cache
+    columns; else only total tokens and cost. Numbers are never cut: their columns keep the
+    width of their longest cell, and a long key wraps instead.
     """
+    dropped = () if total.web_search_requests else ("Searches",)
+    all_columns = tuple(c for c in _ALL_COLUMNS if c not in dropped)
+    mid_columns = tuple(c for c in _MID_COLUMNS if c not in dropped)
     describe = extra or (lambda _key, t: [", ".join(short_model(m) for m in sorted(t.models))])
     lines: list[tuple[str, list[str], Totals, str | None]] = []
     for key, t in rows:
@@ -78,9 +83,9 @@ def usage_table(
     counts = [bool(keyed) and all(re.fullmatch(r"[\d,]+", cells[i]) for cells in keyed) for i in range(len(extra_headers))]
     sums = [f"{sum(int(cells[i].replace(',', '')) for cells in keyed):,}" if count else "" for i, count in enumerate(counts)]
     lines.append(("Total", sums, total, "bold"))
-    numbers = [_usage_cells(t, _ALL_COLUMNS) for _, _, t, _ in lines]
+    numbers = [_usage_cells(t, all_columns) for _, _, t, _ in lines]
     # A number column cannot wrap, its header included.
-    longest = {col: max(len(col), *(len(cells[i]) for cells in numbers)) for i, col in enumerate(_ALL_COLUMNS)}
+    longest = {col: max(len(col), *(len(cells[i]) for cells in numbers)) for i, col in enumerate(all_columns)}
     key_need = min(max(len(key_header), *(len(key) for key, *_ in lines)), _KEY_WIDTH)
 
     # Extra columns are shown whole or not at all (a path or an id does not wrap well).
@@ -93,10 +98,10 @@ def usage_table(
         borders = 3 * (1 + extras + len(columns)) + 1
         return key_need + sum(extra_widths[:extras]) + sum(longest[c] for c in columns) + borders
 
-    if need(_ALL_COLUMNS, len(extra_headers)) <= width:
-        columns, extras = _ALL_COLUMNS, tuple(extra_headers)
+    if need(all_columns, len(extra_headers)) <= width:
+        columns, extras = all_columns, tuple(extra_headers)
     else:
-        fitting = [c for c in (_ALL_COLUMNS, _MID_COLUMNS) if need(c, 0) <= width]
+        fitting = [c for c in (all_columns, mid_columns) if need(c, 0) <= width]
         columns, extras = (fitting[0] if fitting else _NARROW_COLUMNS), ()
     table = Table(title=title, header_style="bold", title_justify="left", min_width=len(title or ""))
     spare = width - need(columns, len(extras)) + key_need
@@ -108,19 +113,34 @@ def usage_table(
     for (key, described, t, style), cells in zip(lines, numbers):
         if style == "bold":
             table.add_section()
-        shown = [cells[_ALL_COLUMNS.index(c)] for c in columns]
+        shown = [cells[all_columns.index(c)] for c in columns]
         table.add_row(key, *(described if extras else ()), *shown, style=style)
     return table
 
 
-def warn_unpriced(console: Console, total: Totals) -> None:
-    """Name the models without a price on stderr; their cost is excluded, never shown as $0."""
+PLACEHOLDER_NOTE = ("their output count is a streaming placeholder that Claude Code before 2.1.97 wrote "
+                    "(the true count is lost; output and cost are undercounted; fixed in 2.1.97)")
+
+
+def warn_pricing(console: Console, total: Totals) -> None:
+    """What the costs of ``total`` leave out or get wrong, on stderr (DESIGN section 5): models
+    without a price (their cost is excluded, never shown as $0), fast-mode requests priced at
+    the standard rate for want of a fast price (naming the models), and requests whose output
+    count is a placeholder."""
     if total.unpriced_models:
         names = ", ".join(sorted(total.unpriced_models))
         console.print(
             f"[yellow]Warning:[/] no price for {names}; costs exclude their "
             f"{total.unpriced_requests:,} request(s) (marked * or n/a). Add rates with --prices FILE."
         )
+    if total.fast_unpriced_requests:
+        names = ", ".join(sorted(total.fast_unpriced_models))
+        console.print(
+            f"[yellow]Warning:[/] no fast-mode price for {names}; {total.fast_unpriced_requests:,} fast request(s) "
+            "are priced at the standard rate (`claude-usage prices` lists the fast prices known)."
+        )
+    if total.placeholder_output_requests:
+        console.print(f"Note: {total.placeholder_output_requests:,} request(s): {PLACEHOLDER_NOTE}.")
 
 
 def key_value_table(title: str, items: Sequence[tuple[str, str]]) -> Table:
@@ -258,3 +278,37 @@ def active_block_items(row: dict[str, Any], zone: Any) -> list[tuple[str, str]]:
         warning = " [bold red]WARNING[/]" if used["warning"] else ""
         items.append((label, f"{used['percentUsed']:.1f}% of {limit} ({used['source']}){projected}{warning}"))
     return items
+
+
+def _correction_price(entry: dict[str, Any]) -> str:
+    """A correction's price for people: ``$30 / $150 per MTok in / out (above 200,000: $60 / $225)``
+    or ``x6 on the standard rates``."""
+    rates = entry["rates"]
+    if rates is None:
+        return f"x{entry['multiplier']:g} on the standard rates"
+    text = f"${rates['input']:g} / ${rates['output']:g} per MTok in / out"
+    if "tier" in rates:
+        text += f" (above {rates['tierThreshold']:,}: ${rates['tier']['input']:g} / ${rates['tier']['output']:g})"
+    return text
+
+
+def corrections_table(title: str, entries: Sequence[dict[str, Any]], width: int = 200) -> Table:
+    """The price corrections (rows of :meth:`claude_usage.pricing_corrections.Correction.describe`):
+    models, condition, validity (UTC dates, ``until`` excluded), price, and from 100 columns of
+    ``width`` on, the public source."""
+    with_source = width >= 100
+    table = Table(title=title, header_style="bold", title_justify="left", min_width=min(len(title), width))
+    table.add_column("Models", overflow="fold", min_width=12)
+    table.add_column("When", no_wrap=True)
+    table.add_column("Valid (UTC)", no_wrap=True)
+    table.add_column("Price", overflow="fold", min_width=16)
+    if with_source:
+        table.add_column("Source", overflow="fold", min_width=12)
+    for entry in entries:
+        models = ", ".join(entry["models"])
+        if entry["models"] == ["*"]:
+            models = f"all {entry['provider']} models but {len(entry['exceptModels'])} older ones"
+        valid = " ".join(filter(None, (entry["from"] and f"from {entry['from']}",
+                                        entry["until"] and f"before {entry['until']}"))) or "always"
+        table.add_row(models, entry["condition"], valid, _correction_price(entry), *([entry["source"]] if with_source else []))
+    return table
