@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from conftest import REPO, RunningServer, expected, writable_copy
+from conftest import BUGCASES, REPO, RunningServer, expected, writable_copy
 from helpers import assistant_line
 
 CHROMIUM = "/usr/bin/chromium"
@@ -298,3 +298,23 @@ def test_demo_data_are_labelled_and_fit_a_phone(browser, tmp_path):
             page.screenshot(path=str(SHOTS / f"demo-daily-{width}x{height}.png"), full_page=True)
             assert watched.problems == [], watched.problems
             watched.close()
+
+
+def test_summary_notes_placeholder_counts_and_shows_searches(browser):
+    with RunningServer("--data-dir", str(BUGCASES / "24-placeholder-output-counts" / "claude"), "--tz", "UTC") as running:
+        watched = Watched(browser)
+        page = watched.open(running.url + "/#/summary")
+        note = page.get_by_test_id("pricing-notes").inner_text()
+        assert "2 request(s) with a placeholder output count" in note
+        assert "Fixed in Claude Code 2.1.97" in note
+        assert page.get_by_text("Web searches").count() == 0  # case 24 has none
+        assert watched.problems == []
+        watched.close()
+    with RunningServer("--data-dir", str(BUGCASES / "20-web-search-fee" / "claude"), "--tz", "UTC") as running:
+        watched = Watched(browser)
+        page = watched.open(running.url + "/#/summary")
+        card = page.locator(".card", has_text="Web searches").inner_text()
+        assert "6" in card.split("\n")
+        assert page.get_by_test_id("pricing-notes").count() == 0
+        assert watched.problems == []
+        watched.close()

@@ -129,6 +129,21 @@ async function activeBlockPanel(api) {
   return panel("Active 5\u2011hour block", body, [form]);
 }
 
+/** What the costs of a summary get wrong or leave out, one paragraph each (DESIGN section 5). */
+function pricingNotes(summary) {
+  const notes = [];
+  if (summary.placeholderOutputRequests) {
+    notes.push(el("p", {}, el("strong", {}, `${fmt.tokens(summary.placeholderOutputRequests)} request(s) with a placeholder output count. `),
+      "Claude Code before 2.1.97 wrote an early streaming count (often 1-30 tokens) into the transcript instead of the " +
+      "final one; the true count is lost, so their output tokens and cost are undercounted. Fixed in Claude Code 2.1.97."));
+  }
+  if (summary.fastUnpricedRequests) {
+    notes.push(el("p", {}, el("strong", {}, `${fmt.tokens(summary.fastUnpricedRequests)} fast-mode request(s) at the standard price: `),
+      "no fast-mode price is known for their model, so their cost is likely too low."));
+  }
+  return notes;
+}
+
 async function summaryView({ api, go, flagUnpriced }) {
   const [summary, daily, sessions, projects] = await Promise.all([
     api("/api/v2/summary"),
@@ -148,7 +163,10 @@ async function summaryView({ api, go, flagUnpriced }) {
     ["Today", fmt.cost(summary.todayCostUsd), summary.todayUnpricedRequests ? "priced requests only" : null, { "data-testid": "today-cost" }],
     ["This month", fmt.cost(summary.thisMonthCostUsd), summary.thisMonthUnpricedRequests ? "priced requests only" : null,
       { "data-testid": "month-cost" }],
+    ...(summary.webSearchRequests ? [["Web searches", fmt.tokens(summary.webSearchRequests), "$10 per 1,000, in the cost"]] : []),
   ]));
+  const notes = pricingNotes(summary);
+  if (notes.length) content.append(el("div", { class: "notice inline", role: "note", "data-testid": "pricing-notes" }, notes));
   content.append(await activeBlockPanel(api));
   const [trend, trendTools] = chart("daily-cost", [{
     type: "bar", x: daily.data.map((d) => d.date), y: daily.data.map((d) => d.costUsd ?? 0), name: "Cost (USD)", width: DAY_BAR_MS,
