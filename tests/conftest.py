@@ -115,7 +115,8 @@ class RunningServer:
         self.wait_until_indexed(deadline)
 
     def wait_until_indexed(self, deadline: float) -> None:
-        """Wait for the background index build (``/api/health`` status ``ok``)."""
+        """Wait for the background index build (``/api/health`` status ``ok``, or ``degraded``
+        when some data could not be read)."""
         import time
 
         import httpx
@@ -124,7 +125,7 @@ class RunningServer:
         while time.monotonic() < deadline:
             try:
                 self.polls += 1
-                if httpx.get(self.url + "/api/health", timeout=5).json().get("status") == "ok":
+                if httpx.get(self.url + "/api/health", timeout=5).json().get("status") in ("ok", "degraded"):
                     return
             except httpx.HTTPError:
                 pass

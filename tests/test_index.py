@@ -13,7 +13,7 @@ import sqlite3
 import pytest
 
 from claude_usage import reports
-from claude_usage.index import UsageIndex
+from claude_usage.index import UsageIndex, default_index_path
 from claude_usage.loader import load_dataset
 from claude_usage.pricing import Pricer, parse_price_overrides
 from claude_usage.reports import Query
@@ -148,6 +148,12 @@ def test_damaged_index_is_rebuilt_with_a_notice(copy, damage):
     index.close()
     path = index.path
     if damage == "garbage":
+        # Only a file in the product's own cache dir is known to be its index without the
+        # marker that garbage has lost (an --index path elsewhere is refused instead).
+        index = UsageIndex(default_index_path([root]), [root])
+        assert indexed(index) == expected
+        index.close()
+        path = index.path
         for suffix in ("-wal", "-shm"):
             if os.path.exists(f"{path}{suffix}"):
                 os.unlink(f"{path}{suffix}")

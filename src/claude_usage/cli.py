@@ -272,25 +272,32 @@ def load(opts: Common, demo_fallback: bool = False) -> tuple[Any, str | None]:
 
     source = open_source(opts, demo_fallback)
     progress = _LazyProgress()
-    warnings: list[str] = []
     try:
         if source.index is None:
             dataset = load_dataset(source.roots, source.pricer(), progress)
-            warnings = dataset.warnings
         else:
-            result = source.index.refresh(source.pricer, progress, forget_deleted=opts.forget_deleted)
-            warnings = result.errors
+            source.index.refresh(source.pricer, progress, forget_deleted=opts.forget_deleted)
             dataset = source.index.dataset()
     finally:
         progress.close()
-    for warning in warnings:
-        err.print(f"[yellow]Warning:[/] unreadable transcript skipped: {warning}")
+    print_warnings(dataset.warnings)
     if dataset.diagnostics.missingFiles:  # on stderr, so --json output stays clean
         err.print(
             f"Note: includes history from {dataset.diagnostics.missingFiles:,} transcript(s) that no longer exist "
             "(Claude Code deletes them after 30 days); --forget-deleted drops it."
         )
     return dataset, source.notice
+
+
+def print_warnings(warnings: list[str], shown: int = 20) -> None:
+    """The file problems of a load on stderr (one line each, at most ``shown``; the count of
+    the rest), so that a skipped file or a damaged line is never silent."""
+    from rich.markup import escape
+
+    for warning in warnings[:shown]:
+        err.print(f"[yellow]Warning:[/] {escape(warning)}")
+    if len(warnings) > shown:
+        err.print(f"[yellow]Warning:[/] {len(warnings) - shown:,} more files with problems (`claude-usage doctor --json` lists them)")
 
 
 def logs_root_for(dataset: Any, given: Path | None = None) -> Path:
@@ -703,13 +710,13 @@ def doctor(opts: Common) -> None:
         "nonObjectLines": "Non-object lines skipped", "blankLines": "Blank lines",
         "partialTailLines": "Half-written last lines", "unreadableFiles": "Unreadable files",
         "placeholderOutputRequests": "Placeholder output counts", "fastUnpricedRequests": "Fast requests at standard price",
+        "skippedFiles": "Not regular files (skipped)", "deepLines": "Lines nested too deeply (read in part)",
+        "oversizedLines": "Lines over 64 MiB (skipped)", "invalidUsageLines": "Impossible usage lines (skipped)",
     }
     items += [(label, f"{diagnostics[name]:,}") for name, label in labels.items()]
     items.append(("Unpriced models", ", ".join(sorted(total.unpriced_models)) or "none"))
     items.append(("Price data", dataset.price_version))
     out.print(key_value_table(f"claude-usage {__version__} doctor", items))
-    for warning in dataset.warnings:
-        err.print(f"[yellow]Warning:[/] {warning}")
     from claude_usage.render import warn_pricing
 
     warn_pricing(err, total)
@@ -822,6 +829,8 @@ def serve(
     port: Annotated[int, typer.Option(envvar="PORT", min=0, max=65535, help="Port to listen on (0: any free port).")] = 8080,
     rate_limit: Annotated[int, typer.Option(min=0, help="Requests per minute per client; 0 turns the limit off.")] = 600,
     sse_heartbeat: Annotated[float, typer.Option(min=0.1, help="Seconds between heartbeats on /api/v2/events.")] = 15.0,
+    allowed_host: Annotated[Optional[list[str]], typer.Option("--allowed-host", help="Another Host name to answer to (a DNS name of this machine, a proxy's); repeatable; '*' for any.")] = None,
+    max_connections: Annotated[int, typer.Option(min=1, help="Open connections at most; more are closed at once.")] = 1000,
 ) -> None:
     """Serve the REST API (/api/v2/..., docs at /docs), following the transcripts live."""
     from claude_usage.server import run_server
@@ -836,7 +845,8 @@ def serve(
     query = query_for(opts, dataset)
     raise typer.Exit(run_server(
         dataset, query.clock.name, host, port, source.notice, err, rate_limit, logs_root_for(dataset),
-        index=source.index, pricer_factory=source.pricer, heartbeat=sse_heartbeat,
+        index=source.index, pricer_factory=source.pricer, heartbeat=sse_heartbeat, allowed_hosts=allowed_host or (),
+        max_connections=max_connections,
     ))
 
 

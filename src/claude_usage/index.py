@@ -19,11 +19,12 @@ import hashlib
 import json
 import os
 import sqlite3
+import stat
 import threading
 import time
 import zlib
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -33,19 +34,25 @@ from claude_usage.paths import cache_dir
 from claude_usage.pricing import rates_from_json, rates_to_json
 from claude_usage.loader import Dataset, ProgressCallback, best_cwd, read_agent_meta
 from claude_usage.records import Diagnostics, RequestSet, UsageRecord
-from claude_usage.sources.discovery import DataRoot, TranscriptFile, transcript_files
+from claude_usage.sources.discovery import DataRoot, TranscriptFile, is_within, transcript_files
+from claude_usage.sources.safe_files import kind_of, open_regular
 from claude_usage.sources.transcripts import (
     FileScan,
     ToolCall,
     UsageLimitNotice,
     head_fingerprint,
+    line_problems,
     merge_cwds,
     scan_file,
     unique_limit_notices,
     unique_tool_calls,
 )
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
+# SQLite's application_id of every index this product writes ("CUsg"): the marker that tells
+# our own files from any other file a mistyped --index could name (those are never touched).
+APPLICATION_ID = 0x43557367
+_SQLITE_HEADER = b"SQLite format 3\x00"
 BATCH_BYTES = 16 << 20
 BATCH_FILES = 200
 PARALLEL_MIN_BYTES = 16 << 20
@@ -72,7 +79,7 @@ CREATE TABLE files (
     committed INTEGER NOT NULL DEFAULT 0,
     head TEXT, head_length INTEGER NOT NULL DEFAULT 0,
     missing INTEGER NOT NULL DEFAULT 0,
-    diag BLOB, tail_diag BLOB, cwds TEXT, tail_cwds TEXT, agent TEXT
+    diag BLOB, tail_diag BLOB, cwds TEXT, tail_cwds TEXT, agent TEXT, problems TEXT
 );
 CREATE TABLE records (file_id INTEGER NOT NULL, offset INTEGER NOT NULL, key_hash INTEGER NOT NULL, data BLOB NOT NULL);
 CREATE INDEX records_by_key ON records (key_hash);
@@ -175,6 +182,61 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+class IndexPathError(OSError):
+    """The index path names something this product must not use or replace: a directory, a
+    device, or a file that is not one of its own indexes (no :data:`APPLICATION_ID` marker)."""
+
+
+def check_index_path(path: Path) -> bool:
+    """Whether ``path`` may hold this product's index, before anything is opened or written.
+
+    Returns True when it is free (missing or an empty file) or one of our indexes (SQLite with
+    :data:`APPLICATION_ID`, or an index of schema 5 or older, which had no marker: a ``meta``
+    table with ``schema`` and ``roots``). A damaged file is ours to rebuild only when it lies in
+    this product's own cache dir (``<cache>/index``, where nothing else writes); returns False
+    for such a file. Raises :class:`IndexPathError` for a directory, a non-regular file, or any
+    other file (a text file, another program's database): it is never deleted or overwritten.
+    """
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return True
+    if os.path.isdir(path):
+        raise IndexPathError(f"{path} is a directory, not a claude-usage index")
+    if not stat.S_ISREG(info.st_mode):
+        raise IndexPathError(f"{path} is {kind_of(info.st_mode)}, not a claude-usage index")
+    if info.st_size == 0:
+        return True
+    with open_regular(path) as handle:
+        header = handle.read(100)
+    own_dir = is_within(path, cache_dir() / "index")
+    if header.startswith(_SQLITE_HEADER) and len(header) == 100:
+        application_id = int.from_bytes(header[68:72], "big")
+        if application_id == APPLICATION_ID:
+            return True
+        if application_id == 0 and _is_unmarked_index(path):
+            return True
+        if own_dir and application_id == 0:
+            return False
+        raise IndexPathError(f"{path} is another program's SQLite database, not a claude-usage index; left untouched")
+    if own_dir:
+        return False
+    raise IndexPathError(f"{path} holds other data, not a claude-usage index; left untouched")
+
+
+def _is_unmarked_index(path: Path) -> bool:
+    """True for an index of schema 5 or older (written before the marker), read-only check."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            keys = {row[0] for row in conn.execute("SELECT key FROM meta WHERE key IN ('schema', 'roots')")}
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+    return keys == {"schema", "roots"}
+
+
 def _remove_database(path: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         try:
@@ -203,8 +265,9 @@ class UsageIndex:
 
     def _open(self) -> sqlite3.Connection:
         reason = None
-        if self.path.is_dir():
-            raise IsADirectoryError(f"{self.path} is a directory")
+        if not check_index_path(self.path):
+            self.notice(f"Rebuilding the index {self.path}: it is damaged (not a database).")
+            _remove_database(self.path)
         existed = self.path.exists() and self.path.stat().st_size == 0
         try:
             conn = _connect(self.path)
@@ -237,6 +300,7 @@ class UsageIndex:
         """Create the tables and the meta rows in one transaction (a process that loses the race
         to create them finds them made)."""
         try:
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             conn.executescript("BEGIN IMMEDIATE;\n" + _SCHEMA)
         except sqlite3.OperationalError as error:
             if conn.in_transaction:
@@ -371,10 +435,10 @@ class UsageIndex:
         seen: set[str] = set()
         for root in self.roots:
             for source in transcript_files(root):
-                path = str(source.path)
+                path = source.name
                 seen.add(path)
                 try:
-                    st = os.stat(path)
+                    st = os.stat(source.path)
                 except OSError:
                     st = None
                 row = known.get(path)
@@ -391,16 +455,16 @@ class UsageIndex:
                     start = 0  # rotated (a new file under the old name) or truncated
                 elif st.st_size == old_size and st.st_mtime_ns != mtime_ns:
                     start = 0  # rewritten in place
-                elif head_length and not self._same_head(path, head, head_length):
+                elif head_length and not self._same_head(source.path, head, head_length):
                     start = 0  # the beginning changed
                 plans.append(Plan(source, start, file_id, st, size, base))
         vanished = [(row[0], path) for path, row in known.items() if path not in seen and not row[9]]
         return plans, vanished
 
     @staticmethod
-    def _same_head(path: str, head: str | None, length: int) -> bool:
+    def _same_head(path: Path, head: str | None, length: int) -> bool:
         try:
-            with open(path, "rb") as handle:
+            with open_regular(path) as handle:
                 data = handle.read(length)
         except OSError:
             return False
@@ -430,7 +494,7 @@ class UsageIndex:
             current = []
             for plan, scan in batch:
                 row = conn.execute("SELECT committed, dev, ino, size, mtime_ns FROM files WHERE path = ?",
-                                   (str(plan.source.path),)).fetchone()
+                                   (plan.source.name,)).fetchone()
                 if (tuple(row) if row else None) == plan.base:
                     current.append((plan, scan))
                 else:
@@ -475,7 +539,7 @@ class UsageIndex:
         st = plan.stat
         diag, cwds = scan.diagnostics, scan.cwds
         head, head_length = scan.head, scan.head_length
-        row = conn.execute("SELECT id, diag, cwds, head, head_length FROM files WHERE path = ?", (str(source.path),)).fetchone()
+        row = conn.execute("SELECT id, diag, cwds, head, head_length FROM files WHERE path = ?", (source.name,)).fetchone()
         if row is not None and plan.start > 0:
             committed = _DIAG.decode(row[1]) if row[1] else Diagnostics()
             committed.merge(diag)
@@ -485,21 +549,24 @@ class UsageIndex:
             head, head_length = row[3], row[4]
         size = plan.start + scan.diagnostics.bytes + scan.tail.bytes
         agent = json.dumps(read_agent_meta(source.path)) if source.is_subagent else None
+        problems = scan.errors + line_problems(source.name, diag, scan.tail)
         values = (
             source.project, source.fallback_session,
             st.st_dev if st else None, st.st_ino if st else None, size, st.st_mtime_ns if st else None,
             scan.committed_offset, head, head_length,
             _ENCODE(diag), _ENCODE(scan.tail), json.dumps(cwds), json.dumps(scan.tail_cwds), agent,
+            json.dumps(problems) if problems else None,
         )
         if row is None:
             cursor = conn.execute(
                 "INSERT INTO files (project, fallback_session, dev, ino, size, mtime_ns, committed, head, head_length,"
-                " diag, tail_diag, cwds, tail_cwds, agent, path, missing) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0)",
-                (*values, str(source.path)))
+                " diag, tail_diag, cwds, tail_cwds, agent, problems, path, missing)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0)",
+                (*values, source.name))
             return cursor.lastrowid
         conn.execute(
             "UPDATE files SET project=?, fallback_session=?, dev=?, ino=?, size=?, mtime_ns=?, committed=?, head=?,"
-            " head_length=?, diag=?, tail_diag=?, cwds=?, tail_cwds=?, agent=?, missing=0 WHERE id=?",
+            " head_length=?, diag=?, tail_diag=?, cwds=?, tail_cwds=?, agent=?, problems=?, missing=0 WHERE id=?",
             (*values, row[0]))
         return row[0]
 
@@ -675,18 +742,24 @@ class UsageIndex:
             rows = self.conn.execute("SELECT limits FROM tool_segments WHERE length(limits) > 1").fetchall()
         return unique_limit_notices([n for (blob,) in rows for n in _NOTICES.decode(blob)])
 
-    def file_facts(self) -> tuple[Diagnostics, dict[str, str], dict[str, dict]]:
+    def file_facts(self) -> tuple[Diagnostics, dict[str, str], dict[str, dict], list[str]]:
         """Summed diagnostics (``requests``, ``duplicateLines``, ``placeholderOutputRequests`` and
-        ``fastUnpricedRequests`` filled), project paths and
-        subagent metadata from the files table."""
+        ``fastUnpricedRequests`` filled), project paths, subagent metadata and the problems of the
+        present files (one warning each), from the files table."""
         diagnostics = Diagnostics()
         cwds: dict[str, dict[str, list]] = {}
         agents: dict[str, dict] = {}
-        for path, project, diag, tail, committed_cwds, tail_cwds, agent, missing in self.conn.execute(
-                "SELECT path, project, diag, tail_diag, cwds, tail_cwds, agent, missing FROM files"):
+        warnings: list[str] = []
+        for path, project, diag, tail, committed_cwds, tail_cwds, agent, missing, problems in self.conn.execute(
+                "SELECT path, project, diag, tail_diag, cwds, tail_cwds, agent, missing, problems FROM files ORDER BY path"):
             for blob in (diag, tail):
                 if blob:
-                    diagnostics.merge(_DIAG.decode(blob))
+                    found = _DIAG.decode(blob)
+                    if missing:  # a vanished file is no longer skipped or unreadable
+                        found.skippedFiles = found.unreadableFiles = 0
+                    diagnostics.merge(found)
+            if problems and not missing:
+                warnings.extend(json.loads(problems))
             counts = cwds.setdefault(project, {})
             for text in (committed_cwds, tail_cwds):
                 if text:
@@ -702,7 +775,7 @@ class UsageIndex:
             "SELECT count(*) FROM requests WHERE fast_unpriced = 1").fetchone()[0]
         diagnostics.duplicateLines = diagnostics.usageLines - diagnostics.requests
         paths = {project: cwd for project, counts in cwds.items() if (cwd := best_cwd(counts))}
-        return diagnostics, paths, agents
+        return diagnostics, paths, agents, warnings
 
     def tool_data(self) -> tuple[list[ToolCall], set[str], list[UsageLimitNotice]]:
         """Every tool call once, the ids of failed tool uses, and the usage-limit messages."""
@@ -747,13 +820,14 @@ class UsageIndex:
         def build() -> Dataset:
             records, calculated = self._all_requests()
             price_version = self._price_version()
-            diagnostics, paths, agents = self.file_facts()
+            diagnostics, paths, agents, warnings = self.file_facts()
             return Dataset(
                 records=records,
                 calculated=calculated,
                 diagnostics=diagnostics,
                 roots=self.roots,
                 project_paths=paths,
+                warnings=warnings,
                 tools=self.tool_data,
                 agents=agents,
                 price_version=price_version,
@@ -767,10 +841,18 @@ class UsageIndex:
         facts), without reading the whole request set."""
         with self.lock:
             pairs = self.requests(changed)
-            diagnostics, paths, agents = self.file_facts()
+            diagnostics, paths, agents, warnings = self.file_facts()
             version = self._price_version()
-        return dataset.with_changes(changed, pairs, diagnostics=diagnostics, project_paths=paths,
+        return dataset.with_changes(changed, pairs, diagnostics=diagnostics, project_paths=paths, warnings=warnings,
                                     agents=agents, tools=self.tool_data, price_version=version)
+
+    def with_file_facts(self, dataset: Dataset) -> Dataset:
+        """``dataset`` with fresh diagnostics, project paths, subagent metadata and warnings
+        (after a refresh that read files without changing any request: a line without usage,
+        a new FIFO). The requests and their cached views are shared, not copied."""
+        with self.lock:
+            diagnostics, paths, agents, warnings = self.file_facts()
+        return replace(dataset, diagnostics=diagnostics, project_paths=paths, agents=agents, warnings=warnings)
 
     def _price_version(self) -> str:
         return self.conn.execute("SELECT value FROM meta WHERE key = 'price_version'").fetchone()[0]

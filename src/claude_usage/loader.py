@@ -8,7 +8,6 @@ by scanning the transcripts (:func:`load_dataset`, ``--no-index``) or from the p
 from __future__ import annotations
 
 import bisect
-import json
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -16,10 +15,13 @@ from typing import Callable, Iterable, Sequence
 
 from claude_usage.pricing import Pricer, cost_for_mode
 from claude_usage.records import Diagnostics, RequestSet, UsageRecord
+from claude_usage.sources import lenient_json
 from claude_usage.sources.discovery import DataRoot, transcript_files
+from claude_usage.sources.safe_files import read_regular
 from claude_usage.sources.transcripts import (
     ToolCall,
     UsageLimitNotice,
+    line_problems,
     merge_cwds,
     scan_file,
     unique_limit_notices,
@@ -30,6 +32,8 @@ from claude_usage.timebuckets import LocalClock
 # progress(files_done, files_total, bytes_done, bytes_total)
 ProgressCallback = Callable[[int, int, int, int], None]
 ToolData = tuple[list[ToolCall], set[str], list[UsageLimitNotice]]
+AGENT_META_BYTES = 1 << 20
+ZONES_KEPT = 8  # zones whose local dates and hours of every request are kept
 
 
 def _order(record: UsageRecord) -> tuple[int, str]:
@@ -43,7 +47,8 @@ class Dataset:
     ``records`` are sorted by time (then key); ``calculated[i]`` is the USD cost of ``records[i]``
     from its tokens (None when its model has no price). ``project_paths`` maps a project key to
     its real path (the most frequent ``cwd`` among its lines, ties to the latest). ``warnings``
-    holds read errors (unreadable files). ``agents`` maps a subagent transcript's path to its
+    holds one message per file problem (unreadable or skipped files, damaged lines), each
+    naming its file. ``agents`` maps a subagent transcript's path to its
     ``.meta.json`` (``agentType``, ``description``). Tool data (:attr:`tool_calls`,
     :attr:`tool_errors`) and :attr:`limit_notices` may be loaded on first use (``tools`` is then
     a loader). Per-zone local
@@ -87,10 +92,13 @@ class Dataset:
         return self.tools
 
     def local_parts(self, clock: LocalClock) -> list[tuple[str, int]]:
-        """``(local date, local hour)`` of every record in ``clock``'s zone, cached per zone."""
+        """``(local date, local hour)`` of every record in ``clock``'s zone, cached per zone (for
+        the :data:`ZONES_KEPT` zones asked for last)."""
         cached = self._parts.get(clock.name)
         if cached is None:
             at = clock.parts
+            while len(self._parts) >= ZONES_KEPT:  # a request per zone must not grow memory for ever
+                self._parts.pop(next(iter(self._parts)))
             cached = self._parts[clock.name] = (clock, [at(r.ts_us) for r in self.records])
         return cached[1]
 
@@ -165,9 +173,9 @@ class Dataset:
 
 def read_agent_meta(transcript: Path) -> dict:
     """``{agentType, description}`` from ``agent-<id>.meta.json`` beside a subagent transcript
-    (empty when missing or unreadable)."""
+    (empty when missing, unreadable, not a regular file, over 1 MiB or not JSON)."""
     try:
-        meta = json.loads(transcript.with_name(transcript.stem + ".meta.json").read_text(encoding="utf-8"))
+        meta = lenient_json.loads(read_regular(transcript.with_name(transcript.stem + ".meta.json"), AGENT_META_BYTES))
     except (OSError, ValueError):
         return {}
     if not isinstance(meta, dict):
@@ -221,13 +229,14 @@ def load_dataset(
         scan = scan_file(tf)
         diagnostics.merge(scan.all_diagnostics())
         warnings.extend(scan.errors)
+        warnings.extend(line_problems(tf.name, scan.diagnostics, scan.tail))
         for record in scan.records:
             requests.add(record)
         calls.extend(scan.tool_calls)
         notices.extend(scan.limits)
         tool_errors.update(tool_use_id for tool_use_id, _offset in scan.tool_errors)
         if tf.is_subagent:
-            agents[str(tf.path)] = read_agent_meta(tf.path)
+            agents[tf.name] = read_agent_meta(tf.path)
         merge_cwds(cwd_counts.setdefault(tf.project, {}), scan.all_cwds())
         done_bytes += size
         if progress is not None:

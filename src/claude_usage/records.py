@@ -71,12 +71,16 @@ class Diagnostics(msgspec.Struct):
     """Counters of what was read and what was dropped (DESIGN section 3), all plain counts.
 
     ``bytes`` is the number of transcript bytes read; ``unreadableFiles`` counts files that could
-    not be opened or read (skipped with a warning); ``missingFiles`` counts transcripts kept in
+    not be opened or read, ``skippedFiles`` ``*.jsonl`` names that are not regular files (a
+    FIFO, a device), both skipped with a warning; ``missingFiles`` counts transcripts kept in
     the index whose file is gone (Claude Code deletes them after 30 days; their requests still
-    count). ``placeholderOutputRequests`` counts kept requests whose output count is a streaming
-    placeholder (Claude Code before 2.1.97), ``fastUnpricedRequests`` fast-mode requests priced at
-    the standard rate (DESIGN section 5). The camelCase names are those of the JSON output of
-    ``doctor``, ``process`` and ``/api/health``.
+    count). Damaged lines (each kind also named in a warning): ``deepLines`` were nested too
+    deeply and read without their deep parts, ``oversizedLines`` were too long to read and
+    skipped, ``invalidUsageLines`` carried a token count or time that cannot be right and were
+    skipped. ``placeholderOutputRequests`` counts kept requests whose output count is a
+    streaming placeholder (Claude Code before 2.1.97), ``fastUnpricedRequests`` fast-mode
+    requests priced at the standard rate (DESIGN section 5). The camelCase names are those of
+    the JSON output of ``doctor``, ``process`` and ``/api/health``.
     """
 
     files: int = 0
@@ -94,6 +98,10 @@ class Diagnostics(msgspec.Struct):
     missingFiles: int = 0
     placeholderOutputRequests: int = 0
     fastUnpricedRequests: int = 0
+    skippedFiles: int = 0
+    deepLines: int = 0
+    oversizedLines: int = 0
+    invalidUsageLines: int = 0
 
     def merge(self, other: "Diagnostics") -> None:
         """Add ``other``'s counters to this one (the counts of kept requests excluded: they are

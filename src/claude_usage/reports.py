@@ -37,7 +37,8 @@ class Query:
 
     ``zone``: IANA zone name for local buckets (None: ``$TZ`` or the machine's zone); ``since``/
     ``until``: inclusive local dates ``YYYY-MM-DD``; ``project``: project key; ``model``: exact
-    model id; ``mode``: cost mode; ``start_hour``/``end_hour``: inclusive local hours 0-23;
+    model id; ``mode``: cost mode; ``start_hour``/``end_hour``: inclusive local hours 0-23 (a start after the end is a range
+    across midnight);
     ``session``: one session id; ``first_weekday``: the first day of a week (0 = Monday).
     """
 
@@ -212,9 +213,10 @@ def select(dataset: Dataset, query: Query) -> Iterator[tuple[UsageRecord, float 
             continue
         if session is not None and record.session_id != session:
             continue
-        if start_hour is not None and hour < start_hour:
-            continue
-        if end_hour is not None and hour > end_hour:
+        if start_hour is not None and end_hour is not None and start_hour > end_hour:
+            if end_hour < hour < start_hour:  # a range across midnight: 22-2 is 22, 23, 0, 1, 2
+                continue
+        elif (start_hour is not None and hour < start_hour) or (end_hour is not None and hour > end_hour):
             continue
         yield record, cost, day, hour
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from claude_usage.loader import Dataset
 
@@ -38,6 +38,19 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def served_host_names(host: str, allowed_hosts: Sequence[str] = ()) -> list[str] | None:
+    """The ``Host`` names the server answers to besides IP literals (DESIGN 9, DNS rebinding):
+    ``host`` itself, ``localhost``, the machine's own names when bound to all interfaces or to
+    a non-loopback address, and ``allowed_hosts`` (``--allowed-host``). None (any name) when
+    ``allowed_hosts`` holds ``*``."""
+    if "*" in allowed_hosts:
+        return None
+    names = {host, "localhost", *allowed_hosts}
+    if not is_loopback(host):
+        names |= {socket.gethostname(), socket.getfqdn()}
+    return sorted(name.lower() for name in names if name and name not in ("0.0.0.0", "::"))
+
+
 def own_origins(host: str, port: int) -> list[str]:
     """The origins of this server for CORS: ``http://host:port`` (and the other loopback names
     when bound to loopback)."""
@@ -45,6 +58,20 @@ def own_origins(host: str, port: int) -> list[str]:
     if is_loopback(host):
         names |= {"localhost", "127.0.0.1", "[::1]"}
     return sorted(f"http://{name if ':' not in name or name.startswith('[') else f'[{name}]'}:{port}" for name in names)
+
+
+def _log_to_stderr() -> None:
+    """The server's own log (file problems, failed refreshes, the watcher) on stderr."""
+    import logging
+    import sys
+
+    logger = logging.getLogger("claude_usage")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("claude-usage %(levelname)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
 
 
 def run_server(
@@ -59,12 +86,17 @@ def run_server(
     index: Any = None,
     pricer_factory: Any = None,
     heartbeat: float = 15.0,
+    allowed_hosts: Sequence[str] = (),
+    max_connections: int = 1000,
 ) -> int:
     """Serve ``dataset`` (days in ``zone`` unless a request says otherwise) until interrupted,
     with at most ``rate_limit`` requests per minute per client (0 = no limit) and the MCP logs
     of ``logs_root`` (default: ``$MCP_LOGS_PATH`` or the Claude CLI cache dir). With an
     ``index``, the data follow the transcripts live (initial build in the background, then a
-    file watcher; SSE heartbeats every ``heartbeat`` seconds).
+    file watcher; SSE heartbeats every ``heartbeat`` seconds). ``allowed_hosts`` are further
+    ``Host`` names to answer to (``*``: any; see :func:`served_host_names`); at most
+    ``max_connections`` connections are kept open (fewer if the open-file limit is lower), and
+    a request's headers must arrive within 10 s.
 
     Returns the process exit code: 1 with a one-line error when the address cannot be bound.
     """
@@ -73,6 +105,7 @@ def run_server(
     from claude_usage.api.app import create_app
     from claude_usage.api.store import DataStore
 
+    _log_to_stderr()
     if not is_loopback(host):
         console.print(f"[yellow]Warning:[/] binding {host}: the API is reachable from other machines.")
     try:
@@ -88,13 +121,21 @@ def run_server(
         from claude_usage.api.live import Live
 
         live = Live(store, index, pricer_factory, heartbeat)
-    hosts = None if host in ("0.0.0.0", "::", "") else sorted({host, "localhost", "127.0.0.1", "::1"} if is_loopback(host) else {host})
+    hosts = served_host_names(host, allowed_hosts)
     app = create_app(store, rate_limit=rate_limit, origins=own_origins(host, bound_port), hosts=hosts, live=live)
     shown = f"[{host}]" if ":" in host else host
     what = "following the transcripts live" if live is not None else f"serving {len(dataset.records):,} requests"
     console.print(f"claude-usage {what} on http://{shown}:{bound_port} (API docs at /docs; Ctrl+C to stop)")
     # proxy_headers off: X-Forwarded-For from a local client must not pick its rate-limit key.
-    config = uvicorn.Config(app, log_level="warning", access_log=False, proxy_headers=False)
+    # The protocol adds a header timeout and a cap on open connections to uvicorn's own; the
+    # cap stays below the open-file limit, so that the server never runs out of descriptors.
+    from claude_usage.api.connections import GuardedHttpProtocol, raise_open_file_limit
+
+    files = raise_open_file_limit(max_connections + 256)
+    cap = max_connections if files < 0 else max(1, min(max_connections, files - 128))
+    protocol = type("ServerProtocol", (GuardedHttpProtocol,), {"max_connections": cap})
+    config = uvicorn.Config(app, log_level="warning", access_log=False, proxy_headers=False,
+                            http=protocol, timeout_keep_alive=5)
 
     class Server(uvicorn.Server):
         def handle_exit(self, sig: int, frame: Any) -> None:

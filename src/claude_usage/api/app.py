@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Sequence
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
@@ -18,12 +18,21 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from claude_usage import __version__
 from claude_usage.api import details, tooling, v2
 from claude_usage.api import live as live_routes
-from claude_usage.api.params import ApiError
+from claude_usage.api.params import ApiError, known_parameters, refine_parameter_schemas
 from claude_usage.api.schemas import ErrorBody, Health
-from claude_usage.api.security import HeadAsGet, RateLimit, ResponseCache, SecurityHeaders, TrustedHosts, cors_middleware
+from claude_usage.api.security import (
+    HeadAsGet,
+    RateLimit,
+    ResponseCache,
+    SameOriginWrites,
+    SecurityHeaders,
+    TrustedHosts,
+    cors_middleware,
+)
 from claude_usage.api.store import DataStore
 
 DEFAULT_RATE_LIMIT = 600
+HEALTH_WARNINGS = 100
 _ERROR_TYPES = {400: "bad_parameter", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
 _STATIC = Path(__file__).parent / "static"
 _WEB = Path(__file__).parent.parent / "web"
@@ -58,6 +67,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         for name in ("HTTPValidationError", "ValidationError"):
             components.pop(name, None)
         components.setdefault("ErrorBody", ErrorBody.model_json_schema())
+        refine_parameter_schemas(schema)
         error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
         for path in schema.get("paths", {}).values():
             for operation in path.values():
@@ -127,6 +137,7 @@ def create_app(
 
     app = FastAPI(
         lifespan=lifespan,
+        dependencies=[Depends(known_parameters)],
         title="claude-usage",
         version=__version__,
         description="Tokens and USD cost of Claude Code use, from its JSONL transcripts.",
@@ -140,6 +151,11 @@ def create_app(
     async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
         return _error(exc.status, exc.error, exc.message)
 
+    @app.exception_handler(Exception)
+    async def server_error(_request: Request, exc: Exception) -> JSONResponse:
+        # Logged by the server with its traceback; the client gets the API's error body.
+        return _error(500, "internal_error", f"The server failed on this request ({type(exc).__name__}); see its log")
+
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         return _error(400, "bad_parameter", _validation_message(exc))
@@ -148,13 +164,23 @@ def create_app(
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         error = _ERROR_TYPES.get(exc.status_code, "error")
         message = "No such endpoint" if exc.status_code == 404 else str(exc.detail)
-        return _error(exc.status_code, error, message)
+        response = _error(exc.status_code, error, message)
+        for name, value in (exc.headers or {}).items():  # e.g. Allow on a 405 (RFC 9110)
+            response.headers[name] = value
+        return response
 
     @app.get("/api/health", response_model=Health, tags=["server"], summary="Server and data status")
     def health() -> dict[str, Any]:
         dataset = store.dataset
+        problems = live.problems() if live is not None else live_routes.data_problems(dataset.diagnostics)
+        status = live.state if live is not None and live.state != "ok" else ("degraded" if problems else "ok")
         body: dict[str, Any] = {
-            "status": live.state if live is not None else "ok",
+            "status": status,
+            "problems": problems,
+            "warnings": dataset.warnings[:HEALTH_WARNINGS],
+            "warningCount": len(dataset.warnings),
+            "watcher": live.watcher if live is not None else "off",
+            "watcherNote": live.watcher_problem if live is not None else None,
             "version": __version__,
             "dataRoots": [str(root.projects_dir) for root in dataset.roots],
             "demo": any(root.origin == "demo" for root in dataset.roots),
@@ -197,6 +223,7 @@ def create_app(
     app.add_middleware(ResponseCache, store=store)
     app.add_middleware(cors_middleware(), allow_origins=list(origins), allow_methods=["GET", "POST"], allow_headers=["*"])
     app.add_middleware(RateLimit, per_minute=rate_limit)
+    app.add_middleware(SameOriginWrites)
     app.add_middleware(TrustedHosts, hosts=None if hosts is None else list(hosts))
     app.add_middleware(SecurityHeaders)
     app.add_middleware(HeadAsGet)

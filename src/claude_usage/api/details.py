@@ -95,14 +95,15 @@ def blocks(
 ) -> Response:
     from claude_usage.blocks import blocks_document, dataset_blocks, parse_limit
 
-    try:
-        tokens = parse_limit(tokenLimit)
-    except ValueError as error:
-        raise bad_parameter("tokenLimit", str(error)) from None
-    try:
-        cost = parse_limit(costLimit)
-    except ValueError as error:
-        raise bad_parameter("costLimit", str(error)) from None
+    limits = []
+    for name, given in (("tokenLimit", tokenLimit), ("costLimit", costLimit)):
+        try:
+            if given is not None and not given.strip():
+                raise ValueError("empty: give a positive number or 'max', or leave it out")
+            limits.append(parse_limit(given))
+        except ValueError as error:
+            raise bad_parameter(name, str(error)) from None
+    tokens, cost = limits
     store = _store(request)
     built = store.cached(("blocks", q, sessionLength), lambda: dataset_blocks(store.dataset, q, sessionLength))
     document = blocks_document(built, time.time_ns() // 1000, sessionLength, active, recent, tokens, cost)

@@ -10,6 +10,7 @@ served dataset in place of the old one and is pushed to ``GET /api/v2/events`` c
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from typing import Any, AsyncIterator, Callable
@@ -18,6 +19,7 @@ import msgspec
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
+from claude_usage.api.params import ApiError
 from claude_usage.api.store import DataStore
 from claude_usage.timebuckets import iso_utc
 from claude_usage.reports import Query
@@ -25,6 +27,29 @@ from claude_usage.reports import Query
 router = APIRouter(prefix="/api/v2", tags=["live"])
 DEFAULT_HEARTBEAT = 15.0
 WATCH_DEBOUNCE_MS = 50
+POLL_DELAY_MS = 1000  # when the OS cannot watch every directory: look for changes every second
+RETRY_SECONDS = 5.0  # a refresh that failed is tried again after this long
+log = logging.getLogger("claude_usage.live")
+
+
+def data_problems(diagnostics: Any) -> list[str]:
+    """What of the data roots could not be read, from a dataset's diagnostics: ``*.jsonl``
+    paths that are not regular files and unreadable transcripts (their names are in the
+    dataset's warnings)."""
+    found = []
+    if diagnostics.skippedFiles:
+        found.append(f"{diagnostics.skippedFiles:,} *.jsonl path(s) skipped: not regular files (see warnings)")
+    if diagnostics.unreadableFiles:
+        found.append(f"{diagnostics.unreadableFiles:,} transcript(s) could not be read (see warnings)")
+    return found
+
+
+def _watch_error(error: OSError) -> str:
+    """A short reason for a failed file watch (the OS's watch limit has a name users can set)."""
+    text = str(error)
+    if "limit" in text.lower():
+        return "the OS limit of watched directories was reached (Linux: sysctl fs.inotify.max_user_watches)"
+    return f"the OS cannot watch the data dirs ({text.split(' (Error')[0]})"
 
 
 class EventHub:
@@ -81,6 +106,10 @@ class Live:
         self.state = "indexing"
         self.progress = 0.0
         self.last_refresh: dict[str, Any] = {}
+        self.refresh_error: str | None = None  # why the last refresh failed; None once one works
+        self.watcher = "starting"  # "events", "polling" (fallback), "stopped" or "off"
+        self.watcher_problem: str | None = None
+        self._logged: set[str] = set()
         self._lock = threading.Lock()
         self._stop: asyncio.Event | None = None
         self._pending: list[tuple[list, list]] = []
@@ -112,13 +141,39 @@ class Live:
 
         return full_summary(self.store, Query(zone=self.store.default_zone))
 
+    def problems(self) -> list[str]:
+        """What keeps the served data from being complete and current, for ``/api/health``
+        (``status: degraded``): a failed refresh, a stopped watcher, skipped or unreadable
+        files. Empty when all is well."""
+        found = []
+        if self.refresh_error:
+            found.append(f"reading the transcripts failed: {self.refresh_error}")
+        if self.watcher == "stopped":
+            found.append(f"live updates stopped: {self.watcher_problem}")
+        return found + data_problems(self.store.dataset.diagnostics)
+
     def refresh(self, initial: bool = False) -> dict[str, Any]:
-        """Bring the index and the served data up to date now; returns what was done."""
+        """Bring the index and the served data up to date now; returns what was done.
+
+        Raises what the index raised (after noting it for ``/api/health`` and the log): the
+        served data stay those of the last refresh that worked."""
         with self._lock:
             began = time.perf_counter()
-            result = self.index.refresh(self._pricer, self._on_progress if initial else None, on_batch=self._on_batch)
+            try:
+                result = self.index.refresh(self._pricer, self._on_progress if initial else None, on_batch=self._on_batch)
+            except Exception as error:
+                self.refresh_error = f"{type(error).__name__}: {error}"
+                log.error("reading the transcripts failed: %s", self.refresh_error)
+                self._publish()
+                raise
+            if self.refresh_error is not None:
+                log.warning("reading the transcripts works again")
+            self.refresh_error = None
+            if result.files_read and not result.changed:
+                self.store.replace(self.index.with_file_facts(self.store.dataset))
             work = time.perf_counter() - began
             self._publish()
+            self._log_new_warnings()
             self.last_refresh = {
                 "at": iso_utc(time.time_ns() // 1000),
                 "changedRequests": len(result.changed),
@@ -128,6 +183,17 @@ class Live:
             }
             return self.last_refresh
 
+    def _log_new_warnings(self, shown: int = 20) -> None:
+        """Log the file problems that appeared since the last refresh (skipped files, damaged
+        lines), at most ``shown`` at once."""
+        current = self.store.dataset.warnings
+        new = [warning for warning in current if warning not in self._logged]
+        for warning in new[:shown]:
+            log.warning("%s", warning)
+        if len(new) > shown:
+            log.warning("%d more files with problems (see /api/health)", len(new) - shown)
+        self._logged = set(current)
+
     def _pricer(self) -> Any:
         """One pricer for the server's life (its rates cache and the price data stay loaded)."""
         if self._pricer_instance is None:
@@ -136,24 +202,66 @@ class Live:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
+    async def _refresh_logged(self, initial: bool = False) -> bool:
+        """One refresh in a worker thread; a failure is noted (health, log), never raised."""
+        try:
+            await asyncio.to_thread(self.refresh, initial)
+            return True
+        except Exception:
+            return False
+
     async def run(self) -> None:
-        """The background task: the first index build, then a refresh after each file change."""
+        """The background task: the first index build, then a refresh after each file change.
+
+        The watcher uses the OS's file events; when the OS cannot watch every directory (its
+        watch limit), it falls back to polling once a second, and says so in ``/api/health``.
+        A failed refresh is retried every few seconds and reported, never fatal."""
         self.hub.loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         try:
-            await asyncio.to_thread(self.refresh, True)
+            await self._refresh_logged(initial=True)
         finally:
             self.state, self.progress = "ok", 1.0
         # Load the price data now, not when the first new request arrives.
-        await asyncio.to_thread(lambda: self._pricer().preload())
-        from watchfiles import awatch
-
+        try:
+            await asyncio.to_thread(lambda: self._pricer().preload())
+        except Exception as error:  # reported by the next refresh that needs a price
+            log.error("loading the price data failed: %s", error)
         folders = [str(root.projects_dir) for root in self.store.dataset.roots if root.projects_dir.is_dir()]
         if not folders:
+            self.watcher = "off"
             return
-        async for _changes in awatch(*folders, debounce=WATCH_DEBOUNCE_MS, step=20, stop_event=self._stop,
-                                     watch_filter=lambda _change, path: path.endswith((".jsonl", ".meta.json"))):
-            await asyncio.to_thread(self.refresh)
+        polling = False
+        while not self._stop.is_set():
+            try:
+                await self._watch(folders, polling)
+                return
+            except OSError as error:
+                if polling:
+                    self.watcher, self.watcher_problem = "stopped", str(error)
+                    log.error("live updates stopped: %s", error)
+                    return
+                polling = True
+                reason = _watch_error(error)
+                self.watcher_problem = f"{reason}; following the transcripts by polling every {POLL_DELAY_MS / 1000:g} s"
+                log.warning("%s; polling every %g s instead", reason, POLL_DELAY_MS / 1000)
+            except Exception as error:
+                self.watcher, self.watcher_problem = "stopped", f"{type(error).__name__}: {error}"
+                log.error("live updates stopped: %s", self.watcher_problem)
+                return
+
+    async def _watch(self, folders: list[str], polling: bool) -> None:
+        """Refresh after every change below ``folders`` until stopped (file events, or polling);
+        while the last refresh failed, also every :data:`RETRY_SECONDS`."""
+        from watchfiles import awatch
+
+        self.watcher = "polling" if polling else "events"
+        async for changes in awatch(*folders, debounce=WATCH_DEBOUNCE_MS, step=20, stop_event=self._stop,
+                                    force_polling=True if polling else None, poll_delay_ms=POLL_DELAY_MS,
+                                    rust_timeout=int(RETRY_SECONDS * 1000), yield_on_timeout=True,
+                                    watch_filter=lambda _change, path: path.endswith((".jsonl", ".meta.json"))):
+            if changes or self.refresh_error is not None:
+                await self._refresh_logged()
 
     def stop(self) -> None:
         """Ask the watcher to stop."""
@@ -199,4 +307,9 @@ async def refresh(request: Request) -> dict[str, Any]:
     live = _live(request)
     if live is None:
         return {"changedRequests": 0, "filesRead": 0, "bytesRead": 0, "seconds": 0.0, "live": False}
-    return {**await asyncio.to_thread(live.refresh), "live": True}
+    try:
+        done = await asyncio.to_thread(live.refresh)
+    except Exception:
+        raise ApiError(503, "refresh_failed", f"Reading the transcripts failed: {live.refresh_error}; "
+                       "the data served are those of the last refresh that worked (see /api/health)") from None
+    return {**done, "live": True}

@@ -6,7 +6,7 @@ parameter (DESIGN section 8).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import Query as Q
 from fastapi import Request
@@ -33,6 +33,69 @@ def bad_parameter(name: str, problem: str) -> ApiError:
     return ApiError(400, "bad_parameter", f"Invalid parameter '{name}': {problem}")
 
 
+_ALLOWED: dict[int, frozenset[str]] = {}
+_DATE = {"type": "string", "format": "date"}
+_LIMIT = {"anyOf": [{"type": "string", "enum": ["max"]}, {"type": "number", "minimum": 1e-6, "maximum": 1e15}]}
+# What the handlers accept, stated more exactly in the OpenAPI schema than the Python types can
+# (an IANA zone, a calendar date, a month, a positive limit or "max"). The handlers also accept
+# what the schema does not promise (YYYYMMDD dates, zone names in any case).
+PARAMETER_SCHEMAS: dict[tuple[str, str], dict] = {
+    ("query", "tz"): {"$ref": "#/components/schemas/TimeZone"},
+    ("query", "startDate"): _DATE,
+    ("query", "endDate"): _DATE,
+    ("query", "date"): _DATE,
+    ("path", "date"): _DATE,
+    ("path", "month"): {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$"},
+    ("query", "tokenLimit"): _LIMIT,
+    ("query", "costLimit"): _LIMIT,
+}
+
+
+def refine_parameter_schemas(schema: dict) -> None:
+    """Give the parameters of :data:`PARAMETER_SCHEMAS` their exact schema in an OpenAPI
+    document (in place), and add the ``TimeZone`` component (every IANA zone name)."""
+    import zoneinfo
+
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            for parameter in operation.get("parameters", []):
+                exact = PARAMETER_SCHEMAS.get((parameter.get("in"), parameter.get("name")))
+                if exact is not None:
+                    parameter["schema"] = dict(exact)
+    zones = sorted(name for name in zoneinfo.available_timezones() if "/" in name or name == "UTC")
+    schema.setdefault("components", {}).setdefault("schemas", {})["TimeZone"] = {
+        "type": "string", "enum": zones, "description": "An IANA time zone name (any case is accepted)"}
+
+
+def _query_names(dependant: Any) -> set[str]:
+    """The query parameter names of a route's dependency tree (its own and its dependencies')."""
+    names = {field.alias for field in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def known_parameters(request: Request) -> None:
+    """Refuse (400) an ``/api/`` request naming a query parameter its endpoint does not take.
+
+    A misspelt filter (``?startdate=``) would otherwise be ignored and answer with the wrong,
+    unfiltered numbers; and answers that differ only in a made-up parameter would each be
+    computed and cached. Applied to every route (an app-wide dependency)."""
+    if not request.url.path.startswith("/api/"):
+        return
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    allowed = _ALLOWED.get(id(route))
+    if allowed is None:
+        allowed = _ALLOWED[id(route)] = frozenset(_query_names(dependant))
+    for name in request.query_params.keys():
+        if name not in allowed:
+            known = ", ".join(sorted(allowed)) or "none"
+            raise bad_parameter(name, f"this endpoint takes no such parameter (it takes: {known})")
+
+
 def _local_date(name: str, value: str | None) -> str | None:
     if value is None:
         return None
@@ -51,7 +114,11 @@ def filters(
     model: str | None = Q(None, description="Model id, exact"),
     mode: CostModeParam = Q("auto", description="Cost mode: auto (costUSD when present), calculate, display"),
 ) -> Query:
-    """The common filters of DESIGN section 8 as a report query (zone checked, dates parsed)."""
+    """The common filters of DESIGN section 8 as a report query (zone checked, dates parsed).
+
+    An ``endDate`` before ``startDate`` is an empty range (no day matches), not an error."""
+    if tz is not None and not tz.strip():
+        raise bad_parameter("tz", "empty: give an IANA zone such as 'UTC' or 'Europe/Paris', or leave it out")
     zone = tz or request.app.state.store.default_zone
     try:
         clock_for(zone)
@@ -59,8 +126,6 @@ def filters(
         raise bad_parameter("tz", str(error)) from None
     since = _local_date("startDate", startDate)
     until = _local_date("endDate", endDate)
-    if since and until and since > until:
-        raise bad_parameter("endDate", f"{until} is before startDate {since}")
     return Query(zone=zone, since=since, until=until, project=project, model=model, mode=mode)
 
 

@@ -128,7 +128,14 @@ class ProjectsResponse(_Listing):
 class Health(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    status: str = Field(description="ok, or indexing while the first scan runs")
+    status: str = Field(description="indexing while the first scan runs; degraded when some data could not be read "
+                        "or live updates stopped (see problems); else ok")
+    problems: list[str] = Field(description="Why the status is degraded (empty when it is not)")
+    warnings: list[str] = Field(description="File problems: skipped or unreadable files, damaged lines (first 100)")
+    warningCount: int = Field(description="Number of file problems in all")
+    watcher: str = Field(description="How changes are followed: events, polling (the OS watch limit was reached), "
+                         "stopped, off (no index), or starting")
+    watcherNote: str | None = Field(description="Why the watcher polls or stopped")
     version: str
     dataRoots: list[str]
     demo: bool = Field(False, description="The data are the bundled demo data")

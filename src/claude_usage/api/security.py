@@ -5,8 +5,10 @@ Both are plain ASGI middlewares, so streamed responses pass through untouched.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import time
+from collections import OrderedDict
 from typing import Any, Awaitable, Callable
 
 # No external origin anywhere. Swagger UI and plotly.js set inline styles, hence 'unsafe-inline'
@@ -114,25 +116,83 @@ async def _json_error(send: Send, status: int, error: str, message: str, extra: 
     await send({"type": "http.response.body", "body": body})
 
 
+def _header_values(scope: Scope, name: bytes) -> list[str]:
+    return [value.decode("latin-1") for key, value in scope.get("headers") or [] if key == name]
+
+
+def _host_name(header: str) -> str:
+    """The name of a ``Host`` value, lower-case, without port or IPv6 brackets."""
+    header = header.strip().lower()
+    return header[1:].partition("]")[0] if header.startswith("[") else header.partition(":")[0]
+
+
+def _is_ip_literal(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+        return True
+    except ValueError:
+        return False
+
+
 class TrustedHosts:
-    """Answers 400 to requests whose ``Host`` is not one of ``hosts`` (the names the server was
-    bound to): a web page on another site cannot reach a loopback server by DNS rebinding.
-    ``hosts`` of None accepts any (a server bound to all interfaces)."""
+    """Answers 400 to requests whose ``Host`` is not a name this server answers to: a web page
+    of another site cannot reach it by DNS rebinding (its requests carry that site's name).
+
+    Accepted: IP literals (a page can only carry one as its own origin), and ``hosts`` (the
+    name bound to, ``localhost``, the machine's names when bound to all interfaces, and each
+    ``--allowed-host``). ``hosts`` of None accepts any name (``--allowed-host '*'``). A
+    request with several ``Host`` headers is refused whatever they say.
+    """
 
     def __init__(self, app: Any, hosts: list[str] | None):
         self.app = app
-        self.hosts = None if hosts is None else {h.lower().strip("[]") for h in hosts}
+        self.hosts = None if hosts is None else {_host_name(h) for h in hosts}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.hosts is None:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        header = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1").lower()
-        name = header[1:].partition("]")[0] if header.startswith("[") else header.partition(":")[0]
-        if name in self.hosts:
+        values = _header_values(scope, b"host")
+        if len(values) > 1:
+            await _json_error(send, 400, "bad_host", "Several Host headers in one request; send one")
+            return
+        header = values[0] if values else ""
+        name = _host_name(header)
+        if self.hosts is None or name in self.hosts or _is_ip_literal(name):
             await self.app(scope, receive, send)
             return
-        await _json_error(send, 400, "bad_host", f"Host {header!r} is not served here; use {sorted(self.hosts)[0]}")
+        hint = "; start the server with --allowed-host NAME to accept it" if name else ""
+        await _json_error(send, 400, "bad_host", f"Host {header!r} is not served here{hint}")
+
+
+class SameOriginWrites:
+    """Refuses (403) a request that changes something (any method but GET, HEAD and OPTIONS,
+    e.g. ``POST /api/v2/refresh``) when a browser says it comes from another site: an ``Origin``
+    other than this server's own (the ``Host`` it was asked for), or ``Sec-Fetch-Site`` other
+    than ``same-origin`` or ``none``. Clients that send neither (curl, scripts) are served."""
+
+    SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in self.SAFE:
+            await self.app(scope, receive, send)
+            return
+        site = _header_values(scope, b"sec-fetch-site")
+        origins = _header_values(scope, b"origin")
+        hosts = _header_values(scope, b"host")
+        foreign = any(value.strip().lower() not in ("same-origin", "none") for value in site)
+        for origin in origins:
+            scheme, _, rest = origin.strip().lower().partition("://")
+            if scheme not in ("http", "https") or not hosts or rest.rstrip("/") != hosts[0].strip().lower():
+                foreign = True
+        if not foreign:
+            await self.app(scope, receive, send)
+            return
+        await _json_error(send, 403, "cross_site", f"{scope['method']} from another site's page is refused: "
+                          "only this server's own pages (or clients without an Origin header) may change anything")
 
 
 def cors_middleware() -> type:
@@ -156,17 +216,21 @@ def cors_middleware() -> type:
 class ResponseCache:
     """Answers a repeated GET of a dataset-derived endpoint from memory: the whole response of
     ``path?query`` is kept until the dataset changes (``store.version``) or the minute turns
-    (answers that depend on today stay right). Only complete 200 answers are kept; live,
+    (answers that depend on today stay right). Only complete 200 answers of at most
+    :attr:`MAX_ANSWER_BYTES` are kept, at most :attr:`MAX_BYTES` in all (the least recently used
+    go first), so no mix of requests can grow the server's memory without bound; live,
     file-reading and streaming endpoints are never cached."""
 
     UNCACHED = ("/api/health", "/api/v2/events", "/api/v2/refresh", "/api/v2/mcp/logs", "/api/v2/todos",
                 "/api/v2/logs/content")
-    ENTRIES = 2048
+    MAX_BYTES = 32 << 20
+    MAX_ANSWER_BYTES = 4 << 20
 
     def __init__(self, app: Any, store: Any):
         self.app = app
         self.store = store
-        self.entries: dict[tuple, tuple[dict, bytes]] = {}
+        self.entries: OrderedDict[tuple, tuple[dict, bytes]] = OrderedDict()
+        self.bytes = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -176,6 +240,7 @@ class ResponseCache:
         key = (path, scope.get("query_string", b""), self.store.version, int(time.time() // 60))
         hit = self.entries.get(key)
         if hit is not None:  # copies: outer middlewares add their headers to the message
+            self.entries.move_to_end(key)
             await send({**hit[0], "headers": list(hit[0]["headers"])})
             await send({"type": "http.response.body", "body": hit[1]})
             return
@@ -189,6 +254,14 @@ class ResponseCache:
         await self.app(scope, receive, keep)
         if (len(parts) == 2 and parts[0].get("status") == 200 and not parts[1].get("more_body")
                 and key[2] == self.store.version):
-            if len(self.entries) >= self.ENTRIES:
-                self.entries.clear()
-            self.entries[key] = (parts[0], parts[1].get("body", b""))
+            self._keep(key, parts[0], parts[1].get("body", b""))
+
+    def _keep(self, key: tuple, start: dict, body: bytes) -> None:
+        if len(body) > self.MAX_ANSWER_BYTES:
+            return
+        for stale in [k for k in self.entries if k[2] != key[2] or k[3] != key[3]]:
+            self.bytes -= len(self.entries.pop(stale)[1])  # older data or an earlier minute
+        self.entries[key] = (start, body)
+        self.bytes += len(body)
+        while self.bytes > self.MAX_BYTES and self.entries:
+            self.bytes -= len(self.entries.popitem(last=False)[1][1])

@@ -11,7 +11,10 @@ from claude_usage.loader import Dataset
 from claude_usage.sources.mcp_logs import LogCatalog, mcp_logs_root
 from claude_usage.sources.todos import todo_dirs
 
-CACHE_ENTRIES = 512
+CACHE_ENTRIES = 256
+# Rows kept in all cached answers together (a row is a dict of ~20 fields, ~1-2 KB): a bound on
+# the cache's memory whatever mix of parameters is asked for.
+CACHE_ROWS = 10_000
 
 
 class DataStore:
@@ -26,7 +29,8 @@ class DataStore:
         self.default_zone = default_zone
         self.notice = notice
         self.logs = LogCatalog(logs_root if logs_root is not None else mcp_logs_root())
-        self._cache: OrderedDict[Hashable, Any] = OrderedDict()
+        self._cache: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._rows = 0
         self._lock = threading.Lock()
         self.version = 0  # changes with every new dataset
     def file_roots(self) -> list[Path]:
@@ -38,16 +42,24 @@ class DataStore:
         return roots
 
     def cached(self, key: Hashable, compute: Callable[[], Any]) -> Any:
-        """``compute()``'s result for ``key``, computed once while the dataset is unchanged."""
+        """``compute()``'s result for ``key``, computed once while the dataset is unchanged.
+
+        At most :data:`CACHE_ENTRIES` answers holding :data:`CACHE_ROWS` rows in all are kept
+        (the least recently used go first); a larger answer is not kept."""
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
-                return self._cache[key]
+                return self._cache[key][0]
         value = compute()
+        rows = _rows_in(value)
+        if rows > CACHE_ROWS:
+            return value
         with self._lock:
-            self._cache[key] = value
-            while len(self._cache) > CACHE_ENTRIES:
-                self._cache.popitem(last=False)
+            if key not in self._cache:
+                self._cache[key] = (value, rows)
+                self._rows += rows
+            while len(self._cache) > CACHE_ENTRIES or self._rows > CACHE_ROWS:
+                self._rows -= self._cache.popitem(last=False)[1][1]
         return value
 
     def replace(self, dataset: Dataset) -> None:
@@ -56,3 +68,17 @@ class DataStore:
             self.dataset = dataset
             self.version += 1
             self._cache.clear()
+            self._rows = 0
+
+
+def _rows_in(value: Any) -> int:
+    """The weight of a cached answer: 1, plus the length of every list in it or in its
+    top-level tuple or dict (the rows of a listing)."""
+    parts = value if isinstance(value, tuple) else (value,)
+    rows = 1
+    for part in parts:
+        if isinstance(part, list):
+            rows += len(part)
+        elif isinstance(part, dict):
+            rows += sum(len(v) for v in part.values() if isinstance(v, list))
+    return rows

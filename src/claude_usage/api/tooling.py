@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import codecs
+import errno
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Iterator
 from urllib.parse import unquote
 
+import msgspec
 from fastapi import APIRouter, Request, Response
 from fastapi import Path as P
 from fastapi import Query as Q
+from fastapi.responses import StreamingResponse
 
 from claude_usage import tools
 from claude_usage.api.params import ApiError, bad_parameter, paginate
@@ -17,11 +21,14 @@ from claude_usage.api.schemas import ErrorBody, FileContent, McpLogsResponse, Mc
 from claude_usage.api.store import DataStore
 from claude_usage.api.v2 import ERRORS, json_response
 from claude_usage.sources.discovery import is_within
+from claude_usage.sources.safe_files import NotRegularFileError, display_path, open_regular
 from claude_usage.sources.todos import todo_lists
 from claude_usage.timebuckets import iso_utc
 
 router = APIRouter(prefix="/api/v2", tags=["tools and files"])
 MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_PATH_CHARS = 4096
+READ_BYTES = 32 * 1024
 _NOT_FOUND = {404: {"model": ErrorBody, "description": "No such tool or file"}}
 _FILE_ERRORS: dict[int | str, dict[str, Any]] = {
     **ERRORS,
@@ -113,11 +120,15 @@ def resolve_inside(requested: str, roots: list[Path]) -> Path:
     """The real path of ``requested`` if it lies inside one of ``roots``.
 
     Raises :class:`ApiError` 403 when it does not (after resolving ``..``, symlinks and
-    URL-encoded separators; a relative path is taken relative to the first root) and 404 when
-    it does not exist. Only regular files are served.
+    URL-encoded separators; a relative path is taken relative to the first root), 400 for a
+    path over :data:`MAX_PATH_CHARS` characters, and 404 when it does not exist, names an
+    unknown user's home (``~name``) or cannot be resolved. Nothing is opened here: see
+    :func:`open_inside` for what is served.
     """
     if "\x00" in requested:
         raise ApiError(403, "forbidden", "NUL characters are not accepted in a path")
+    if len(requested) > MAX_PATH_CHARS:
+        raise bad_parameter("file", f"a path of at most {MAX_PATH_CHARS:,} characters")
     decoded = requested
     for _ in range(3):  # a name that still decodes after the server's own decoding is suspect
         once = unquote(decoded)
@@ -126,34 +137,104 @@ def resolve_inside(requested: str, roots: list[Path]) -> Path:
         decoded = once
     if "\x00" in decoded or any(decoded.count(part) > requested.count(part) for part in ("/", "\\", "..")):
         raise ApiError(403, "forbidden", "Encoded path separators are not accepted; give the plain path")
-    candidate = Path(requested).expanduser()
+    try:
+        candidate = Path(requested).expanduser()
+    except RuntimeError:  # ~name of a user that does not exist
+        raise ApiError(404, "not_found", f"No such file: {requested}") from None
     if not candidate.is_absolute():
         if not roots:
             raise ApiError(403, "forbidden", "No data roots to serve files from")
         candidate = roots[0] / candidate
-    if not any(is_within(candidate, root) for root in roots):
+    try:
+        inside = any(is_within(candidate, root) for root in roots)
+        real = Path(os.path.realpath(candidate))
+    except (OSError, ValueError):  # a name too long, a symlink loop, a path changing meanwhile
+        raise ApiError(404, "not_found", f"No such file: {requested}") from None
+    if not inside:
         raise ApiError(403, "forbidden", "The file is outside the data roots (transcripts, todos, MCP logs)")
-    real = Path(os.path.realpath(candidate))
-    if real.is_dir():
-        raise ApiError(404, "not_found", f"Not a file but a directory: {requested}")
-    if not real.is_file():
-        raise ApiError(404, "not_found", f"No such file: {requested}")
     return real
+
+
+def _descriptor_path(fd: int) -> str | None:
+    """The real path of an open file descriptor (what was opened, whatever its name now is),
+    or None where the platform cannot tell."""
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        pass
+    try:
+        import fcntl
+
+        return fcntl.fcntl(fd, fcntl.F_GETPATH, bytes(1024)).rstrip(b"\x00").decode(errors="surrogateescape")  # type: ignore[attr-defined]
+    except (ImportError, AttributeError, OSError):
+        return None
+
+
+def open_inside(requested: str, roots: list[Path]) -> tuple[BinaryIO, str, os.stat_result]:
+    """Open ``requested`` for serving: ``(open file, real path, its stat)``.
+
+    The path is resolved and checked (:func:`resolve_inside`), then opened without following
+    a symlink in its last part and without blocking (a FIFO or device is refused), and the
+    opened descriptor itself is checked again: its real path must lie inside ``roots``. So a
+    name swapped for a link to another file between the check and the open is never served:
+    what is read is exactly what was checked. Raises :class:`ApiError` (403, 404) otherwise.
+    """
+    real = resolve_inside(requested, roots)
+    try:
+        handle = open_regular(real, follow_symlinks=False)
+    except NotRegularFileError as error:
+        raise ApiError(404, "not_found", f"Not a regular file but {str(error).split(',')[0]}: {requested}") from None
+    except IsADirectoryError:
+        raise ApiError(404, "not_found", f"Not a file but a directory: {requested}") from None
+    except OSError as error:
+        if error.errno == errno.ELOOP:  # the checked name became a symlink meanwhile
+            raise ApiError(403, "forbidden", "The file changed while it was opened; not served") from None
+        raise ApiError(404, "not_found", f"No such file: {requested}") from None
+    try:
+        opened = _descriptor_path(handle.fileno())
+        if opened is not None and not any(is_within(opened, root) for root in roots):
+            raise ApiError(403, "forbidden", "The file is outside the data roots (transcripts, todos, MCP logs)")
+        return handle, opened or str(real), os.fstat(handle.fileno())
+    except BaseException:
+        handle.close()
+        raise
+
+
+def _json_content(handle: BinaryIO, size: int, tail: bytes) -> Iterator[bytes]:
+    """The JSON answer of the file viewer, streamed: ``{"success": true, "data": {"content": "``,
+    the file's text (UTF-8, invalid bytes as U+FFFD) escaped in pieces of :data:`READ_BYTES`,
+    then ``tail`` (the closing quote and the other fields). Memory stays at one piece per
+    request whatever the file holds (control bytes grow six-fold when escaped)."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    try:
+        yield b'{"success":true,"data":{"content":"'
+        left = size
+        while left > 0:
+            piece = handle.read(min(READ_BYTES, left))
+            if not piece:
+                break
+            left -= len(piece)
+            text = decoder.decode(piece)
+            if text:
+                yield msgspec.json.encode(text)[1:-1]
+        text = decoder.decode(b"", final=True)
+        if text:
+            yield msgspec.json.encode(text)[1:-1]
+        yield tail
+    finally:
+        handle.close()
 
 
 @router.get("/logs/content", response_model=FileContent, responses=_FILE_ERRORS, summary="A data file's content")
 def file_content(
     request: Request,
-    file: str | None = Q(None, description="Absolute path of a file inside the data roots (transcripts, todos, "
-                         "MCP logs); a relative path is taken relative to the first projects dir"),
+    file: str = Q(..., min_length=1, description="Absolute path of a file inside the data roots (transcripts, todos, "
+                  "MCP logs); a relative path is taken relative to the first projects dir"),
 ) -> Response:
-    if not file:
-        raise bad_parameter("file", "required: the path of a transcript, todo list or MCP log")
-    path = resolve_inside(file, _store(request).file_roots())
-    stat = path.stat()
-    if stat.st_size > MAX_FILE_BYTES:
-        raise ApiError(413, "too_large", f"The file is {stat.st_size:,} bytes; at most {MAX_FILE_BYTES:,} are served")
-    with open(path, "rb") as handle:
-        content = handle.read(MAX_FILE_BYTES + 1).decode("utf-8", errors="replace")
-    modified = iso_utc(int(stat.st_mtime * 1_000_000))
-    return json_response({"success": True, "data": {"content": content, "size": stat.st_size, "modified": modified, "path": str(path)}})
+    handle, real, info = open_inside(file, _store(request).file_roots())
+    if info.st_size > MAX_FILE_BYTES:
+        handle.close()
+        raise ApiError(413, "too_large", f"The file is {info.st_size:,} bytes; at most {MAX_FILE_BYTES:,} are served")
+    modified = iso_utc(int(info.st_mtime * 1_000_000))
+    tail = b'",' + msgspec.json.encode({"size": info.st_size, "modified": modified, "path": display_path(real)})[1:] + b"}"
+    return StreamingResponse(_json_content(handle, info.st_size, tail), media_type="application/json")

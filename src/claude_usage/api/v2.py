@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi import Query as Q
 
 from claude_usage import reports
-from claude_usage.api.params import OrderParam, bad_parameter, filters, paginate
+from claude_usage.api.params import OrderParam, filters, paginate
 from claude_usage.api.schemas import (
     DailyResponse,
     ErrorBody,
@@ -65,11 +65,9 @@ def daily(
     page: int = Q(1, ge=1),
     limit: int = Q(50, ge=1, le=1000),
     startHour: int | None = Q(None, ge=0, le=23, description="First local hour, inclusive"),
-    endHour: int | None = Q(None, ge=0, le=23, description="Last local hour, inclusive"),
+    endHour: int | None = Q(None, ge=0, le=23, description="Last local hour, inclusive; before startHour: a range across midnight"),
     order: OrderParam = Q("asc"),
 ) -> Response:
-    if startHour is not None and endHour is not None and startHour > endHour:
-        raise bad_parameter("endHour", f"{endHour} is before startHour {startHour}")
     q = replace(q, start_hour=startHour, end_hour=endHour)
     rows, unpriced = _time_rows(_store(request), "date", q, order)
     return _listing(q, rows, unpriced, page, limit)

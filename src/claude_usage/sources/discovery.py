@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from claude_usage.sources.safe_files import display_path
+
 
 class RootError(Exception):
     """A data root that was named explicitly (flag or environment) does not exist.
@@ -167,6 +169,12 @@ class TranscriptFile:
     fallback_session: str
 
     @property
+    def name(self) -> str:
+        """The path as text that can always be stored and shown (see
+        :func:`~claude_usage.sources.safe_files.display_path`)."""
+        return display_path(self.path)
+
+    @property
     def is_subagent(self) -> bool:
         """True for subagent transcripts (``agent-*.jsonl``)."""
         return self.path.name.startswith("agent-")
@@ -174,9 +182,14 @@ class TranscriptFile:
 
 def is_within(path: str | Path, folder: str | Path) -> bool:
     """True when ``path``, with every symlink and ``..`` resolved, lies inside ``folder`` (also
-    resolved). The rule for every file this product opens below a data root (DESIGN 2, 9)."""
-    real_folder = os.path.realpath(folder)
-    return os.path.commonpath([real_folder, os.path.realpath(path)]) == real_folder
+    resolved). The rule for every file this product opens below a data root (DESIGN 2, 9).
+    A path that cannot be resolved (a name too long, a symlink loop, a link changing while it
+    is read) is not inside."""
+    try:
+        real_folder = os.path.realpath(folder)
+        return os.path.commonpath([real_folder, os.path.realpath(path)]) == real_folder
+    except (OSError, ValueError):
+        return False
 
 
 def transcript_files(root: DataRoot) -> list[TranscriptFile]:
@@ -196,11 +209,12 @@ def transcript_files(root: DataRoot) -> list[TranscriptFile]:
             path = Path(dirpath) / name
             if path.is_symlink() and not is_within(path, base):
                 continue
-            rel = path.relative_to(base).parts
+            rel = [display_path(part) for part in path.relative_to(base).parts]
+            stem = display_path(path.stem)
             if len(rel) == 1:
-                project, session = "(root)", path.stem
+                project, session = "(root)", stem
             elif len(rel) == 2:
-                project, session = rel[0], path.stem
+                project, session = rel[0], stem
             else:
                 project, session = rel[0], rel[1]
             out.append(TranscriptFile(path, root, project, session))

@@ -18,10 +18,13 @@ from typing import Any, Iterator, Mapping
 
 import msgspec
 
+from claude_usage.sources import lenient_json
 from claude_usage.sources.discovery import is_within
+from claude_usage.sources.safe_files import display_path, open_regular
 from claude_usage.timebuckets import iso_utc
 
 CHUNK_BYTES = 1 << 20
+MAX_ENTRY_BYTES = 16 << 20  # a longer entry is damage: skipped, never held in memory
 LOG_SUFFIXES = (".txt", ".jsonl")
 DIR_PREFIX = "mcp-logs-"
 
@@ -58,12 +61,12 @@ def log_files(root: Path) -> list[LogFile]:
     candidates = [(root, None)]
     for child in sorted(root.iterdir()):
         if child.is_dir() and not child.name.startswith(DIR_PREFIX):
-            candidates.append((child, child.name))
+            candidates.append((child, display_path(child.name)))
     for parent, project in candidates:
         for folder in sorted(parent.glob(DIR_PREFIX + "*")):
             if not folder.is_dir():
                 continue
-            server = folder.name[len(DIR_PREFIX):]
+            server = display_path(folder.name[len(DIR_PREFIX):])
             for path in sorted(folder.iterdir()):
                 if path.suffix in LOG_SUFFIXES and path.is_file() and is_within(path, root):
                     found.append(LogFile(path, server, project))
@@ -98,8 +101,8 @@ class LogSummary:
     def row(self) -> dict[str, Any]:
         """The JSON row of ``/api/v2/mcp/logs``."""
         row = {
-            "file": self.log.path.name,
-            "path": str(self.log.path),
+            "file": display_path(self.log.path.name),
+            "path": display_path(self.log.path),
             "server": self.log.server,
             "project": self.log.project,
             "timestamp": iso_utc(int(self.mtime * 1_000_000)),
@@ -123,24 +126,36 @@ def _chunks(handle) -> Iterator[bytes]:
 
 
 def _jsonl_items(handle, first: bytes) -> Iterator[Any]:
-    """Entries of a ``.jsonl`` log, one per line; an unparsable line yields None."""
+    """Entries of a ``.jsonl`` log, one per line; an unparsable line yields None, and so does a
+    line over :data:`MAX_ENTRY_BYTES`, skipped without being held in memory."""
     carry = b""
+    skipping = False
     for chunk in itertools.chain((first,), _chunks(handle)):
+        if skipping:
+            newline = chunk.find(b"\n")
+            if newline < 0:
+                continue
+            skipping, chunk = False, chunk[newline + 1:]
+            yield None
         lines = (carry + chunk).split(b"\n")
         carry = lines.pop()
         for line in lines:
             if line.strip():
                 yield _decode_entry(line)
-    if carry.strip():
+        if len(carry) > MAX_ENTRY_BYTES:
+            carry, skipping = b"", True
+    if skipping:
+        yield None
+    elif carry.strip():
         yield _decode_entry(carry)
 
 
 def _decode_entry(raw: bytes) -> Any:
     try:
         return _ENTRY.decode(raw)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         try:
-            value = json.loads(raw.decode("utf-8", errors="replace"), strict=False)
+            value = lenient_json.loads(raw)
         except ValueError:
             return None
         return msgspec.convert(value, _Entry) if isinstance(value, dict) else None
@@ -168,7 +183,11 @@ def _array_items(handle, first: bytes) -> Iterator[Any]:
             if index >= len(text):
                 raise ValueError("need more data")
             item, index = decoder.raw_decode(text, index)
+        except RecursionError:
+            raise TruncatedArray(f"an entry nested deeper than the reader allows at character {index:,}") from None
         except ValueError:
+            if len(text) - index > MAX_ENTRY_BYTES:
+                raise TruncatedArray(f"an entry over {MAX_ENTRY_BYTES >> 20} MiB or invalid JSON; the rest is not read") from None
             more = next(chunks, None)
             if more is None:
                 if eof:
@@ -187,7 +206,7 @@ def summarize_log(log: LogFile) -> LogSummary:
     """Count the entries of one log file, streaming; never raises."""
     try:
         stat = log.path.stat()
-        handle = open(log.path, "rb")
+        handle = open_regular(log.path)
     except OSError as error:
         return LogSummary(log, 0.0, 0, error=error.strerror or str(error))
     entries = errors = malformed = 0
@@ -214,7 +233,7 @@ def summarize_log(log: LogFile) -> LogSummary:
                     entries += 1
                     errors += item.error is not None
                     if session_id is None and type(item.sessionId) is str:
-                        session_id = item.sessionId
+                        session_id = lenient_json.clean_strings(item.sessionId)  # text, whatever the file held
             except TruncatedArray as error:
                 problem = str(error)
             except OSError as error:

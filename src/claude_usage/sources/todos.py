@@ -6,12 +6,13 @@ Each file is a JSON array of ``{content, status, ...}`` items, named ``<sessionI
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
+from claude_usage.sources import lenient_json
 from claude_usage.sources.discovery import DataRoot, is_within
+from claude_usage.sources.safe_files import FileTooLargeError, display_path, read_regular
 from claude_usage.timebuckets import iso_utc
 
 MAX_TODO_BYTES = 10 * 1024 * 1024
@@ -55,8 +56,8 @@ class TodoList:
     def row(self) -> dict[str, Any]:
         """The JSON row of ``/api/v2/todos``."""
         row = {
-            "file": self.path.name,
-            "path": str(self.path),
+            "file": display_path(self.path.name),
+            "path": display_path(self.path),
             "sessionId": self.session_id,
             "timestamp": iso_utc(int(self.mtime * 1_000_000)),
             "size": self.size,
@@ -71,8 +72,9 @@ class TodoList:
 
 
 def read_todo_list(path: Path) -> TodoList:
-    """Read one todo file; never raises (problems go to ``error``)."""
-    session_id = path.stem.split("-agent-")[0]
+    """Read one todo file; never raises nor blocks (a FIFO or device is refused by
+    :func:`~claude_usage.sources.safe_files.read_regular`); problems go to ``error``."""
+    session_id = display_path(path.stem.split("-agent-")[0])
     try:
         stat = path.stat()
     except OSError as error:
@@ -81,8 +83,12 @@ def read_todo_list(path: Path) -> TodoList:
     if stat.st_size > MAX_TODO_BYTES:
         return TodoList(**base, error="file too large to read")
     try:
-        items = json.loads(path.read_text(encoding="utf-8", errors="replace"))
-    except (OSError, ValueError) as error:
+        items = lenient_json.loads(read_regular(path, MAX_TODO_BYTES))
+    except FileTooLargeError:
+        return TodoList(**base, error="file too large to read")
+    except OSError as error:
+        return TodoList(**base, error=error.strerror or str(error))
+    except ValueError as error:
         return TodoList(**base, error=f"not a JSON todo list: {error}")
     if not isinstance(items, list):
         return TodoList(**base, error="not a JSON array")

@@ -11,8 +11,8 @@ the lenient stdlib parser (``json.loads(..., strict=False)`` accepts raw control
 from __future__ import annotations
 
 import hashlib
-import json
 import math
+import os
 import re
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
@@ -20,17 +20,31 @@ from typing import Any, Iterable
 import msgspec
 
 from claude_usage.records import Diagnostics, RequestSet, UsageRecord
+from claude_usage.sources import lenient_json
 from claude_usage.sources.discovery import TranscriptFile
+from claude_usage.sources.safe_files import NotRegularFileError, open_regular
 
 CHUNK_BYTES = 1 << 22
 HEAD_BYTES = 4096
+# A line longer than this is skipped without being held in memory (real lines, images included,
+# stay far below it); counted in ``oversizedLines``.
+MAX_LINE_BYTES = 64 << 20
+# A token count above this is not a count but damage (the largest context windows hold a few
+# million tokens); such a usage line is skipped and counted in ``invalidUsageLines``. It also
+# keeps every sum far inside a 64-bit integer.
+MAX_TOKEN_COUNT = 10**12
 SYNTHETIC_MODEL = "<synthetic>"
 # Claude Code before this version wrote a streaming placeholder into output_tokens (DESIGN 5).
 FINAL_OUTPUT_VERSION = (2, 1, 97)
 # inference_geo values billed at the standard rate; kept as None in records.
 STANDARD_GEOS = ("", "global", "not_available")
+INVALID_USAGE = "<invalid usage>"
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
+# Timestamps outside these bounds are damage, and a local date past year 9999 cannot be shown.
+_FIRST_US = 86_400_000_000
+_LAST_US = (datetime(9999, 1, 1, tzinfo=timezone.utc) - _EPOCH) // _MICROSECOND
+_BOM = b"\xef\xbb\xbf"
 
 
 class _CacheCreation(msgspec.Struct, gc=False):
@@ -238,24 +252,28 @@ def head_fingerprint(data: bytes) -> str:
 
 
 def is_count(value: Any) -> bool:
-    """True for a non-negative integer token count (``bool`` is not a count)."""
-    return type(value) is int and value >= 0
+    """True for a token count: an integer from 0 to :data:`MAX_TOKEN_COUNT` (``bool`` is not
+    a count)."""
+    return type(value) is int and 0 <= value <= MAX_TOKEN_COUNT
 
 
 def parse_timestamp_us(value: Any) -> int | None:
     """An ISO-8601 timestamp string to UTC microseconds since the epoch, or None if invalid.
 
     Any fraction length, ``Z`` or an offset are accepted; a timestamp without an offset is UTC.
+    Instants before 1970-01-02 or from year 9999 on are invalid (damage, and not showable in
+    every zone).
     """
     if type(value) is not str or not value:
         return None
     try:
         moment = datetime.fromisoformat(value)
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        ts_us = (moment - _EPOCH) // _MICROSECOND
+    except (ValueError, OverflowError):
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return (moment - _EPOCH) // _MICROSECOND
+    return ts_us if _FIRST_US <= ts_us < _LAST_US else None
 
 
 def _drop_odd_nested(obj: dict) -> dict:
@@ -278,11 +296,6 @@ def _drop_odd_nested(obj: dict) -> dict:
             elif not isinstance(content, str):
                 holder["content"] = None
     return obj
-
-
-def _lenient(raw: Any) -> Any:
-    """Parse with the stdlib in non-strict mode; raises ValueError when the line is not JSON."""
-    return json.loads(bytes(raw).decode("utf-8", errors="replace"), strict=False)
 
 
 def _str_or_none(value: Any) -> str | None:
@@ -309,7 +322,9 @@ def writes_placeholder_output(version: Any) -> bool:
 
 
 def _record(line: _Line, raw: Any, source: TranscriptFile, file: str, offset: int) -> UsageRecord | str | None:
-    """The usage record a decoded line carries, ``SYNTHETIC_MODEL`` for a placeholder, else None.
+    """The usage record a decoded line carries, ``SYNTHETIC_MODEL`` for a placeholder,
+    ``INVALID_USAGE`` for usage with a count or time that cannot be right (negative, over
+    :data:`MAX_TOKEN_COUNT`, an impossible timestamp), else None.
 
     The hot path of every scan: checks are written out rather than factored into calls.
     """
@@ -330,11 +345,13 @@ def _record(line: _Line, raw: Any, source: TranscriptFile, file: str, offset: in
         return None
     input_tokens = usage.input_tokens
     output_tokens = usage.output_tokens
-    if type(input_tokens) is not int or input_tokens < 0 or type(output_tokens) is not int or output_tokens < 0:
+    if type(input_tokens) is not int or type(output_tokens) is not int:
         return None
+    if not (0 <= input_tokens <= MAX_TOKEN_COUNT and 0 <= output_tokens <= MAX_TOKEN_COUNT):
+        return INVALID_USAGE
     ts_us = parse_timestamp_us(holder.timestamp)
     if ts_us is None:
-        return None
+        return INVALID_USAGE if type(holder.timestamp) is str else None
     model = message.model
     if type(model) is not str or not model:
         model = "unknown"
@@ -353,10 +370,12 @@ def _record(line: _Line, raw: Any, source: TranscriptFile, file: str, offset: in
         one_h = breakdown.ephemeral_1h_input_tokens
         if type(one_h) is not int or one_h < 0:
             one_h = 0
-    creation_total = declared if declared > five_m + one_h else five_m + one_h
     cache_read = usage.cache_read_input_tokens
     if type(cache_read) is not int or cache_read < 0:
         cache_read = 0
+    if declared > MAX_TOKEN_COUNT or five_m > MAX_TOKEN_COUNT or one_h > MAX_TOKEN_COUNT or cache_read > MAX_TOKEN_COUNT:
+        return INVALID_USAGE
+    creation_total = declared if declared > five_m + one_h else five_m + one_h
 
     message_id = message.id
     if type(message_id) is str and message_id:
@@ -415,7 +434,7 @@ class _Scanner:
 
     def __init__(self, source: TranscriptFile):
         self.source = source
-        self.file = str(source.path)
+        self.file = source.name
         self.diag = Diagnostics()
         self.records: list[UsageRecord] = []
         self.cwds: dict[str, list] = {}
@@ -455,7 +474,7 @@ class _Scanner:
         """Keep a usage-limit message of a placeholder line (for the 5-hour blocks)."""
         try:
             error = _ERROR_LINE.decode(raw)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):
             return
         content = error.message.content if error.message else None
         texts = [content] if isinstance(content, str) else [b.text for b in content or () if type(b.text) is str]
@@ -491,32 +510,19 @@ class _Scanner:
         if end - start < 64 and not buffer[start:end].strip():
             diag.blankLines += 1
             return
+        if buffer[start] == 0xEF and buffer.startswith(_BOM, start, end):
+            start += 3  # a byte-order mark, as some editors write: the JSON after it is intact
         # Tool results (most of the bytes) are found near the start of their line; only other
         # lines are searched whole for usage.
         carries_tools = buffer.find(b'"tool_result"', start, end) >= 0
         carries_usage = carries_tools or buffer.find(b'"usage"', start, end) >= 0
         carries_tools = carries_tools or carries_usage
         raw = view[start:end]
-        try:
-            decoded: Any = (_LINE_DECODER if carries_tools else _LIGHT_DECODER).decode(raw)
-        except msgspec.DecodeError:
-            try:
-                obj = _lenient(raw)
-            except ValueError:
-                if tail:
-                    diag.partialTailLines += 1
-                else:
-                    diag.malformedLines += 1
-                return
-            if not isinstance(obj, dict):
-                diag.nonObjectLines += 1
-                return
-            try:
-                decoded = msgspec.convert(_drop_odd_nested(obj), _Line if carries_tools else _Light)
-            except msgspec.ValidationError:
-                # An odd shape deeper than the fields read: an object line without usage to us.
-                self._note_cwd(obj.get("cwd"), obj.get("timestamp"))
-                return
+        decoded = self._decode(raw, _Line if carries_tools else _Light, tail)
+        if decoded is None:
+            return
+        if type(decoded) is tuple:  # a line nested too deeply, read with its deep parts dropped
+            decoded, raw = decoded
         self._note_cwd(decoded.cwd, decoded.timestamp)
         if not carries_tools:
             return
@@ -530,18 +536,66 @@ class _Scanner:
             diag.syntheticLines += 1
             self._limit_notice(decoded, raw, offset)
             return
+        if found is INVALID_USAGE:
+            diag.invalidUsageLines += 1
+            return
         diag.usageLines += 1
         self.records.append(found)
 
+    def _decode(self, raw: Any, kind: type, tail: bool) -> Any:
+        """The line decoded as ``kind`` (:class:`_Line` or :class:`_Light`), or None when it is
+        not a JSON object (counted). A line nested deeper than the decoders allow is decoded
+        with its deep parts as null and returned as ``(decoded, capped bytes)`` (counted in
+        ``deepLines``)."""
+        decoder = _LINE_DECODER if kind is _Line else _LIGHT_DECODER
+        capped = None
+        try:
+            return decoder.decode(raw)
+        except msgspec.DecodeError:
+            pass
+        except RecursionError:
+            capped = lenient_json.cap_depth(bytes(raw))
+            self.diag.deepLines += 1
+            try:
+                return decoder.decode(capped), capped
+            except (msgspec.DecodeError, RecursionError):
+                raw = capped
+        deep = []
+        try:
+            obj = lenient_json.loads(raw, on_capped=lambda: deep.append(1))
+        except ValueError:
+            if tail:
+                self.diag.partialTailLines += 1
+            else:
+                self.diag.malformedLines += 1
+            return None
+        if deep and capped is None:
+            self.diag.deepLines += 1
+        if not isinstance(obj, dict):
+            self.diag.nonObjectLines += 1
+            return None
+        try:
+            decoded = msgspec.convert(_drop_odd_nested(obj), kind)
+        except msgspec.ValidationError:
+            # An odd shape deeper than the fields read: an object line without usage to us.
+            self._note_cwd(obj.get("cwd"), obj.get("timestamp"))
+            return None
+        return (decoded, capped) if capped is not None else decoded
+
 
 def scan_file(source: TranscriptFile, start: int = 0) -> FileScan:
-    """Read ``source`` from byte ``start`` to its end, line by line, in reads of up to 4 MiB.
+    """Read ``source`` from byte ``start`` to the end it had when opened, line by line, in
+    reads of up to 4 MiB.
 
-    Never raises for bad content or I/O errors: malformed lines are counted and skipped; a file
-    that cannot be opened or read is counted in ``unreadableFiles`` and reported in ``errors``
-    (records of the complete lines read before the error are kept). An unterminated last line is
-    parsed if it is complete JSON and counted as ``partialTailLines`` if not; either way
-    ``committed_offset`` stays before it.
+    Never raises for bad content or I/O errors, and never blocks: the file is opened with
+    :func:`~claude_usage.sources.safe_files.open_regular`, so a FIFO or a device named
+    ``*.jsonl`` is skipped (``skippedFiles``) instead of read forever; a file that cannot be
+    opened or read is counted in ``unreadableFiles`` (records of the complete lines read before
+    an error are kept). Malformed lines are counted and skipped; a line over
+    :data:`MAX_LINE_BYTES` is skipped without being held in memory (``oversizedLines``). Each
+    such problem is described once per file in ``errors`` (for warnings). An unterminated last
+    line is parsed if it is complete JSON and counted as ``partialTailLines`` if not; either
+    way ``committed_offset`` stays before it.
     """
     scanner = _Scanner(source)
     diag = scanner.diag
@@ -555,44 +609,86 @@ def scan_file(source: TranscriptFile, start: int = 0) -> FileScan:
     buffer = bytearray(CHUNK_BYTES)
     view = memoryview(buffer)
     kept = 0  # bytes of an unfinished line at the front of the buffer
+    skipping = False  # inside a line over MAX_LINE_BYTES, discarded up to its newline
+    skipped = 0  # bytes of that line discarded so far
     try:
-        with open(source.path, "rb", buffering=0) as handle:
-            if start:
-                handle.seek(start)
-            line = scanner.line
-            find = buffer.find
-            while True:
-                if len(buffer) - kept < CHUNK_BYTES // 2:  # a line longer than the buffer
-                    view.release()
-                    buffer.extend(bytes(len(buffer)))
-                    view = memoryview(buffer)
-                    find = buffer.find
-                got = handle.readinto(view[kept:])
-                if not got:
-                    break
-                if head is None and start == 0:
-                    head_length = min(got, HEAD_BYTES)
-                    head = head_fingerprint(view[:head_length])
-                end = kept + got
-                position = 0
-                while True:
-                    newline = find(b"\n", position, end)
-                    if newline < 0:
-                        break
-                    line(buffer, view, position, newline, committed + position)
-                    position = newline + 1
-                committed += position
-                kept = end - position
-                if kept and position:
-                    buffer[:kept] = buffer[position:end]
+        handle = open_regular(source.path)
+    except NotRegularFileError as error:
+        diag.skippedFiles = 1
+        errors.append(f"{source.name}: skipped, {error}")
+        handle = None
     except OSError as error:
         diag.unreadableFiles = 1
-        errors.append(f"{source.path}: {error.strerror or error}")
+        errors.append(f"{source.name}: {error.strerror or error}")
+        handle = None
+    try:
+        if handle is not None:
+            with handle:
+                # Read up to the size the file had when opened: a file written to faster than
+                # it is read still ends (the rest is read by the next refresh).
+                remaining = os.fstat(handle.fileno()).st_size - start
+                if start:
+                    handle.seek(start)
+                line = scanner.line
+                find = buffer.find
+                while remaining > 0:
+                    if len(buffer) - kept < CHUNK_BYTES // 2:  # a long line: a larger buffer
+                        view.release()
+                        buffer.extend(bytes(min(len(buffer), MAX_LINE_BYTES + CHUNK_BYTES - len(buffer))))
+                        view = memoryview(buffer)
+                        find = buffer.find
+                    got = handle.readinto(view[kept: kept + min(len(buffer) - kept, remaining)])
+                    if not got:
+                        break
+                    remaining -= got
+                    if head is None and start == 0:
+                        head_length = min(got, HEAD_BYTES)
+                        head = head_fingerprint(view[:head_length])
+                    end = kept + got
+                    # ``committed`` is the file offset of buffer[0] (just past the last complete
+                    # line), except while skipping, when the long line began there.
+                    position = 0
+                    if skipping:
+                        newline = find(b"\n", 0, end)
+                        if newline < 0:
+                            skipped += end
+                            continue
+                        skipping = False
+                        diag.lines += 1
+                        diag.oversizedLines += 1
+                        committed += skipped
+                        skipped = 0
+                        position = newline + 1
+                    while True:
+                        newline = find(b"\n", position, end)
+                        if newline < 0:
+                            break
+                        line(buffer, view, position, newline, committed + position)
+                        position = newline + 1
+                    committed += position
+                    kept = end - position
+                    if kept > MAX_LINE_BYTES:
+                        skipping, skipped, kept = True, kept, 0
+                    elif kept and position:
+                        buffer[:kept] = buffer[position:end]
+                    if len(buffer) > 2 * CHUNK_BYTES and kept < CHUNK_BYTES // 4:
+                        view.release()  # after a long line: back to the usual buffer size
+                        buffer = bytearray(buffer[:kept]) + bytearray(CHUNK_BYTES - kept)
+                        view = memoryview(buffer)
+                        find = buffer.find
+    except OSError as error:
+        diag.unreadableFiles = 1
+        errors.append(f"{source.name}: {error.strerror or error}")
         kept = 0
+        skipping = False
     diag.bytes = committed - start
     tail = Diagnostics()
     tail_cwds: dict[str, list] = {}
-    if kept:
+    if skipping:
+        tail.lines = 1
+        tail.oversizedLines = 1
+        tail.bytes = skipped
+    elif kept:
         scanner.diag, scanner.cwds, committed_cwds = tail, tail_cwds, scanner.cwds
         scanner.line(buffer, view, 0, kept, committed, tail=True)
         tail.bytes = kept
@@ -602,6 +698,29 @@ def scan_file(source: TranscriptFile, start: int = 0) -> FileScan:
         _most_complete(scanner.records, committed), diag, committed, scanner.cwds, errors, scanner.tool_calls,
         scanner.tool_errors, limits=scanner.limits, tail=tail, tail_cwds=tail_cwds, head=head, head_length=head_length,
     )
+
+
+def _lines(count: int, noun: str = "line") -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
+def line_problems(name: str, diag: Diagnostics, tail: Diagnostics | None = None) -> list[str]:
+    """One warning per kind of damaged line counted in a file's diagnostics (``diag`` and
+    ``tail``), naming the file ``name``; none for ordinary malformed or half-written lines,
+    which ``doctor`` counts. Shown by the CLI on stderr and by ``/api/health``."""
+    tail = tail or Diagnostics()
+    found = []
+    deep = diag.deepLines + tail.deepLines
+    if deep:
+        found.append(f"{name}: {_lines(deep)} nested deeper than {lenient_json.MAX_DEPTH} levels, "
+                     "read without the deep parts")
+    oversized = diag.oversizedLines + tail.oversizedLines
+    if oversized:
+        found.append(f"{name}: {_lines(oversized)} longer than {MAX_LINE_BYTES >> 20} MiB, skipped")
+    invalid = diag.invalidUsageLines + tail.invalidUsageLines
+    if invalid:
+        found.append(f"{name}: {_lines(invalid, 'usage line')} with an impossible token count or time, skipped")
+    return found
 
 
 def _most_complete(records: list[UsageRecord], committed: int) -> list[UsageRecord]:
