@@ -177,11 +177,13 @@ def corpus(tmp_path_factory):
     sys.path.insert(0, str(REPO / "benchmarks"))
     from corpus import generate
 
-    from claude_usage.loader import load_dataset
     from claude_usage.sources.discovery import resolve_roots
+    from helpers import scan
 
     made = generate(tmp_path_factory.mktemp("corpus") / "data", 120 << 20)
-    made["requests"] = len(load_dataset(resolve_roots([made["path"]]).roots).records)
+    scanned = scan(resolve_roots([made["path"]]).roots)
+    made["requests"] = scanned.overall().requests
+    scanned.close()
     return made
 
 

@@ -94,3 +94,79 @@ def env_without_data(home: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("CLAUDE_CONFIG_DIR", "PROJECTS_PATH", "XDG_CACHE_HOME")}
     env["HOME"] = str(home)
     return env
+
+
+class Scanned:
+    """The product's own store over ``roots`` (a temporary one, as ``--no-index`` uses),
+    brought up to date, for library-level tests: every number comes from the same reader,
+    dedupe, pricing and report queries as the CLI and the API."""
+
+    def __init__(self, roots, pricer=None):
+        from claude_usage.pricing import Pricer
+        from claude_usage.store import temporary_store
+
+        self.store = temporary_store(list(roots))
+        self.result = self.store.refresh(lambda: pricer or Pricer())
+
+    def run(self, function, *args, **kwargs):
+        """``function(view, *args, **kwargs)`` over one view of the store."""
+        with self.store.reading() as view:
+            return function(view, *args, **kwargs)
+
+    def overall(self, query=None, **kwargs):
+        """The Totals of every request ``query`` (default: UTC) selects."""
+        from claude_usage import reports
+        from claude_usage.reports import Query
+
+        return self.run(reports.overall, query or Query(zone="UTC"), **kwargs)
+
+    @property
+    def diagnostics(self):
+        from claude_usage.store import facts
+
+        return self.run(facts.diagnostics)
+
+    @property
+    def warnings(self):
+        from claude_usage.store import facts
+
+        return self.run(facts.warnings)
+
+    def kept(self) -> list[dict]:
+        """The kept requests as dicts (time order): ts, model, session, project, file, line and
+        the token counts."""
+        return [dict(zip(("ts", "model", "session", "project", "file", "line", "input", "output", "cache_5m",
+                          "cache_1h", "cache_read", "searches", "flags", "cost"), row)) for row in self.run(
+            lambda view: view.rows(
+                "SELECT r.ts, m.name, s.name, p.name, f.path, r.line, r.input, r.output, r.cache_5m, r.cache_1h, "
+                "r.cache_read, r.searches, r.flags, r.cost FROM requests r JOIN models m ON m.id = r.model_id "
+                "JOIN sessions s ON s.id = r.session_id JOIN projects p ON p.id = r.project_id "
+                "JOIN files f ON f.id = r.file_id WHERE r.kept = 1 ORDER BY r.ts, r.key"))]
+
+    @property
+    def records(self) -> list:
+        """The kept requests as the reader's :class:`~claude_usage.records.UsageRecord` objects
+        (with their key strings), in time order: each kept row's line, read again from its file
+        (the store keeps a hash of the key, not the key)."""
+        from claude_usage.sources.discovery import transcript_files
+        from claude_usage.sources.transcripts import scan_file
+
+        by_place = {}
+        for root in self.store.roots:
+            for source in transcript_files(root):
+                for record in scan_file(source).records:
+                    by_place[(record.file, record.offset)] = record
+        found = []
+        for row in self.kept():
+            record = by_place[(row["file"], row["line"])]
+            record.fast_unpriced = bool(row["flags"] & 16)
+            found.append(record)
+        return found
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def scan(roots, pricer=None) -> Scanned:
+    """A :class:`Scanned` store of ``roots`` (DataRoot objects)."""
+    return Scanned(roots, pricer)

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from claude_usage.blocks import HOUR_US, block_row, build_blocks, burn_rate
+from claude_usage.blocks import HOUR_US, block_row, burn_rate, query_blocks
 from claude_usage.cli import app
-from claude_usage.records import UsageRecord
+from claude_usage.reports import Query
+from claude_usage.sources.discovery import DataRoot
 from claude_usage.statusline import status_line
 from conftest import BUGCASES, bugcase_expected
 from helpers import assistant_line, write_lines
@@ -35,10 +36,27 @@ def iso(ts_us: int) -> str:
     return datetime.fromtimestamp(ts_us / 1_000_000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def request(ts: str, tokens: int = 100, key: str | None = None) -> UsageRecord:
-    return UsageRecord(key=key or f"k-{ts}", ts_us=us(ts), model="claude-sonnet-4-5-20250929", session_id="s",
-                       project="p", file="f", offset=0, input_tokens=tokens, output_tokens=0,
-                       cache_creation_5m_tokens=0, cache_creation_1h_tokens=0, cache_read_tokens=0)
+def build_blocks(requests, session_hours: float = 5.0):
+    """The product's blocks of hand-made requests ``(ts, input tokens, cost USD)``: written as
+    transcript lines whose ``costUSD`` is that cost (the default cost mode uses it), read into
+    a store, summed by the block query."""
+    import tempfile
+
+    from helpers import scan
+
+    root = Path(tempfile.mkdtemp(prefix="blocks-"))
+    lines = [assistant_line(msg_id=f"m{i}", uuid=f"u{i}", ts=ts, session="s", input_tokens=tokens, cost_usd=cost)
+             for i, (ts, tokens, cost) in enumerate(requests)]
+    write_lines(root / "projects" / "p" / "s.jsonl", lines)
+    scanned = scan([DataRoot(root / "projects", root, "test")])
+    try:
+        return scanned.run(query_blocks, Query(zone="UTC"), session_hours)
+    finally:
+        scanned.close()
+
+
+def request(ts: str, tokens: int = 100) -> tuple[str, int]:
+    return ts, tokens
 
 
 def spans(blocks) -> list[tuple[str, str, bool, int]]:
@@ -50,7 +68,7 @@ def test_requests_across_an_hour_boundary_and_one_at_exactly_start_plus_5h():
     # 10:59:30 floors to 10:00, so the block is 10:00-15:00 and 11:10 is in it. 15:00:00 is the
     # block's (exclusive) end: it starts a new block at 15:00. The pause 11:10 -> 15:00 is 3h50m,
     # under 5 h: no gap row.
-    blocks = build_blocks([(request(t), 0.0) for t in
+    blocks = build_blocks([(*request(t), 0.0) for t in
                            ("2025-03-01T10:59:30Z", "2025-03-01T11:10:00Z", "2025-03-01T15:00:00Z")])
     assert spans(blocks) == [
         ("2025-03-01T10:00:00Z", "2025-03-01T15:00:00Z", False, 2),
@@ -60,14 +78,14 @@ def test_requests_across_an_hour_boundary_and_one_at_exactly_start_plus_5h():
 
 def test_a_pause_of_5h_minus_1s_stays_in_the_block():
     # 08:00:00 -> 12:59:59 is 4h59m59s and 12:59:59 is before the end (13:00): one block.
-    blocks = build_blocks([(request(t), 0.0) for t in ("2025-03-01T08:00:00Z", "2025-03-01T12:59:59Z")])
+    blocks = build_blocks([(*request(t), 0.0) for t in ("2025-03-01T08:00:00Z", "2025-03-01T12:59:59Z")])
     assert spans(blocks) == [("2025-03-01T08:00:00Z", "2025-03-01T13:00:00Z", False, 2)]
 
 
 def test_a_pause_of_exactly_5h_starts_a_new_block_after_a_gap_row():
     # 08:00 -> 13:00 is exactly 5 h: a new block at floor(13:00) = 13:00. The gap runs from the
     # last activity + 5 h (13:00) to the next block's start (13:00): reported, and empty.
-    blocks = build_blocks([(request(t), 0.0) for t in ("2025-03-01T08:00:00Z", "2025-03-01T13:00:00Z")])
+    blocks = build_blocks([(*request(t), 0.0) for t in ("2025-03-01T08:00:00Z", "2025-03-01T13:00:00Z")])
     assert spans(blocks) == [
         ("2025-03-01T08:00:00Z", "2025-03-01T13:00:00Z", False, 1),
         ("2025-03-01T13:00:00Z", "2025-03-01T13:00:00Z", True, 0),
@@ -75,13 +93,13 @@ def test_a_pause_of_exactly_5h_starts_a_new_block_after_a_gap_row():
     ]
     # 08:20 -> 13:20 is also exactly 5 h; the next block starts at 13:00, before 08:20 + 5 h:
     # the gap row is empty at 13:00 (rows never overlap).
-    blocks = build_blocks([(request(t), 0.0) for t in ("2025-03-01T08:20:00Z", "2025-03-01T13:20:00Z")])
+    blocks = build_blocks([(*request(t), 0.0) for t in ("2025-03-01T08:20:00Z", "2025-03-01T13:20:00Z")])
     assert spans(blocks)[1] == ("2025-03-01T13:00:00Z", "2025-03-01T13:00:00Z", True, 0)
 
 
 def test_a_long_pause_gives_a_gap_row_from_last_activity_plus_5h_to_the_next_block():
     # Last activity 09:45 -> gap starts 14:45; next request 21:10 -> next block 21:00-02:00.
-    blocks = build_blocks([(request(t), 0.0) for t in ("2025-03-01T09:45:00Z", "2025-03-01T21:10:00Z")])
+    blocks = build_blocks([(*request(t), 0.0) for t in ("2025-03-01T09:45:00Z", "2025-03-01T21:10:00Z")])
     assert spans(blocks) == [
         ("2025-03-01T09:00:00Z", "2025-03-01T14:00:00Z", False, 1),
         ("2025-03-01T14:45:00Z", "2025-03-01T21:00:00Z", True, 0),
@@ -94,7 +112,7 @@ def test_a_block_ends_by_the_5_hour_rule_while_requests_continue():
     # (10 requests); 14:10 >= 14:00 starts block 2 at floor(14:10) = 14:00, holding 14:10, 14:40,
     # 15:10, 15:40 (4 requests). No gap row.
     times = [f"2025-03-01T{h:02d}:{m:02d}:00Z" for h in range(9, 16) for m in (10, 40)]
-    blocks = build_blocks([(request(t), 0.0) for t in times])
+    blocks = build_blocks([(*request(t), 0.0) for t in times])
     assert spans(blocks) == [
         ("2025-03-01T09:00:00Z", "2025-03-01T14:00:00Z", False, 10),
         ("2025-03-01T14:00:00Z", "2025-03-01T19:00:00Z", False, 4),
@@ -105,8 +123,8 @@ def test_burn_rate_projection_and_limits_at_a_fixed_now():
     # A completed block the day before: 8,000 tokens, $0.80 (the "max" estimate).
     # The active block: 10:00 (1,000 tokens, $0.10), 10:30 (2,000, $0.20), 11:00 (3,000, $0.30);
     # block 10:00-15:00; now 11:30 -> active (before 15:00, last request 30 min ago).
-    pairs = [(request("2025-03-01T09:00:00Z", 8000), 0.80)]
-    pairs += [(request(t, n), c) for t, n, c in (("2025-03-02T10:00:00Z", 1000, 0.10),
+    pairs = [(*request("2025-03-01T09:00:00Z", 8000), 0.80)]
+    pairs += [(*request(t, n), c) for t, n, c in (("2025-03-02T10:00:00Z", 1000, 0.10),
                                                 ("2025-03-02T10:30:00Z", 2000, 0.20),
                                                 ("2025-03-02T11:00:00Z", 3000, 0.30))]
     blocks = build_blocks(pairs)

@@ -11,10 +11,11 @@ from typer.testing import CliRunner
 
 from claude_usage import reports
 from claude_usage.cli import app
-from claude_usage.loader import load_dataset
 from claude_usage.reports import Query
 from claude_usage.rows import usage_row
+from claude_usage.store import facts
 from claude_usage.sources.discovery import resolve_roots
+from helpers import scan
 from conftest import BUGCASE_DIRS, BUGCASES, RunningServer, assert_row, assert_rows, bugcase_expected, get, keyed
 
 # Counts of DESIGN section 5 that a case's expected.json may carry beside its totals.
@@ -24,7 +25,7 @@ runner = CliRunner()
 
 
 def load(case: str):
-    return load_dataset(resolve_roots([BUGCASES / case / "claude"]).roots)
+    return scan(resolve_roots([BUGCASES / case / "claude"]).roots)
 
 
 def rows(groups) -> dict:
@@ -50,17 +51,17 @@ def test_bugcase(case):
     zones = exp.get("by_timezone") or {"UTC": exp}
     for zone, zexp in zones.items():
         q = Query(zone=zone)
-        assert_row(expected_totals(zexp, exp), usage_row(reports.overall(ds, q)), f"{case} totals {zone}")
+        assert_row(expected_totals(zexp, exp), usage_row(ds.run(reports.overall, q)), f"{case} totals {zone}")
         if "by_day" in zexp:
-            assert_rows(zexp["by_day"], rows(reports.daily(ds, q)), f"{case} by_day {zone}")
+            assert_rows(zexp["by_day"], rows(ds.run(reports.daily, q)), f"{case} by_day {zone}")
     q = Query(zone="UTC")
     if "by_model" in exp:
-        assert_rows(exp["by_model"], rows(reports.by_models(ds, q)), f"{case} by_model")
+        assert_rows(exp["by_model"], rows(ds.run(reports.by_models, q)), f"{case} by_model")
     if "by_project" in exp:
-        assert_rows(exp["by_project"], rows(reports.by_projects(ds, q)), f"{case} by_project")
+        assert_rows(exp["by_project"], rows(ds.run(reports.by_projects, q)), f"{case} by_project")
     if "by_session" in exp:
-        assert_rows(exp["by_session"], rows(reports.by_sessions(ds, q)), f"{case} by_session")
-    assert sorted(reports.overall(ds, q).unpriced_models) == sorted(exp.get("unpriced_models", []))
+        assert_rows(exp["by_session"], rows(ds.run(reports.by_sessions, q)), f"{case} by_session")
+    assert sorted(ds.run(reports.overall, q).unpriced_models) == sorted(exp.get("unpriced_models", []))
     totals = expected_totals(exp)
     for name, field in (("placeholder_output_requests", "placeholderOutputRequests"),
                         ("fast_unpriced_requests", "fastUnpricedRequests")):
@@ -125,7 +126,7 @@ def test_project_display_names_come_from_cwd():
     case = "13-project-identity-windows-and-lossy-names"
     ds = load(case)
     for key, name in bugcase_expected(case)["display_names"].items():
-        assert ds.project_path(key) == name
+        assert ds.run(facts.project_paths).get(key) == name
 
 
 def test_malformed_lines_are_counted_not_fatal():
@@ -141,7 +142,7 @@ def test_malformed_lines_are_counted_not_fatal():
 def test_synthetic_lines_are_not_models():
     ds = load("14-synthetic-and-api-error-lines")
     assert ds.diagnostics.syntheticLines == 2
-    assert sorted(reports.by_models(ds, Query(zone="UTC"))) == ["claude-sonnet-4-5-20250929"]
+    assert sorted(ds.run(reports.by_models, Query(zone="UTC"))) == ["claude-sonnet-4-5-20250929"]
 
 
 def test_new_user_daily_json_on_the_web_search_case():

@@ -207,11 +207,11 @@ def test_demo_data_is_deterministic_and_complete(tmp_path):
 def test_demo_live_session_gives_an_active_block(tmp_path):
     from datetime import datetime, timezone
 
-    from claude_usage.blocks import build_blocks
+    from claude_usage.blocks import query_blocks
     from claude_usage.demo import write_live_session
-    from claude_usage.loader import load_dataset
-    from claude_usage.pricing import Pricer
+    from claude_usage.reports import Query
     from claude_usage.sources.discovery import DataRoot
+    from helpers import scan
 
     now = datetime(2026, 3, 1, 10, 47, 12, tzinfo=timezone.utc)
     path = write_live_session(tmp_path, now)
@@ -226,9 +226,9 @@ def test_demo_live_session_gives_an_active_block(tmp_path):
     stamps = [json.loads(line)["timestamp"] for line in first.splitlines()]
     # From 10:30 - 95 min = 08:55 up to the step's start, 10:30; none after it.
     assert stamps[0] == "2026-03-01T08:55:00.000Z" and max(stamps) <= "2026-03-01T10:30:00.000Z"
-    dataset = load_dataset([DataRoot(tmp_path / "projects", tmp_path, "demo")], Pricer())
-    assert len(dataset.records) >= 3
-    blocks = build_blocks(zip(dataset.records, dataset.calculated))
+    scanned = scan([DataRoot(tmp_path / "projects", tmp_path, "demo")])
+    assert scanned.overall().requests >= 3
+    blocks = scanned.run(query_blocks, Query(zone="UTC"))
     now_us = int(now.timestamp()) * 1_000_000
     # The first request (08:55 + a few seconds) opens the block 08:00-13:00, active at 10:47.
     assert len(blocks) == 1 and blocks[0].is_active(now_us, 5 * 3_600_000_000)

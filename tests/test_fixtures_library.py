@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from claude_usage import reports
-from claude_usage.loader import load_dataset
 from claude_usage.reports import Query
 from claude_usage.rows import usage_row
 from claude_usage.sources.discovery import resolve_roots
+from helpers import scan
 from conftest import FIXTURE_SETS, FIXTURES, ZONES, assert_row, assert_rows, expected
 
 _DATASETS: dict = {}
@@ -16,7 +16,7 @@ _DATASETS: dict = {}
 
 def dataset(name: str):
     if name not in _DATASETS:
-        _DATASETS[name] = load_dataset(resolve_roots([FIXTURES / name]).roots)
+        _DATASETS[name] = scan(resolve_roots([FIXTURES / name]).roots)
     return _DATASETS[name]
 
 
@@ -29,7 +29,7 @@ def rows(groups) -> dict:
 def test_totals(name, mode):
     # early-2025 lines carry costUSD equal to the calculated cost: both modes give the total.
     exp = expected(name)
-    totals = reports.overall(dataset(name), Query(zone="UTC", mode=mode))
+    totals = dataset(name).run(reports.overall, Query(zone="UTC", mode=mode))
     assert_row(exp["totals"], usage_row(totals), f"{name} totals ({mode})")
     assert sorted(totals.unpriced_models) == sorted(exp["unpriced_models"])
 
@@ -38,9 +38,9 @@ def test_totals(name, mode):
 def test_by_model_project_session(name):
     exp = expected(name)
     q = Query(zone="UTC")
-    assert_rows(exp["by_model"], rows(reports.by_models(dataset(name), q)), f"{name} by_model")
-    assert_rows(exp["by_project"], rows(reports.by_projects(dataset(name), q)), f"{name} by_project")
-    assert_rows(exp["by_session"], rows(reports.by_sessions(dataset(name), q)), f"{name} by_session")
+    assert_rows(exp["by_model"], rows(dataset(name).run(reports.by_models, q)), f"{name} by_model")
+    assert_rows(exp["by_project"], rows(dataset(name).run(reports.by_projects, q)), f"{name} by_project")
+    assert_rows(exp["by_session"], rows(dataset(name).run(reports.by_sessions, q)), f"{name} by_session")
 
 
 @pytest.mark.parametrize("name", FIXTURE_SETS)
@@ -48,8 +48,8 @@ def test_by_model_project_session(name):
 def test_by_day_and_month(name, zone):
     exp = expected(name)
     q = Query(zone=zone)
-    assert_rows(exp["by_day"][zone], rows(reports.daily(dataset(name), q)), f"{name} by_day {zone}")
-    assert_rows(exp["by_month"][zone], rows(reports.monthly(dataset(name), q)), f"{name} by_month {zone}")
+    assert_rows(exp["by_day"][zone], rows(dataset(name).run(reports.daily, q)), f"{name} by_day {zone}")
+    assert_rows(exp["by_month"][zone], rows(dataset(name).run(reports.monthly, q)), f"{name} by_month {zone}")
 
 
 @pytest.mark.parametrize("name", FIXTURE_SETS)
@@ -57,11 +57,11 @@ def test_reports_agree(name):
     """Weeks, hours and the day x hour cells partition the same requests as the total."""
     ds = dataset(name)
     q = Query(zone="Asia/Tokyo")
-    total = reports.overall(ds, q)
+    total = ds.run(reports.overall, q)
     for parts in (
-        [t for _, t in reports.weekly(ds, q)],
-        reports.hourly(ds, q),
-        [t for _, t in reports.heatmap(ds, q)],
+        [t for _, t in ds.run(reports.weekly, q)],
+        ds.run(reports.hourly, q),
+        [t for _, t in ds.run(reports.heatmap, q)],
     ):
         assert sum(t.requests for t in parts) == total.requests
         assert sum(t.total_tokens for t in parts) == total.total_tokens

@@ -19,14 +19,13 @@ import subprocess
 import sys
 
 from claude_usage import reports
-from claude_usage.index import UsageIndex
-from claude_usage.loader import load_dataset
 from claude_usage.pricing import Pricer
 from claude_usage.reports import Query
 from claude_usage.rows import usage_row
 from claude_usage.sources.discovery import DataRoot
+from claude_usage.store import SQLiteStore
 from conftest import FIXTURES
-from helpers import assistant_line
+from helpers import assistant_line, scan
 
 SEED = 20261201
 FILES = 12
@@ -102,13 +101,22 @@ def _corpus(base, rng: random.Random) -> tuple[DataRoot, int, int]:
 def test_damaged_lines_never_crash_and_index_equals_scan(tmp_path):
     rng = random.Random(SEED)
     root, intact_requests, intact_input = _corpus(tmp_path / "data", rng)
-    scanned = load_dataset([root])
-    fresh = usage_row(reports.overall(scanned, Query(zone="UTC")))
+    scanned = scan([root])
+    fresh = usage_row(scanned.overall())
     assert fresh["requests"] >= intact_requests and fresh["inputTokens"] >= intact_input
     assert scanned.diagnostics.deepLines > 0 and scanned.diagnostics.invalidUsageLines > 0
-    index = UsageIndex(tmp_path / "index.sqlite", [root])
+    # A store filled in two steps (half the files, then the rest) gives the same as the scan.
+    files = sorted(root.projects_dir.rglob("*.jsonl"))
+    hidden = files[::2]
+    for path in hidden:
+        path.rename(path.with_suffix(".later"))
+    index = SQLiteStore(tmp_path / "index.sqlite", [root])
     index.refresh(Pricer)
-    assert usage_row(reports.overall(index.dataset(), Query(zone="UTC"))) == fresh
+    for path in hidden:
+        path.with_suffix(".later").rename(path)
+    index.refresh(Pricer)
+    with index.reading() as view:
+        assert usage_row(reports.overall(view, Query(zone="UTC"))) == fresh
     for extra in (["--no-index"], ["--index", str(tmp_path / "index.sqlite")]):
         for command in ("daily", "sessions", "models", "blocks", "tools"):
             done = subprocess.run([sys.executable, "-m", "claude_usage", command, "--json", "--data-dir", str(tmp_path / "data"),

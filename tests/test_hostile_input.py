@@ -26,14 +26,13 @@ from pathlib import Path
 import pytest
 
 from claude_usage import reports
-from claude_usage.index import UsageIndex
-from claude_usage.loader import load_dataset
 from claude_usage.pricing import Pricer
 from claude_usage.reports import Query
 from claude_usage.rows import usage_row
 from claude_usage.sources.discovery import DataRoot
+from claude_usage.store import SQLiteStore, facts
 from conftest import RunningServer, expected, writable_copy
-from helpers import assistant_line, write_lines
+from helpers import assistant_line, scan, write_lines
 
 DEEP = "[" * 1000 + "]" * 1000
 ADDED = {"requests": 4, "input": 3_600, "output": 150, "cost": 0.0045 + 0.006 + 0.00225 + 0.0003}
@@ -90,24 +89,24 @@ def hostile(tmp_path_factory) -> Path:
 
 def test_library_reads_every_real_line_and_counts_the_damage(hostile):
     root = DataRoot(hostile / "projects", hostile, "test")
-    scanned = load_dataset([root])
-    assert_totals(usage_row(reports.overall(scanned, Query(zone="UTC"))))
+    scanned = scan([root])
+    assert_totals(usage_row(scanned.overall()))
     d = scanned.diagnostics
     assert (d.deepLines, d.invalidUsageLines, d.skippedFiles, d.nonObjectLines) == (2, 1, 1, 1)
     named = "\n".join(scanned.warnings)
     for bad in ("deep-usage.jsonl", "deep.jsonl", "huge-count.jsonl", "x.jsonl"):
         assert bad in named
-    # The index gives the same, twice (the second run reads nothing and keeps the warnings).
-    index = UsageIndex(hostile.parent / "index.sqlite", [root])
+    # A store refreshed twice gives the same (the second run reads nothing, keeps the warnings).
+    index = SQLiteStore(hostile.parent / "index.sqlite", [root])
     for _ in range(2):
         index.refresh(Pricer)
-        dataset = index.dataset()
-        assert_totals(usage_row(reports.overall(dataset, Query(zone="UTC"))))
-        assert dataset.diagnostics == scanned.diagnostics
-        assert sorted(dataset.warnings) == sorted(scanned.warnings)
-    sessions = {r.session_id for r in dataset.records}
-    assert "?" in sessions  # the lone surrogate, made printable
-    assert any(r.file.endswith("s\\xff.jsonl") for r in dataset.records)
+        with index.reading() as view:
+            assert_totals(usage_row(reports.overall(view, Query(zone="UTC"))))
+            assert facts.diagnostics(view) == scanned.diagnostics
+            assert sorted(facts.warnings(view)) == sorted(scanned.warnings)
+    kept = scanned.kept()
+    assert "?" in {row["session"] for row in kept}  # the lone surrogate, made printable
+    assert any(row["file"].endswith("s\\xff.jsonl") for row in kept)
     index.close()
 
 

@@ -320,18 +320,16 @@ def _search_line(output: int, searches: int, ts: str, stop: str | None) -> dict:
 
 @pytest.mark.parametrize("final_first", [False, True])
 def test_search_count_of_the_kept_snapshot_not_of_a_partial_copy(tmp_path, final_first):
-    from claude_usage.loader import load_dataset
-    from claude_usage.reports import Query, overall
     from claude_usage.sources.discovery import DataRoot
-    from helpers import write_lines
+    from helpers import scan, write_lines
 
     # A streaming copy (100 output, 2 searches so far) and the final line (300 output, 5 searches)
     # of one response: the kept snapshot is the final one, its 5 searches count, once.
     partial = _search_line(100, 2, "2026-05-01T10:00:00.000Z", None)
     final = _search_line(300, 5, "2026-05-01T10:00:01.000Z", "end_turn")
     write_lines(tmp_path / "projects" / "p" / "s.jsonl", [final, partial] if final_first else [partial, final])
-    ds = load_dataset([DataRoot(tmp_path / "projects", tmp_path, "test")])
-    totals = overall(ds, Query(zone="UTC"))
+    totals = scan([DataRoot(tmp_path / "projects", tmp_path, "test")]).overall()
     assert (totals.requests, totals.web_search_requests, totals.web_fetch_requests) == (1, 5, 1)
     # Opus 4.7: 10 * 5 + 300 * 25 = 7,550 / 1e6 = 0.00755, plus 5 searches * $0.01 = 0.05755
-    assert totals.cost_usd == pytest.approx(0.05755, abs=1e-12)
+    # (stored in units of 1e-10 USD: exact here)
+    assert totals.cost_usd == pytest.approx(0.05755, abs=1e-10)

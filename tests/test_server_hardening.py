@@ -281,20 +281,25 @@ def test_405_answers_carry_allow(config):
 def test_a_failed_refresh_makes_health_degraded_and_the_next_one_recovers(tmp_path):
     from claude_usage.api.live import Live
     from claude_usage.api.store import DataStore
-    from claude_usage.index import UsageIndex
-    from claude_usage.pricing import Pricer
+    from claude_usage.pricing import PriceOverrideError, Pricer, load_price_overrides
     from claude_usage.sources.discovery import DataRoot
+    from claude_usage.store import SQLiteStore
 
     write_lines(tmp_path / "projects" / "p" / "s.jsonl", [assistant_line(input_tokens=10)])
     root = DataRoot(tmp_path / "projects", tmp_path, "test")
-    index = UsageIndex(tmp_path / "i.sqlite", [root])
-    live = Live(DataStore(index.dataset(), "UTC"), index, Pricer)
-    live.refresh()
-    assert live.problems() == []
-    index.conn.close()  # a store that cannot be used (closed under the server's feet)
-    with pytest.raises(Exception):
+    store = SQLiteStore(tmp_path / "i.sqlite", [root])
+    prices = tmp_path / "prices.toml"
+    prices.write_text("[broken")  # a --prices file damaged while the server runs
+
+    def pricer() -> Pricer:
+        return Pricer(load_price_overrides(prices))
+
+    live = Live(DataStore(store, "UTC"), pricer)
+    with pytest.raises(PriceOverrideError):
         live.refresh()
-    assert live.problems() and live.problems()[0].startswith("reading the transcripts failed: ProgrammingError")
-    index.conn = index._open()
+    assert live.problems()[0].startswith("reading the transcripts failed: PriceOverrideError")
+    prices.write_text('[my-model]\ninput = 1\noutput = 2\n')
     live.refresh()
     assert live.problems() == []
+    with store.reading() as view:
+        assert view.one("SELECT value FROM meta WHERE key = 'requests'")[0] == "1"

@@ -9,11 +9,10 @@ import httpx
 import pytest
 
 from claude_usage import tools
-from claude_usage.loader import load_dataset
 from claude_usage.sources.discovery import DataRoot
 from claude_usage.sources.mcp_logs import LogCatalog
 from conftest import RunningServer
-from helpers import assistant_line, write_lines
+from helpers import assistant_line, scan, write_lines
 
 
 def with_tools(msg_id: str, ts: str, session: str, *blocks: tuple[str, str]) -> dict:
@@ -58,9 +57,9 @@ def tool_data(tmp_path):
 
 
 def test_tool_counts(tool_data):
-    ds = load_dataset([DataRoot(tool_data / "projects", tool_data, "test")])
-    stats = tools.tool_stats(ds)
-    got = {name: (s.calls, s.errors, len(s.sessions)) for name, s in stats.items()}
+    ds = scan([DataRoot(tool_data / "projects", tool_data, "test")])
+    stats = ds.run(tools.tool_stats)
+    got = {name: (s.calls, s.errors, s.sessions) for name, s in stats.items()}
     assert got == {
         "Bash": (1, 0, 1),
         "mcp__github__get_issue": (2, 1, 2),
@@ -68,7 +67,7 @@ def test_tool_counts(tool_data):
         "mcp__plugin_acme_tools_server__run": (1, 1, 1),
     }
     assert stats["Bash"].first_ts_us == stats["Bash"].last_ts_us  # one call, at 2025-10-01T10:00:00Z
-    assert tools.mcp_session_count(ds) == 2
+    assert ds.run(tools.mcp_session_count) == 2
 
 
 @pytest.mark.parametrize("columns", ["80", "120"])

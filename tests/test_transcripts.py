@@ -7,15 +7,14 @@ import os
 
 import pytest
 
-from claude_usage.loader import load_dataset
 from claude_usage.sources.discovery import DataRoot, NoDataError, RootError, resolve_roots, transcript_files
 from claude_usage.sources import transcripts
 from claude_usage.sources.transcripts import scan_file
-from helpers import assistant_line, write_lines
+from helpers import assistant_line, write_lines, scan
 
 
 def load(projects):
-    return load_dataset([DataRoot(projects, projects.parent, "test")])
+    return scan([DataRoot(projects, projects.parent, "test")])
 
 
 def only_file(projects):

@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-from claude_usage.records import UsageRecord
-from claude_usage.sources.transcripts import UsageLimitNotice
-from claude_usage.reports import Totals
+from claude_usage.store.schema import QUARTER_HOUR_US
 from claude_usage.timebuckets import iso_utc
+from claude_usage.totals import Totals
 
 if TYPE_CHECKING:
-    from claude_usage.loader import Dataset
     from claude_usage.reports import Query
 
 HOUR_US = 3_600_000_000
@@ -78,50 +76,57 @@ def _opens_block(ts: int, end: int | None, previous: int | None, length: int) ->
     return end is None or ts >= end or (previous is not None and ts - previous >= length)
 
 
-def last_block_start(times_us: Iterable[int], session_hours: float = DEFAULT_SESSION_HOURS) -> int | None:
-    """The start (UTC microseconds) of the block that holds the last of ``times_us`` (request
-    times, sorted, beginning after a pause of a session length or at the first request), by
-    the rule of :func:`build_blocks`; None for no times. Needs only times, not records."""
+def block_spans(items: Sequence[tuple[int, int, int]], session_hours: float = DEFAULT_SESSION_HOURS) -> list[tuple[int, int, int, int]]:
+    """The blocks of a time series (:func:`claude_usage.reports.activity`: ``(time, first
+    request, last request)`` per quarter hour or per request, in order; UTC microseconds), by
+    the block rule: ``[(start, end, first item, last item + 1)]``.
+
+    A series per quarter hour gives the same blocks as one per request when the block length is
+    a multiple of 15 minutes: a block starts on an hour, so it ends on a quarter hour, and no
+    pause of a block's length fits inside one quarter hour."""
     length = int(session_hours * HOUR_US)
-    start = end = previous = None
-    for ts in times_us:
-        if _opens_block(ts, end, previous, length):
-            start = floor_hour(ts)
+    spans: list[list[int]] = []
+    end = previous = None
+    for index, (_time, first, last) in enumerate(items):
+        if _opens_block(first, end, previous, length):
+            start = floor_hour(first)
             end = start + length
-        previous = ts
-    return start
+            spans.append([start, end, index, index + 1])
+        else:
+            spans[-1][3] = index + 1
+        previous = last
+    return [(a, b, c, d) for a, b, c, d in spans]
 
 
-def build_blocks(
-    requests: Iterable[tuple[UsageRecord, float | None]],
-    session_hours: float = DEFAULT_SESSION_HOURS,
-    limits: Sequence[UsageLimitNotice] = (),
-) -> list[Block]:
-    """Blocks and gaps, in time order, from ``(record, cost USD or None)`` pairs; a block in which
-    a usage-limit message falls is marked limited, with the reset time the message gives."""
+def query_blocks(view: Any, query: "Query", session_hours: float = DEFAULT_SESSION_HOURS) -> list[Block]:
+    """Blocks and gaps of the requests ``query`` selects (with its cost mode), in time order,
+    marked with the usage-limit messages that fall in them. Summed from the quarter-hour
+    rollup when the block length is a multiple of 15 minutes, else from the request rows."""
+    from claude_usage import reports
+
     length = int(session_hours * HOUR_US)
+    source = reports.CELLS if length % QUARTER_HOUR_US == 0 else reports.ROWS
+    items = reports.activity(view, query, source)
+    spans = block_spans(items, session_hours)
+    if not spans:
+        return []
+    # Each block's time range in the series' own unit (quarter hours, or microseconds).
+    ranges = [(items[a][0], items[b - 1][0] + 1, i) for i, (_start, _end, a, b) in enumerate(spans)]
+    sums = reports.grouped(view, query, reports.TIME_RANGE, source=source, ranges=ranges)
     out: list[Block] = []
-    current: Block | None = None
-    previous: int | None = None
-    for record, cost in sorted(requests, key=lambda pair: (pair[0].ts_us, pair[0].key)):
-        ts = record.ts_us
-        if _opens_block(ts, None if current is None else current.end_us, previous, length):
-            if current is not None:
-                out.append(current)
-            start = floor_hour(ts)
-            if previous is not None and ts - previous >= length:
-                out.append(Block(min(previous + length, start), start, is_gap=True))
-            current = Block(start, start + length)
-        current.totals.add(record, cost)
-        previous = ts
-    if current is not None:
-        out.append(current)
-    for event in limits:
-        for block in out:
-            if not block.is_gap and block.start_us <= event.ts_us < block.end_us:
+    previous_last = None
+    for i, (start, end, a, b) in enumerate(spans):
+        if previous_last is not None and items[a][1] - previous_last >= length:
+            out.append(Block(min(previous_last + length, start), start, is_gap=True))
+        out.append(Block(start, end, sums.get(i) or Totals()))
+        previous_last = items[b - 1][2]
+    blocks = [block for block in out if not block.is_gap]
+    for ts, reset, _text in reports.limit_notices(view, blocks[0].start_us, blocks[-1].end_us):
+        for block in blocks:
+            if block.start_us <= ts < block.end_us:
                 block.limited = True
-                if event.reset_us is not None:
-                    block.reset_us = max(block.reset_us or 0, event.reset_us)
+                if reset is not None:
+                    block.reset_us = max(block.reset_us or 0, reset)
                 break
     return out
 
@@ -255,15 +260,6 @@ def block_row(block: Block, now_us: int, session_us: int, token_limit: LimitGive
                 }
         row["limits"] = limits
     return row
-
-
-def dataset_blocks(dataset: "Dataset", query: "Query", session_hours: float = DEFAULT_SESSION_HOURS) -> list[Block]:
-    """Blocks and gaps of the requests ``query`` selects (with its cost mode), marked with the
-    dataset's usage-limit messages."""
-    from claude_usage.reports import select
-
-    pairs = [(record, cost) for record, cost, _day, _hour in select(dataset, query)]
-    return build_blocks(pairs, session_hours, dataset.limit_notices)
 
 
 def blocks_document(

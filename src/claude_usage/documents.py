@@ -1,6 +1,7 @@
 """Composite JSON documents of the REST API (DESIGN section 8): summary, hourly statistics and
-the detail views of a day, month, project and session. All are built from the one request set
-through :mod:`claude_usage.reports` and the rows of :mod:`claude_usage.rows`.
+the detail views of a day, month, project and session. All are built from one view of the store
+(a read transaction) through the queries of :mod:`claude_usage.reports` and the rows of
+:mod:`claude_usage.rows`.
 """
 
 from __future__ import annotations
@@ -11,16 +12,17 @@ from pathlib import Path
 from typing import Any
 
 from claude_usage import reports
-from claude_usage.loader import Dataset
-from claude_usage.reports import Query, Totals
+from claude_usage.reports import Query
 from claude_usage.rows import cost_string, keyed_row, model_row, project_row, session_row, usage_row, usd
+from claude_usage.store import facts
 from claude_usage.timebuckets import iso_utc
+from claude_usage.totals import Totals
 
 # Parts of the day, local hours [start, end).
 PARTS_OF_DAY = (("nightUsage", 0, 6), ("morningUsage", 6, 12), ("afternoonUsage", 12, 18), ("eveningUsage", 18, 24))
 
 
-def summary(dataset: Dataset, query: Query, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def summary(view: Any, query: Query, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """The summary over ``query``'s selection.
 
     Costs in USD (``totalCost`` as a 2-decimal string); ``todayCostUsd`` and
@@ -31,16 +33,16 @@ def summary(dataset: Dataset, query: Query, extra: dict[str, Any] | None = None)
     transcript files read (the API adds todo lists and MCP logs); times are ISO UTC. ``extra``
     adds fields known outside the request set (``totalMcpSessions``, ``totalTodoFiles``).
     """
-    total, today, month = reports.today_and_month(dataset, query)
+    total, today, month = reports.today_and_month(view, query)
     return {
         "totalCost": cost_string(total.cost_usd, 2),
         "totalCostUsd": usd(total.known_cost_usd),
         "totalTokens": total.total_tokens,
         "totalMessages": total.requests,
         "totalRequests": total.requests,
-        "totalConversations": len(total.session_ids),
+        "totalConversations": total.sessions,
         "totalProjects": len(total.projects),
-        "totalSize": dataset.diagnostics.bytes,
+        "totalSize": facts.data_bytes(view),
         "firstActivity": iso_utc(total.first_ts_us),
         "lastActivity": iso_utc(total.last_ts_us),
         "cacheHitRatio": round(total.cache_hit_ratio, 6),
@@ -69,7 +71,7 @@ def _hour_row(hour: int, t: Totals) -> dict[str, Any]:
     return row
 
 
-def hourly(dataset: Dataset, query: Query) -> dict[str, Any]:
+def hourly(view: Any, query: Query) -> dict[str, Any]:
     """``{hourlyData, heatmapData, statistics, timezone, unpricedModels}``.
 
     ``hourlyData``: 24 rows (local hours 0-23, zero-filled) summed over the selected days, with
@@ -79,10 +81,8 @@ def hourly(dataset: Dataset, query: Query) -> dict[str, Any]:
     of day (night 0-6, morning 6-12, afternoon 12-18, evening 18-24) with its share of the cost;
     null when nothing is selected.
     """
-    hours = reports.hourly(dataset, query)
-    total = Totals()
-    for t in hours:
-        total.merge(t)
+    hours = reports.hourly(view, query)
+    total = reports.overall(view, query)
     statistics = None
     if total.requests:
         def peak(value):
@@ -106,110 +106,109 @@ def hourly(dataset: Dataset, query: Query) -> dict[str, Any]:
                                 "percentage": _share(hours[request_hour].requests, total.requests)},
         }
         for name, start, end in PARTS_OF_DAY:
-            part = Totals()
-            for t in hours[start:end]:
-                part.merge(t)
+            cost = sum(t.cost_usd for t in hours[start:end])
             statistics[name] = {
-                "hours": f"{start}-{end}", "cost": usd(part.cost_usd), "tokens": part.total_tokens,
-                "requests": part.requests, "percentage": _share(part.cost_usd, total.cost_usd),
+                "hours": f"{start}-{end}", "cost": usd(cost), "tokens": sum(t.total_tokens for t in hours[start:end]),
+                "requests": sum(t.requests for t in hours[start:end]), "percentage": _share(cost, total.cost_usd),
             }
     return {
         "hourlyData": [_hour_row(h, t) for h, t in enumerate(hours)],
-        "heatmapData": [{"date": d, "hour": h, **usage_row(t)} for (d, h), t in reports.heatmap(dataset, query)],
+        "heatmapData": [{"date": d, "hour": h, **usage_row(t)} for (d, h), t in reports.heatmap(view, query)],
         "statistics": statistics,
         "timezone": query.clock.name,
         "unpricedModels": sorted(total.unpriced_models),
     }
 
 
-def _models(dataset: Dataset, query: Query) -> list[dict[str, Any]]:
-    groups = reports.by_models(dataset, query)
+def _models(view: Any, query: Query) -> list[dict[str, Any]]:
+    groups = reports.by_models(view, query)
     return [model_row(m, t) for m, t in sorted(groups.items(), key=lambda kv: (-kv[1].cost_usd, kv[0]))]
 
 
-def _projects(dataset: Dataset, query: Query) -> list[dict[str, Any]]:
-    groups = reports.by_projects(dataset, query)
-    return [project_row(dataset, n, t) for n, t in sorted(groups.items(), key=lambda kv: (-kv[1].cost_usd, kv[0]))]
+def _projects(view: Any, query: Query) -> list[dict[str, Any]]:
+    groups = reports.by_projects(view, query)
+    paths = facts.project_paths(view, list(groups))
+    return [project_row(paths, n, t) for n, t in sorted(groups.items(), key=lambda kv: (-kv[1].cost_usd, kv[0]))]
 
 
-def _sessions(dataset: Dataset, query: Query) -> list[dict[str, Any]]:
-    groups = reports.by_sessions(dataset, query, by_model=True)
+def _sessions(view: Any, query: Query) -> list[dict[str, Any]]:
+    groups = reports.by_sessions(view, query, by_model=True)
     ordered = sorted(groups.items(), key=lambda kv: (kv[1].last_ts_us or 0, kv[0]), reverse=True)
-    return [session_row(dataset, s, t, breakdown=True) for s, t in ordered]
+    paths = facts.project_paths(view, sorted({p for _, t in ordered for p in t.projects}))
+    return [session_row(paths, s, t, breakdown=True) for s, t in ordered]
 
 
-def _days(dataset: Dataset, query: Query) -> list[dict[str, Any]]:
-    return [keyed_row("date", d, t) for d, t in reports.daily(dataset, query)]
+def _days(view: Any, query: Query) -> list[dict[str, Any]]:
+    return [keyed_row("date", d, t) for d, t in reports.daily(view, query)]
 
 
 def _footer(query: Query, total: Totals) -> dict[str, Any]:
     return {"timezone": query.clock.name, "unpricedModels": sorted(total.unpriced_models)}
 
 
-def day_detail(dataset: Dataset, query: Query, day: str) -> dict[str, Any] | None:
+def day_detail(view: Any, query: Query, day: str) -> dict[str, Any] | None:
     """One local day (``YYYY-MM-DD``): its row plus ``hourly`` (24 rows), ``models``,
     ``projects`` and ``sessionList``; None when the day has no usage."""
     q = replace(query, since=day, until=day)
-    total = reports.overall(dataset, q)
+    total = reports.overall(view, q)
     if not total.requests:
         return None
     return {
         **keyed_row("date", day, total),
-        "hourly": [_hour_row(h, t) for h, t in enumerate(reports.hourly(dataset, q))],
-        "models": _models(dataset, q),
-        "projects": _projects(dataset, q),
-        "sessionList": _sessions(dataset, q),
+        "hourly": [_hour_row(h, t) for h, t in enumerate(reports.hourly(view, q))],
+        "models": _models(view, q),
+        "projects": _projects(view, q),
+        "sessionList": _sessions(view, q),
         **_footer(q, total),
     }
 
 
-def month_detail(dataset: Dataset, query: Query, month: str) -> dict[str, Any] | None:
+def month_detail(view: Any, query: Query, month: str) -> dict[str, Any] | None:
     """One local month (``YYYY-MM``): its row plus ``days`` and ``models``; None without usage."""
     year, number = int(month[:4]), int(month[5:7])
+    if not 1970 <= year <= 9998:  # no request can lie there (times are checked when read)
+        return None
     last = calendar.monthrange(year, number)[1]
     q = replace(query, since=f"{month}-01", until=f"{month}-{last:02d}")
-    total = reports.overall(dataset, q)
+    total = reports.overall(view, q)
     if not total.requests:
         return None
-    return {**keyed_row("month", month, total), "days": _days(dataset, q), "models": _models(dataset, q), **_footer(q, total)}
+    return {**keyed_row("month", month, total), "days": _days(view, q), "models": _models(view, q), **_footer(q, total)}
 
 
-def project_detail(dataset: Dataset, query: Query, name: str) -> dict[str, Any] | None:
+def project_detail(view: Any, query: Query, name: str) -> dict[str, Any] | None:
     """One project (its key): its row plus ``daily``, ``models`` and ``sessionList``; None when
     it has no usage in the selection."""
     q = replace(query, project=name)
-    total = reports.overall(dataset, q)
+    total = reports.overall(view, q)
     if not total.requests:
         return None
     return {
-        **project_row(dataset, name, total),
-        "daily": _days(dataset, q),
-        "models": _models(dataset, q),
-        "sessionList": _sessions(dataset, q),
+        **project_row(facts.project_paths(view, [name]), name, total),
+        "daily": _days(view, q),
+        "models": _models(view, q),
+        "sessionList": _sessions(view, q),
         **_footer(q, total),
     }
 
 
-def session_list(dataset: Dataset, query: Query) -> list[dict[str, Any]]:
+def session_list(view: Any, query: Query) -> list[dict[str, Any]]:
     """Every session's row (with per-model rows in ``models``), latest activity first."""
-    return _sessions(dataset, query)
+    return _sessions(view, query)
 
 
-def session_detail(dataset: Dataset, query: Query, session_id: str) -> dict[str, Any] | None:
+def session_detail(view: Any, query: Query, session_id: str) -> dict[str, Any] | None:
     """One session: its row plus ``models`` and ``subagents`` (one row per subagent transcript:
     ``agentId``, ``file``, ``agentType``, ``description`` and usage); None when unknown."""
     q = replace(query, session=session_id)
-    total = Totals(by_model=True)
-    agents: dict[str, Totals] = {}
-    for record, cost, _day, _hour in reports.select(dataset, q):
-        total.add(record, cost)
-        if record.file in dataset.agents:
-            agents.setdefault(record.file, Totals()).add(record, cost)
+    total = reports.overall(view, q, by_model=True)
     if not total.requests:
         return None
+    agents = {path: meta for path, meta in facts.agents(view, session_id).values()}
+    per_file = reports.grouped(view, q, reports.FILE, source=reports.ROWS) if agents else {}
     subagents = []
-    for path, t in sorted(agents.items(), key=lambda kv: (kv[1].first_ts_us or 0, kv[0])):
-        meta = dataset.agents[path]
+    for path, t in sorted(((p, t) for p, t in per_file.items() if p in agents), key=lambda kv: (kv[1].first_ts_us or 0, kv[0])):
+        meta = agents[path]
         subagents.append({
             "agentId": Path(path).stem.removeprefix("agent-"),
             "file": path,
@@ -219,4 +218,5 @@ def session_detail(dataset: Dataset, query: Query, session_id: str) -> dict[str,
             "lastActivity": iso_utc(t.last_ts_us),
             **usage_row(t),
         })
-    return {**session_row(dataset, session_id, total, breakdown=True), "subagents": subagents, **_footer(q, total)}
+    paths = facts.project_paths(view, sorted(total.projects))
+    return {**session_row(paths, session_id, total, breakdown=True), "subagents": subagents, **_footer(q, total)}

@@ -1,21 +1,30 @@
-"""Aggregates of the request set: by day, week, month, hour, model, project and session.
+"""The report queries: every aggregate is SQL the store computes (DESIGN sections 1, 6 and 7).
 
-All of them are groupings of the same filtered selection of one :class:`~claude_usage.loader.Dataset`
-(DESIGN section 1), so they always agree: the sum over days equals the sum over models, projects
-and sessions, and equals the total.
+By day, week, month, hour, model, project and session: all are groupings of the same filtered
+selection of the kept requests, summed from the rollups, so they always agree (the sum over days
+equals the sum over models, projects and sessions, and the total). Local days, weeks, months
+and hours come from the UTC quarter-hour cells and the zone's offsets over the data's span
+(:func:`claude_usage.timebuckets.zone_segments`), exact in every zone and across DST changes.
+
+The SQL is portable (SQLite and PostgreSQL): common table expressions, ``CASE``, integer
+arithmetic and ``COUNT(DISTINCT ...)``. Each function takes a view of the store (a read
+transaction, :meth:`~claude_usage.store.sqlite.SQLiteStore.reading`), so that the queries of
+one answer see one state.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Callable, Hashable, Iterable, Iterator
+from typing import Any, Callable, Hashable, Iterable
 
-from claude_usage.loader import Dataset
-from claude_usage.records import UsageRecord
-from claude_usage.timebuckets import LocalClock, local_zone_name, resolve_zone, week_start
+from claude_usage.store.schema import COST_UNIT, FAST_UNPRICED, PLACEHOLDER, QUARTER_HOUR_US, SIDECHAIN
+from claude_usage.totals import Sums, Totals
+from claude_usage.timebuckets import LocalClock, day_index, day_text, local_zone_name, resolve_zone, zone_segments
 
 _CLOCKS: dict[str, LocalClock] = {}
+_QH_PER_DAY = 96
+_SLACK_QH = 14 * 4  # the largest offset from UTC, in quarter hours (filters by UTC first)
 
 
 def clock_for(zone_name: str | None, local: Callable[[], str] = local_zone_name) -> LocalClock:
@@ -36,10 +45,13 @@ class Query:
     """Filters shared by every report (DESIGN sections 6 and 8).
 
     ``zone``: IANA zone name for local buckets (None: ``$TZ`` or the machine's zone); ``since``/
-    ``until``: inclusive local dates ``YYYY-MM-DD``; ``project``: project key; ``model``: exact
-    model id; ``mode``: cost mode; ``start_hour``/``end_hour``: inclusive local hours 0-23 (a start after the end is a range
-    across midnight);
-    ``session``: one session id; ``first_weekday``: the first day of a week (0 = Monday).
+    ``until``: inclusive local dates ``YYYY-MM-DD`` (an ``until`` before ``since`` selects
+    nothing); ``project``: project key; ``model``: exact model id; ``mode``: cost mode;
+    ``start_hour``/``end_hour``: inclusive local hours 0-23 (a start after the end is a range
+    across midnight); ``session``: one session id; ``first_weekday``: the first day of a week
+    (0 = Monday); ``after_us``: only requests at or after this UTC instant (microseconds, on a
+    quarter hour), for windows such as the active 5-hour block; ``sessions``: only these session
+    ids (a page of a listing).
     """
 
     zone: str | None = None
@@ -52,6 +64,8 @@ class Query:
     end_hour: int | None = None
     first_weekday: int = 0
     session: str | None = None
+    after_us: int | None = None
+    sessions: tuple[str, ...] | None = None
 
     @property
     def clock(self) -> LocalClock:
@@ -59,269 +73,366 @@ class Query:
         return clock_for(self.zone)
 
 
-class Totals:
-    """Running sums of a group of requests.
+# -- sources: what a report sums ------------------------------------------------------------------
 
-    Tokens are counts; ``cost_usd`` sums the known costs (USD) of ``priced_requests``;
-    ``unpriced_requests`` counts requests whose cost is unknown (no price for their model);
-    ``sidechain_cost_usd`` is the known cost of subagent (sidechain) requests; ``first_ts_us``
-    and ``last_ts_us`` are UTC microseconds. ``by_model`` holds per-model sub-totals when asked.
-    Counts of DESIGN section 5: ``web_search_requests`` and ``web_fetch_requests`` (server tool
-    uses of the kept snapshots), ``placeholder_output_requests`` (output count a streaming
-    placeholder), ``fast_unpriced_requests`` (fast mode priced at the standard rate, their
-    models in ``fast_unpriced_models``).
-    """
+@dataclass(frozen=True)
+class _Source:
+    """A table a report sums, aliased ``u``: its time in UTC quarter hours (``qh``), its UTC
+    pre-filter on time, and the SQL of its sums in the order of :class:`Sums`."""
 
-    __slots__ = (
-        "input_tokens",
-        "output_tokens",
-        "cache_creation_5m_tokens",
-        "cache_creation_1h_tokens",
-        "cache_read_tokens",
-        "requests",
-        "cost_usd",
-        "priced_requests",
-        "unpriced_requests",
-        "sidechain_cost_usd",
-        "web_search_requests",
-        "web_fetch_requests",
-        "placeholder_output_requests",
-        "fast_unpriced_requests",
-        "fast_unpriced_models",
-        "session_ids",
-        "models",
-        "unpriced_models",
-        "projects",
-        "first_ts_us",
-        "last_ts_us",
-        "by_model",
-    )
-
-    def __init__(self, by_model: bool = False):
-        self.input_tokens = self.output_tokens = 0
-        self.cache_creation_5m_tokens = self.cache_creation_1h_tokens = self.cache_read_tokens = 0
-        self.requests = self.priced_requests = self.unpriced_requests = 0
-        self.cost_usd = self.sidechain_cost_usd = 0.0
-        self.web_search_requests = self.web_fetch_requests = 0
-        self.placeholder_output_requests = self.fast_unpriced_requests = 0
-        self.fast_unpriced_models: set[str] = set()
-        self.session_ids: set[str] = set()
-        self.models: set[str] = set()
-        self.unpriced_models: set[str] = set()
-        self.projects: set[str] = set()
-        self.first_ts_us: int | None = None
-        self.last_ts_us: int | None = None
-        self.by_model: dict[str, Totals] | None = {} if by_model else None
-
-    def add(self, record: UsageRecord, cost: float | None) -> None:
-        """Add one request with its cost in USD (None = unknown)."""
-        self.input_tokens += record.input_tokens
-        self.output_tokens += record.output_tokens
-        self.cache_creation_5m_tokens += record.cache_creation_5m_tokens
-        self.cache_creation_1h_tokens += record.cache_creation_1h_tokens
-        self.cache_read_tokens += record.cache_read_tokens
-        self.requests += 1
-        self.web_search_requests += record.web_search_requests
-        self.web_fetch_requests += record.web_fetch_requests
-        if record.placeholder:
-            self.placeholder_output_requests += 1
-        if record.fast_unpriced:
-            self.fast_unpriced_requests += 1
-            self.fast_unpriced_models.add(record.model)
-        if cost is None:
-            self.unpriced_requests += 1
-            self.unpriced_models.add(record.model)
-        else:
-            self.priced_requests += 1
-            self.cost_usd += cost
-            if record.sidechain:
-                self.sidechain_cost_usd += cost
-        self.session_ids.add(record.session_id)
-        self.models.add(record.model)
-        self.projects.add(record.project)
-        ts = record.ts_us
-        if self.first_ts_us is None:
-            self.first_ts_us = self.last_ts_us = ts
-        elif ts > self.last_ts_us:  # type: ignore[operator]
-            self.last_ts_us = ts
-        elif ts < self.first_ts_us:
-            self.first_ts_us = ts
-        if self.by_model is not None:
-            sub = self.by_model.get(record.model)
-            if sub is None:
-                sub = self.by_model[record.model] = Totals()
-            sub.add(record, cost)
-
-    def merge(self, other: "Totals") -> None:
-        """Add another group's sums into this one (per-model sub-totals are not merged)."""
-        for name in ("input_tokens", "output_tokens", "cache_creation_5m_tokens", "cache_creation_1h_tokens",
-                     "cache_read_tokens", "requests", "priced_requests", "unpriced_requests", "cost_usd",
-                     "sidechain_cost_usd", "web_search_requests", "web_fetch_requests",
-                     "placeholder_output_requests", "fast_unpriced_requests"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        for name in ("session_ids", "models", "unpriced_models", "projects", "fast_unpriced_models"):
-            getattr(self, name).update(getattr(other, name))
-        for stamp in (other.first_ts_us, other.last_ts_us):
-            if stamp is not None:
-                self.first_ts_us = stamp if self.first_ts_us is None else min(self.first_ts_us, stamp)
-                self.last_ts_us = stamp if self.last_ts_us is None else max(self.last_ts_us, stamp)
-
-    @property
-    def cache_creation_tokens(self) -> int:
-        """Cache-write tokens (5m + 1h)."""
-        return self.cache_creation_5m_tokens + self.cache_creation_1h_tokens
-
-    @property
-    def total_tokens(self) -> int:
-        """Input + output + cache creation + cache read tokens."""
-        return self.input_tokens + self.output_tokens + self.cache_creation_tokens + self.cache_read_tokens
-
-    @property
-    def known_cost_usd(self) -> float | None:
-        """The summed cost in USD, None when the group has requests and none has a known cost."""
-        if self.requests and not self.priced_requests:
-            return None
-        return self.cost_usd
-
-    @property
-    def cache_hit_ratio(self) -> float:
-        """Cache read / (input + cache creation + cache read); 0 when there is no input."""
-        denominator = self.input_tokens + self.cache_creation_tokens + self.cache_read_tokens
-        return self.cache_read_tokens / denominator if denominator else 0.0
+    table: str
+    qh: str
+    time_filter: Callable[[int, int], tuple[str, list[int]]]
+    sums: Callable[[str], str]
+    where: tuple[str, ...] = ()
+    time: str = "u.qh"  # the native time of a row, which time ranges are given in
+    time_unit: int = 1  # of ``time``, in quarter hours: 1, or microseconds per quarter hour
 
 
-def select(dataset: Dataset, query: Query) -> Iterator[tuple[UsageRecord, float | None, str, int]]:
-    """The requests that pass ``query``'s filters, as ``(record, cost USD or None, local date,
-    local hour)`` in time order."""
-    clock = query.clock
-    rows = zip(dataset.records, dataset.costs(query.mode), dataset.local_parts(clock))
-    since, until = query.since, query.until
-    project, model, session = query.project, query.model, query.session
-    start_hour, end_hour = query.start_hour, query.end_hour
-    if since is until is project is model is session is start_hour is end_hour is None:
-        for record, cost, (day, hour) in rows:
-            yield record, cost, day, hour
-        return
-    for record, cost, (day, hour) in rows:
-        if since is not None and day < since:
-            continue
-        if until is not None and day > until:
-            continue
-        if project is not None and record.project != project:
-            continue
-        if model is not None and record.model != model:
-            continue
-        if session is not None and record.session_id != session:
-            continue
-        if start_hour is not None and end_hour is not None and start_hour > end_hour:
-            if end_hour < hour < start_hour:  # a range across midnight: 22-2 is 22, 23, 0, 1, 2
-                continue
-        elif (start_hour is not None and hour < start_hour) or (end_hour is not None and hour > end_hour):
-            continue
-        yield record, cost, day, hour
+def _cell_cost(mode: str) -> tuple[str, str]:
+    """The SQL of a rollup cell's known cost (cost units) and unpriced count under a cost mode."""
+    if mode == "calculate":
+        return "u.cost_calc", "u.unpriced_calc"
+    if mode == "display":
+        return "u.cost_line", "0"
+    return "(u.cost_line + u.cost_auto)", "u.unpriced_auto"
 
 
-KeyFunction = Callable[[UsageRecord, str, int], Hashable]
+def _cell_sums(mode: str) -> str:
+    cost, unpriced = _cell_cost(mode)
+    return (f"SUM(u.input), SUM(u.output), SUM(u.cache_5m), SUM(u.cache_1h), SUM(u.cache_read), SUM(u.requests), "
+            f"SUM({cost}), SUM({unpriced}), SUM(CASE WHEN (u.kind & {SIDECHAIN}) <> 0 THEN {cost} ELSE 0 END), "
+            f"SUM(u.searches), SUM(u.fetches), SUM(u.placeholders), SUM(u.fast_unpriced), MIN(u.first_ts), "
+            f"MAX(u.last_ts), COUNT(DISTINCT u.session_id)")
 
 
-def group(dataset: Dataset, query: Query, key: KeyFunction, by_model: bool = False) -> dict[Hashable, Totals]:
-    """Totals per ``key(record, local date, local hour)`` over the selected requests."""
+def _row_sums(mode: str) -> str:
+    if mode == "calculate":
+        cost, unpriced = "u.cost", "CASE WHEN u.cost IS NULL THEN 1 ELSE 0 END"
+    elif mode == "display":
+        cost, unpriced = "COALESCE(u.line_cost, 0)", "0"
+    else:
+        cost, unpriced = "COALESCE(u.line_cost, u.cost)", "CASE WHEN u.line_cost IS NULL AND u.cost IS NULL THEN 1 ELSE 0 END"
+    return (f"SUM(u.input), SUM(u.output), SUM(u.cache_5m), SUM(u.cache_1h), SUM(u.cache_read), COUNT(*), "
+            f"SUM({cost}), SUM({unpriced}), SUM(CASE WHEN (u.flags & {SIDECHAIN}) <> 0 THEN {cost} ELSE 0 END), "
+            f"SUM(u.searches), SUM(u.fetches), SUM(CASE WHEN (u.flags & {PLACEHOLDER}) <> 0 THEN 1 ELSE 0 END), "
+            f"SUM(CASE WHEN (u.flags & {FAST_UNPRICED}) <> 0 THEN 1 ELSE 0 END), MIN(u.ts), MAX(u.ts), "
+            f"COUNT(DISTINCT u.session_id)")
+
+
+CELLS = _Source("usage_qh", "u.qh", lambda a, b: ("u.qh >= ? AND u.qh <= ?", [a, b]), _cell_sums)
+SESSION_SUMS = _Source("session_usage", "", lambda a, b: ("", []), _cell_sums)
+ROWS = _Source("requests", f"(u.ts / {QUARTER_HOUR_US})",
+               lambda a, b: ("u.ts >= ? AND u.ts < ?", [a * QUARTER_HOUR_US, (b + 1) * QUARTER_HOUR_US]),
+               _row_sums, ("u.kept = 1",), "u.ts", QUARTER_HOUR_US)
+
+
+def _sums(row: Iterable[Any]) -> Sums:
+    values = [0 if value is None and i not in (13, 14) else value for i, value in enumerate(row)]
+    values[6] *= COST_UNIT
+    values[8] *= COST_UNIT
+    return Sums(*values)
+
+
+# -- the selection: which cells, and their local time --------------------------------------------
+
+@dataclass
+class _Selection:
+    """What a report sums: ``sql_from`` (the source ``u``; the zone's offsets ``o`` when they
+    change over the span; a table of time ranges ``tr`` for blocks), the WHERE conditions and
+    their parameters, ``local`` (SQL of the local quarter hour, None without local time), the
+    zone's ``segments`` over the span and its ``local_bounds`` (first and last local quarter
+    hour); ``empty`` when nothing can match."""
+
+    source: _Source
+    sql_from: str
+    where: list[str]
+    params: list[Any]
+    local: str | None = None
+    segments: list[tuple[int, int, int]] = field(default_factory=list)
+    local_bounds: tuple[int, int] = (0, 0)
+    ranges: list[tuple[int, int, int]] = field(default_factory=list)
+    empty: bool = False
+
+    def prefix(self) -> str:
+        """The WITH clause of the zone's offsets and the time ranges, where they are joined."""
+        tables = []
+        if len(self.segments) > 1:
+            rows = ", ".join(f"({a}, {b}, {offset})" for a, b, offset in self.segments)
+            tables.append(f"zone_offsets (a, b, off) AS (VALUES {rows})")
+        if self.ranges:
+            rows = ", ".join(f"({a}, {b}, {label})" for a, b, label in self.ranges)
+            tables.append(f"time_ranges (a, b, label) AS (VALUES {rows})")
+        return "WITH " + ", ".join(tables) + " " if tables else ""
+
+    def clause(self, joins: str = "") -> str:
+        """``FROM ... WHERE ...`` with extra ``joins`` (of ``u``)."""
+        return f"FROM {self.sql_from}{joins}" + (" WHERE " + " AND ".join(self.where) if self.where else "")
+
+
+def _select(view: Any, query: Query, needs_local: bool, source: _Source | None = None,
+            ranges: list[tuple[int, int, int]] | None = None) -> _Selection:
+    """What ``query`` selects. Without a time filter, local grouping or time ranges, the
+    per-session sums serve (far fewer rows); else the quarter-hour cells (or ``source``), with
+    the zone's offsets over the data's span as a small table ``o`` joined by range where the
+    offset changes in it. ``ranges`` (``[(first qh, last qh + 1, label)]``) adds ``tr.label``
+    for grouping by time range (blocks)."""
+    where: list[str] = []
+    params: list[Any] = []
+    for column, table, value in (("project_id", "projects", query.project), ("model_id", "models", query.model),
+                                 ("session_id", "sessions", query.session)):
+        if value is not None:
+            where.append(f"u.{column} = (SELECT id FROM {table} WHERE name = ?)")
+            params.append(value)
+    if query.sessions is not None:
+        where.append(f"u.session_id IN (SELECT id FROM sessions WHERE name IN ({', '.join('?' * len(query.sessions))}))"
+                     if query.sessions else "1 = 0")
+        params += list(query.sessions)
+    timed = (query.since or query.until or query.start_hour is not None or query.end_hour is not None
+             or query.after_us is not None)
+    if source is None:
+        source = CELLS if needs_local or timed or ranges else SESSION_SUMS
+    where += list(source.where)
+    if source is SESSION_SUMS:
+        return _Selection(source, "session_usage u", where, params)
+    span = view.one("SELECT MIN(qh), MAX(qh) FROM usage_qh")
+    if span is None or span[0] is None:
+        return _Selection(source, f"{source.table} u", where, params, empty=True)
+    first, last = span
+    since = day_index(query.since) if query.since else None
+    until = day_index(query.until) if query.until else None
+    if since is not None:
+        first = max(first, since * _QH_PER_DAY - _SLACK_QH)
+    if until is not None:
+        last = min(last, (until + 1) * _QH_PER_DAY + _SLACK_QH)
+    if ranges:
+        unit = source.time_unit
+        first, last = max(first, ranges[0][0] // unit), min(last, (ranges[-1][1] - 1) // unit)
+    if query.after_us is not None:
+        first = max(first, query.after_us // QUARTER_HOUR_US)
+    if first > last:
+        return _Selection(source, f"{source.table} u", where, params, empty=True)
+    condition, bounds = source.time_filter(first, last)
+    where.append(condition)
+    params += bounds
+    tables = [f"{source.table} u"]
+    if ranges:
+        tables.insert(0, "time_ranges tr")
+        where += [f"{source.time} >= tr.a", f"{source.time} < tr.b"]
+    segments = zone_segments(query.clock.zone, first, last)
+    if len(segments) == 1:
+        local = f"({source.qh} + {segments[0][2]})"
+    else:
+        tables.insert(0, "zone_offsets o")
+        where += [f"{source.qh} >= o.a", f"{source.qh} < o.b"]
+        local = f"({source.qh} + o.off)"
+    day = f"({local} / {_QH_PER_DAY})"
+    for bound, sign in ((since, ">="), (until, "<=")):
+        if bound is not None:
+            where.append(f"{day} {sign} ?")
+            params.append(bound)
+    hour = f"(({local} % {_QH_PER_DAY}) / 4)"
+    start, end = query.start_hour, query.end_hour
+    if start is not None and end is not None and start > end:  # across midnight
+        where.append(f"({hour} >= ? OR {hour} <= ?)")
+        params += [start, end]
+    else:
+        for bound, sign in ((start, ">="), (end, "<=")):
+            if bound is not None:
+                where.append(f"{hour} {sign} ?")
+                params.append(bound)
+    return _Selection(source, " CROSS JOIN ".join(tables), where, params, local, segments,
+                      (first + segments[0][2], last + segments[-1][2]), list(ranges or ()))
+
+
+# -- grouping -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Grouping:
+    """What a report groups by: ``key(local, query, selection)`` gives the SQL of the group key
+    (``local``: the SQL of the local quarter hour), ``label`` turns a key into its label,
+    ``join`` is the join the key needs."""
+
+    needs_local: bool
+    key: Callable[[str | None, Query, _Selection], str]
+    label: Callable[[Any], Hashable] = lambda value: value
+    join: str = ""
+
+
+def _month_key(local: str | None, query: Query, selection: _Selection) -> str:
+    """A month number (year x 12 + month - 1) per cell: a ``CASE`` over the starts of the local
+    months of the selected span."""
+    first, last = selection.local_bounds
+    start = date.fromisoformat(day_text(first // _QH_PER_DAY))
+    year, month = start.year, start.month
+    starts = []
+    while True:
+        starts.append((day_index(f"{year:04d}-{month:02d}-01") * _QH_PER_DAY, year * 12 + month - 1))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        if starts[-1][0] > last:
+            break
+    branches = " ".join(f"WHEN {local} < {bound} THEN {label}" for (bound, _), (_, label) in zip(starts[1:], starts))
+    return f"(CASE {branches} ELSE {starts[-1][1]} END)" if branches else str(starts[-1][1])
+
+
+DAY = Grouping(True, lambda lq, q, s: f"({lq} / {_QH_PER_DAY})", day_text)
+WEEK = Grouping(True, lambda lq, q, s: (f"(({lq} / {_QH_PER_DAY}) - ((({lq} / {_QH_PER_DAY}) + 10 - {q.first_weekday}) % 7))"),
+                day_text)
+MONTH = Grouping(True, _month_key, lambda value: f"{value // 12:04d}-{value % 12 + 1:02d}")
+HOUR = Grouping(True, lambda lq, q, s: f"(({lq} % {_QH_PER_DAY}) / 4)")
+DAY_HOUR = Grouping(True, lambda lq, q, s: f"({lq} / 4)", lambda value: (day_text(value // 24), value % 24))
+MODEL = Grouping(False, lambda lq, q, s: "m.name")
+PROJECT = Grouping(False, lambda lq, q, s: "p.name", join=" JOIN projects p ON p.id = u.project_id")
+SESSION = Grouping(False, lambda lq, q, s: "s.name", join=" JOIN sessions s ON s.id = u.session_id")
+FILE = Grouping(False, lambda lq, q, s: "f.path", join=" JOIN files f ON f.id = u.file_id")
+TIME_RANGE = Grouping(False, lambda lq, q, s: "tr.label")
+ALL = Grouping(False, lambda lq, q, s: "0")
+
+
+def grouped(view: Any, query: Query, grouping: Grouping, by_model: bool = False, source: _Source | None = None,
+            ranges: list[tuple[int, int, int]] | None = None) -> dict[Hashable, Totals]:
+    """Totals per group of what ``query`` selects (per-model sub-totals with ``by_model``);
+    groups without requests are absent. Two queries: the sums per group and model (with the
+    distinct sessions of each), and the distinct sessions per group; for sessions and the
+    overall total, a third gives their projects."""
+    selection = _select(view, query, grouping.needs_local, source, ranges)
+    if selection.empty:
+        return {}
+    key = grouping.key(selection.local, query, selection)
+    joins = " JOIN models m ON m.id = u.model_id" + grouping.join
+    clause = selection.clause(joins)
+    by_key = "" if grouping is ALL else f" GROUP BY {key}"  # a constant is no GROUP BY term
+    rows = view.rows(f"{selection.prefix()}SELECT {key}, m.name, {selection.source.sums(query.mode)} {clause}"
+                     f"{by_key or ' GROUP BY'}{',' if by_key else ''} m.name", selection.params)
+    sessions = dict(view.rows(f"{selection.prefix()}SELECT {key}, COUNT(DISTINCT u.session_id) {clause}{by_key}",
+                              selection.params))
     groups: dict[Hashable, Totals] = {}
-    get = groups.get
-    for record, cost, day, hour in select(dataset, query):
-        k = key(record, day, hour)
-        totals = get(k)
+    for row in rows:
+        label = grouping.label(row[0])
+        totals = groups.get(label)
         if totals is None:
-            totals = groups[k] = Totals(by_model)
-        totals.add(record, cost)
+            totals = groups[label] = Totals(sessions=sessions.get(row[0], 0), by_model={} if by_model else None)
+        sums = _sums(row[2:])
+        totals.add_sums(sums, row[1])
+        if by_model:
+            sub = totals.by_model.setdefault(row[1], Totals(sessions=sums.sessions))  # type: ignore[union-attr]
+            sub.add_sums(sums, row[1])
+    if grouping in (SESSION, ALL, FILE, TIME_RANGE):
+        project_join = joins if "projects p" in joins else joins + " JOIN projects p ON p.id = u.project_id"
+        for value, project in view.rows(f"{selection.prefix()}SELECT DISTINCT {key}, p.name {selection.clause(project_join)}",
+                                        selection.params):
+            label = grouping.label(value)
+            if label in groups:
+                groups[label].projects.add(project)
     return groups
 
 
-def combined(groups: Iterable[Totals]) -> Totals:
-    """One :class:`Totals` summing ``groups`` (which partition a selection)."""
-    total = Totals()
-    for totals in groups:
-        total.merge(totals)
-    return total
-
-
-def overall(dataset: Dataset, query: Query, by_model: bool = False) -> Totals:
+def overall(view: Any, query: Query, by_model: bool = False) -> Totals:
     """One :class:`Totals` over every selected request."""
-    totals = Totals(by_model)
-    for record, cost, _day, _hour in select(dataset, query):
-        totals.add(record, cost)
-    return totals
+    return grouped(view, query, ALL, by_model).get(0) or Totals(by_model={} if by_model else None)
 
 
 def _ordered(groups: dict, order: str = "asc") -> list[tuple[Hashable, Totals]]:
     return sorted(groups.items(), key=lambda item: item[0], reverse=order == "desc")
 
 
-def today_and_month(dataset: Dataset, query: Query) -> tuple[Totals, Totals, Totals]:
-    """``(all, today, this month)`` totals of the selection; today and this month are in the
-    query's zone."""
-    today = query.clock.today()
-    total, today_totals, month_totals = Totals(), Totals(), Totals()
-    for day, t in daily(dataset, query):
-        total.merge(t)
-        if day == today:
-            today_totals.merge(t)
-        if day[:7] == today[:7]:
-            month_totals.merge(t)
-    return total, today_totals, month_totals
-
-
-def daily(dataset: Dataset, query: Query, order: str = "asc", by_model: bool = False) -> list[tuple[str, Totals]]:
+def daily(view: Any, query: Query, order: str = "asc", by_model: bool = False) -> list[tuple[str, Totals]]:
     """``(local date YYYY-MM-DD, totals)`` per day with usage, in date order."""
-    return _ordered(group(dataset, query, lambda r, d, h: d, by_model), order)  # type: ignore[return-value]
+    return _ordered(grouped(view, query, DAY, by_model), order)  # type: ignore[return-value]
 
 
-def week_key(first_weekday: int = 0) -> KeyFunction:
-    """A key function giving the first day (``YYYY-MM-DD``) of a request's local week; weeks
-    start on ``first_weekday`` (0 = Monday)."""
-    starts: dict[str, str] = {}
-
-    def week_of(_record: UsageRecord, day: str, _hour: int) -> str:
-        found = starts.get(day)
-        if found is None:
-            found = starts[day] = week_start(date.fromisoformat(day), first_weekday).isoformat()
-        return found
-
-    return week_of
-
-
-def weekly(dataset: Dataset, query: Query, order: str = "asc", by_model: bool = False) -> list[tuple[str, Totals]]:
+def weekly(view: Any, query: Query, order: str = "asc", by_model: bool = False) -> list[tuple[str, Totals]]:
     """``(first day of the week YYYY-MM-DD, totals)`` per week; weeks start on
     ``query.first_weekday`` (0 = Monday, the default)."""
-    return _ordered(group(dataset, query, week_key(query.first_weekday), by_model), order)  # type: ignore[return-value]
+    return _ordered(grouped(view, query, WEEK, by_model), order)  # type: ignore[return-value]
 
 
-def monthly(dataset: Dataset, query: Query, order: str = "asc", by_model: bool = False) -> list[tuple[str, Totals]]:
+def monthly(view: Any, query: Query, order: str = "asc", by_model: bool = False) -> list[tuple[str, Totals]]:
     """``(local month YYYY-MM, totals)`` per month with usage."""
-    return _ordered(group(dataset, query, lambda r, d, h: d[:7], by_model), order)  # type: ignore[return-value]
+    return _ordered(grouped(view, query, MONTH, by_model), order)  # type: ignore[return-value]
 
 
-def hourly(dataset: Dataset, query: Query, by_model: bool = False) -> list[Totals]:
+def hourly(view: Any, query: Query, by_model: bool = False) -> list[Totals]:
     """24 totals, one per local hour 0-23 (zero-filled), over the selected days."""
-    groups = group(dataset, query, lambda r, d, h: h, by_model)
-    return [groups.get(hour) or Totals(by_model) for hour in range(24)]
+    groups = grouped(view, query, HOUR, by_model)
+    return [groups.get(hour) or Totals(by_model={} if by_model else None) for hour in range(24)]
 
 
-def heatmap(dataset: Dataset, query: Query) -> list[tuple[tuple[str, int], Totals]]:
+def heatmap(view: Any, query: Query) -> list[tuple[tuple[str, int], Totals]]:
     """``((local date, local hour), totals)`` for every day x hour cell with usage, in order."""
-    return _ordered(group(dataset, query, lambda r, d, h: (d, h)))  # type: ignore[return-value]
+    return _ordered(grouped(view, query, DAY_HOUR))  # type: ignore[return-value]
 
 
-def by_models(dataset: Dataset, query: Query) -> dict[str, Totals]:
+def by_models(view: Any, query: Query) -> dict[str, Totals]:
     """Totals per model id."""
-    return group(dataset, query, lambda r, d, h: r.model)  # type: ignore[return-value]
+    return grouped(view, query, MODEL)  # type: ignore[return-value]
 
 
-def by_projects(dataset: Dataset, query: Query, by_model: bool = False) -> dict[str, Totals]:
+def by_projects(view: Any, query: Query, by_model: bool = False) -> dict[str, Totals]:
     """Totals per project key (the directory under ``projects/``)."""
-    return group(dataset, query, lambda r, d, h: r.project, by_model)  # type: ignore[return-value]
+    return grouped(view, query, PROJECT, by_model)  # type: ignore[return-value]
 
 
-def by_sessions(dataset: Dataset, query: Query, by_model: bool = False) -> dict[str, Totals]:
+def by_sessions(view: Any, query: Query, by_model: bool = False) -> dict[str, Totals]:
     """Totals per session id."""
-    return group(dataset, query, lambda r, d, h: r.session_id, by_model)  # type: ignore[return-value]
+    return grouped(view, query, SESSION, by_model)  # type: ignore[return-value]
+
+
+def today_and_month(view: Any, query: Query) -> tuple[Totals, Totals, Totals]:
+    """``(all, today, this month)`` totals of the selection; today and this month are in the
+    query's zone (and within its date filters)."""
+    import calendar
+    from dataclasses import replace
+
+    today = query.clock.today()
+    year, month = int(today[:4]), int(today[5:7])
+    month_end = f"{today[:8]}{calendar.monthrange(year, month)[1]:02d}"
+
+    def within(since: str, until: str) -> Totals:
+        since, until = max(since, query.since or since), min(until, query.until or until)
+        return overall(view, replace(query, since=since, until=until))
+
+    return overall(view, query), within(today, today), within(today[:8] + "01", month_end)
+
+
+def activity(view: Any, query: Query, source: _Source) -> list[tuple[int, int, int]]:
+    """The selected requests as a time series, in time order: ``(time, first, last)`` per
+    quarter hour with requests (``CELLS``: ``time`` in quarter hours) or per request (``ROWS``:
+    ``time`` in microseconds); ``first`` and ``last`` are UTC microseconds."""
+    selection = _select(view, query, False, source)
+    if selection.empty:
+        return []
+    if source is ROWS:
+        return view.rows(f"{selection.prefix()}SELECT u.ts, u.ts, u.ts {selection.clause()} ORDER BY u.ts",
+                         selection.params)
+    return view.rows(f"{selection.prefix()}SELECT u.qh, MIN(u.first_ts), MAX(u.last_ts) {selection.clause()} "
+                     f"GROUP BY u.qh ORDER BY u.qh", selection.params)
+
+
+def limit_notices(view: Any, first_us: int, last_us: int) -> list[tuple[int, int | None]]:
+    """``(time, reset time or None)`` of the usage-limit messages between two UTC instants
+    (microseconds), each once (copies share time and text), in time order."""
+    return view.rows("SELECT DISTINCT ts, reset_us, text FROM limit_notices WHERE ts >= ? AND ts <= ? ORDER BY ts",
+                     (first_us, last_us))
+
+
+def session_page(view: Any, query: Query, sort: str, descending: bool, offset: int,
+                 limit: int) -> tuple[int, list[tuple[str, Totals]]]:
+    """One page of the sessions ``query`` selects, sorted in SQL by ``sort`` (``lastActivity``,
+    ``cost`` or ``totalTokens``; then by session id): ``(number of sessions, [(session id,
+    totals with per-model sub-totals)])``. Only the page's sessions are summed in full."""
+    from dataclasses import replace
+
+    selection = _select(view, query, False)
+    if selection.empty:
+        return 0, []
+    order = {"lastActivity": "MAX(u.last_ts)", "cost": f"SUM({_cell_cost(query.mode)[0]})",
+             "totalTokens": "SUM(u.input + u.output + u.cache_5m + u.cache_1h + u.cache_read)"}[sort]
+    direction = "DESC" if descending else "ASC"
+    clause = selection.clause(" JOIN sessions s ON s.id = u.session_id")
+    count = view.one(f"{selection.prefix()}SELECT COUNT(DISTINCT u.session_id) {selection.clause()}", selection.params)[0]
+    names = [row[0] for row in view.rows(
+        f"{selection.prefix()}SELECT s.name {clause} GROUP BY s.name ORDER BY {order} {direction}, s.name {direction} "
+        f"LIMIT ? OFFSET ?", [*selection.params, limit, offset])]
+    groups = grouped(view, replace(query, sessions=tuple(names)), SESSION, by_model=True)
+    return count, [(name, groups[name]) for name in names if name in groups]

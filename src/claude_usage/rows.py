@@ -7,11 +7,10 @@ with the exact values beside them (``costUsd``: a number, or null when unknown).
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, Mapping
 
-from claude_usage.loader import Dataset
-from claude_usage.reports import Totals
 from claude_usage.timebuckets import iso_utc
+from claude_usage.totals import Totals
 
 
 def usd(value: float | None) -> float | None:
@@ -55,7 +54,7 @@ def usage_row(totals: Totals, breakdown: bool = False) -> dict[str, Any]:
         "newInputTokens": totals.input_tokens,
         "requests": totals.requests,
         "messages": totals.requests,
-        "sessions": len(totals.session_ids),
+        "sessions": totals.sessions,
         "cost": cost_string(totals.cost_usd),
         "costUsd": usd(totals.known_cost_usd),
         "unpricedRequests": totals.unpriced_requests,
@@ -80,13 +79,14 @@ def model_row(model: str, totals: Totals) -> dict[str, Any]:
     return {"model": model, **usage_row(totals), "unpriced": totals.unpriced_requests > 0}
 
 
-def project_row(dataset: Dataset, name: str, totals: Totals, breakdown: bool = False) -> dict[str, Any]:
-    """A project's row: key ``name``, real ``path`` (from ``cwd``), the old fields ``totalTokens``,
+def project_row(paths: Mapping[str, str], name: str, totals: Totals, breakdown: bool = False) -> dict[str, Any]:
+    """A project's row: key ``name``, real ``path`` (from ``cwd``; ``paths`` maps project keys
+    to paths, see :func:`claude_usage.store.facts.project_paths`), the old fields ``totalTokens``,
     ``totalCost`` (USD string, 4 decimals), ``messageCount``, ``lastActivity`` (ISO UTC), and the
     usage row."""
     return {
         "name": name,
-        "path": dataset.project_path(name),
+        "path": paths.get(name),
         "totalCost": cost_string(totals.cost_usd),
         "messageCount": totals.requests,
         "lastActivity": iso_utc(totals.last_ts_us),
@@ -95,7 +95,7 @@ def project_row(dataset: Dataset, name: str, totals: Totals, breakdown: bool = F
     }
 
 
-def session_row(dataset: Dataset, session_id: str, totals: Totals, breakdown: bool = False) -> dict[str, Any]:
+def session_row(paths: Mapping[str, str], session_id: str, totals: Totals, breakdown: bool = False) -> dict[str, Any]:
     """A session's row: ``sessionId``, ``project`` (key; several if the session spans projects,
     the first in order), ``path``, ``firstActivity``/``lastActivity`` (ISO UTC),
     ``subagentCostUsd`` (known cost of its sidechain requests) and the usage row."""
@@ -105,7 +105,7 @@ def session_row(dataset: Dataset, session_id: str, totals: Totals, breakdown: bo
         "sessionId": session_id,
         "project": project,
         "projects": projects,
-        "path": dataset.project_path(project) if project else None,
+        "path": paths.get(project) if project else None,
         "firstActivity": iso_utc(totals.first_ts_us),
         "lastActivity": iso_utc(totals.last_ts_us),
         "subagentCostUsd": usd(totals.sidechain_cost_usd),

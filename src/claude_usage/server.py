@@ -7,7 +7,6 @@ import socket
 from pathlib import Path
 from typing import Any, Sequence
 
-from claude_usage.loader import Dataset
 
 
 def is_loopback(host: str) -> bool:
@@ -75,7 +74,7 @@ def _log_to_stderr() -> None:
 
 
 def run_server(
-    dataset: Dataset,
+    store: Any,
     zone: str,
     host: str,
     port: int,
@@ -83,17 +82,17 @@ def run_server(
     console: Any,
     rate_limit: int = 600,
     logs_root: Path | None = None,
-    index: Any = None,
     pricer_factory: Any = None,
     heartbeat: float = 15.0,
     allowed_hosts: Sequence[str] = (),
     max_connections: int = 1000,
 ) -> int:
-    """Serve ``dataset`` (days in ``zone`` unless a request says otherwise) until interrupted,
+    """Serve ``store`` (days in ``zone`` unless a request says otherwise) until interrupted,
     with at most ``rate_limit`` requests per minute per client (0 = no limit) and the MCP logs
-    of ``logs_root`` (default: ``$MCP_LOGS_PATH`` or the Claude CLI cache dir). With an
-    ``index``, the data follow the transcripts live (initial build in the background, then a
-    file watcher; SSE heartbeats every ``heartbeat`` seconds). ``allowed_hosts`` are further
+    of ``logs_root`` (default: ``$MCP_LOGS_PATH`` or the Claude CLI cache dir). The store
+    follows the transcripts live (the first refresh in the background, then a file watcher),
+    and the answers follow the store, whichever process wrote it (SSE heartbeats every
+    ``heartbeat`` seconds). ``allowed_hosts`` are further
     ``Host`` names to answer to (``*``: any; see :func:`served_host_names`); at most
     ``max_connections`` connections are kept open (fewer if the open-file limit is lower), and
     a request's headers must arrive within 10 s.
@@ -115,17 +114,15 @@ def run_server(
         console.print(f"[red]Error:[/] cannot listen on {host}:{port}: {reason} (choose another with --port or PORT)")
         return 1
     bound_port = sock.getsockname()[1]
-    store = DataStore(dataset, zone, notice, logs_root)
-    live = None
-    if index is not None:
-        from claude_usage.api.live import Live
+    from claude_usage.api.live import Live
 
-        live = Live(store, index, pricer_factory, heartbeat)
+    state = DataStore(store, zone, notice, logs_root)
+    live = Live(state, pricer_factory, heartbeat)
     hosts = served_host_names(host, allowed_hosts)
-    app = create_app(store, rate_limit=rate_limit, origins=own_origins(host, bound_port), hosts=hosts, live=live)
+    app = create_app(state, rate_limit=rate_limit, origins=own_origins(host, bound_port), hosts=hosts, live=live)
     shown = f"[{host}]" if ":" in host else host
-    what = "following the transcripts live" if live is not None else f"serving {len(dataset.records):,} requests"
-    console.print(f"claude-usage {what} on http://{shown}:{bound_port} (API docs at /docs; Ctrl+C to stop)")
+    console.print(f"claude-usage following the transcripts live on http://{shown}:{bound_port} "
+                  "(API docs at /docs; Ctrl+C to stop)")
     # proxy_headers off: X-Forwarded-For from a local client must not pick its rate-limit key.
     # The protocol adds a header timeout and a cap on open connections to uvicorn's own; the
     # cap stays below the open-file limit, so that the server never runs out of descriptors.
@@ -139,8 +136,7 @@ def run_server(
 
     class Server(uvicorn.Server):
         def handle_exit(self, sig: int, frame: Any) -> None:
-            if live is not None:
-                live.hub.close()  # open event streams end, so that the server can stop
+            live.hub.close()  # open event streams end, so that the server can stop
             super().handle_exit(sig, frame)
 
     Server(config).run(sockets=[sock])

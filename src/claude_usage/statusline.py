@@ -4,8 +4,9 @@ Claude Code runs the status-line command with a JSON object on stdin (``session_
 ``transcript_path``, ``cwd``, ``model``, ``workspace``, ``version``, ``cost``...; any field may be
 missing). The line shows the session's cost, today's cost, the active 5-hour block's cost, its
 time left and its burn rate. It reads only what changed in the index (costs are stored there and
-resolved rates cached, so the price package is not imported for known models and days) and
-imports neither the price package nor the web stack nor the CLI framework.
+resolved rates cached, so the price package is not imported for known models and days), sums
+only the rollup cells it shows, and imports neither the price package nor the web stack nor
+the CLI framework.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from claude_usage.blocks import DEFAULT_SESSION_HOURS, HOUR_US, build_blocks, burn_rate, duration_text, last_block_start
-from claude_usage.pricing import cost_for_mode
-from claude_usage.reports import Totals
+from claude_usage.blocks import DEFAULT_SESSION_HOURS, HOUR_US, burn_rate, duration_text, floor_hour
 from claude_usage.rows import money_text
+from claude_usage.store.schema import QUARTER_HOUR_US
+from claude_usage.totals import Totals
 
 USAGE = ("usage: claude-usage statusline [--data-dir DIR]... [--tz ZONE] [--index PATH] < hook.json\n"
          "Prints one line for Claude Code's status bar; settings.json: "
@@ -29,22 +30,34 @@ HISTORY_US = 26 * HOUR_US  # covers the local day (25 hours at most)
 LOCAL_ZONE_SECONDS = 600
 
 
-def _recent_requests(index, now_us: int, session_hours: float) -> tuple[list, int | None]:
-    """The requests needed for the line, and the start (UTC microseconds) of the block that
-    holds the last request when that block may still be active (the last request is under a
-    session length old), else None. The requests are those of the last 26 hours (the local day,
-    25 hours at most) and every one from that block's start. The block's start comes from
-    request times alone, walked from the last pause of a session length, so that only the rows
-    shown are decoded."""
-    since = now_us - HISTORY_US
-    latest = index.latest_time()
+def active_block(view, query, now_us: int, session_hours: float = DEFAULT_SESSION_HOURS):
+    """The active 5-hour block at ``now_us`` (UTC microseconds), or None. Reads only the recent
+    quarter-hour cells (an index on time): the window widens back from the last 26 hours until
+    it holds a pause of a block's length, where the chain of blocks that leads to now begins."""
+    from dataclasses import replace
+
+    from claude_usage.blocks import query_blocks
+    from claude_usage.reports import CELLS, ROWS, activity
+
     session_us = int(session_hours * HOUR_US)
-    start = None
-    if latest is not None and now_us - latest < session_us:
-        start = last_block_start(index.times_since(index.chain_start(latest, session_us)), session_hours)
-        if start is not None:
-            since = min(since, start)
-    return index.requests_since(since), start
+    source = CELLS if session_us % QUARTER_HOUR_US == 0 else ROWS
+    window = HISTORY_US
+    first_qh = (view.one("SELECT MIN(qh) FROM usage_qh") or (None,))[0]
+    if first_qh is None:
+        return None
+    while True:
+        after = floor_hour(max(0, now_us - window))
+        items = activity(view, replace(query, after_us=after), source)
+        if not items or now_us - items[-1][2] >= session_us:
+            return None
+        chain = next((i for i in range(len(items) - 1, 0, -1) if items[i][1] - items[i - 1][2] >= session_us), None)
+        if chain is not None or after <= first_qh * QUARTER_HOUR_US:
+            start = floor_hour(items[chain or 0][1])
+            break
+        window *= 2
+    blocks = query_blocks(view, replace(query, after_us=start), session_hours)
+    last = blocks[-1] if blocks else None
+    return last if last is not None and last.is_active(now_us, session_us) else None
 
 
 def _hook(stream: TextIO) -> dict[str, Any]:
@@ -98,12 +111,12 @@ def status_line(hook: dict[str, Any], data_dirs: list[str] | None = None, zone: 
                 now_us: int | None = None, session_hours: float = DEFAULT_SESSION_HOURS,
                 index_path: str | None = None) -> str:
     """The status line for a hook object (see the module docstring); never raises for missing
-    or odd fields, nor for missing data (the line then says what it can). The index is
+    or odd fields, nor for missing data (the line then says what it can). The store is
     ``index_path``, else ``$CLAUDE_USAGE_INDEX``, else the one the other commands use for the
     same data dirs. ``now_us``: UTC microseconds (default: now); ``zone``: for "today"."""
-    from claude_usage.index import UsageIndex, default_index_path
     from claude_usage.pricing import Pricer
-    from claude_usage.reports import clock_for
+    from claude_usage.reports import Query, clock_for, overall
+    from claude_usage.store import open_store
     from claude_usage.timebuckets import local_zone_name
 
     now_us = now_us if now_us is not None else time.time_ns() // 1000
@@ -116,32 +129,23 @@ def status_line(hook: dict[str, Any], data_dirs: list[str] | None = None, zone: 
         parts.append("claude-usage: no usage data found")
         return " | ".join(parts)
     chosen = index_path or os.environ.get("CLAUDE_USAGE_INDEX")
-    index = UsageIndex(Path(chosen).expanduser() if chosen else default_index_path(roots), roots)
+    store = open_store(roots, Path(chosen).expanduser() if chosen else None, verify="light")
     try:
-        index.refresh(Pricer)
+        store.refresh(Pricer)
         # Asking the system for its zone (tzlocal) costs more than the rest of a run: the answer
-        # is kept in the index for 10 minutes.
-        clock = clock_for(zone, lambda: index.remembered("local_zone", LOCAL_ZONE_SECONDS, local_zone_name))
-        session_us = int(session_hours * HOUR_US)
-        recent, block_start = _recent_requests(index, now_us, session_hours)
-        priced = [(r, cost_for_mode(c, r.line_cost_usd, "auto")) for r, c in recent]
+        # is kept in the store for 10 minutes.
+        clock = clock_for(zone, lambda: store.remembered("local_zone", LOCAL_ZONE_SECONDS, local_zone_name))
+        query = Query(zone=clock.name)
         today = clock.parts(now_us)[0]
-        today_totals = Totals()
-        for record, cost in priced:
-            if clock.parts(record.ts_us)[0] == today:
-                today_totals.add(record, cost)
         session_id = hook.get("session_id")
-        session_totals = None
-        if isinstance(session_id, str) and session_id:
-            session_totals = Totals()
-            for record, cost in index.session_requests(session_id):
-                session_totals.add(record, cost_for_mode(cost, record.line_cost_usd, "auto"))
-        active = None
-        if block_start is not None:  # the requests before it would shift its boundaries
-            last = build_blocks([p for p in priced if p[0].ts_us >= block_start], session_hours, index.limit_notices())[-1]
-            active = last if last.is_active(now_us, session_us) else None
+        with store.reading() as view:
+            today_totals = overall(view, Query(zone=clock.name, since=today, until=today))
+            session_totals = None
+            if isinstance(session_id, str) and session_id:
+                session_totals = overall(view, Query(session=session_id))
+            active = active_block(view, query, now_us, session_hours)
     finally:
-        index.close()
+        store.close()
     parts.append(f"{_money(session_totals)} session" if session_totals is not None else "no session")
     parts.append(f"{_money(today_totals)} today")
     if active is None:

@@ -121,3 +121,60 @@ class LocalClock:
     def today(self) -> str:
         """Today's local date ``YYYY-MM-DD`` in this zone."""
         return datetime.now(self.zone).strftime("%Y-%m-%d")
+
+
+_SEGMENTS: dict[tuple[str, int, int], list[tuple[int, int, int]]] = {}
+_QUARTERS_PER_DAY = 96
+
+
+def _offset_quarters(zone: ZoneInfo, qh: int) -> int:
+    """The zone's UTC offset, in quarter hours, at the UTC quarter hour ``qh``."""
+    moment = _EPOCH + timedelta(microseconds=qh * _QUARTER_HOUR_US)
+    return int(moment.astimezone(zone).utcoffset().total_seconds()) // 900
+
+
+def zone_segments(zone: ZoneInfo, first_qh: int, last_qh: int) -> list[tuple[int, int, int]]:
+    """The zone's UTC offsets over the UTC quarter hours ``first_qh`` to ``last_qh`` (inclusive):
+    ``[(from_qh, to_qh (excluded), offset in quarter hours), ...]`` covering the span, one
+    segment per offset in force (DST changes split it). Every IANA offset since 1900 is a
+    multiple of 15 minutes and changes on such a boundary, so a local quarter hour is
+    ``utc_qh + offset``. Cached per zone and span."""
+    key = (zone.key, first_qh, last_qh)
+    found = _SEGMENTS.get(key)
+    if found is not None:
+        return found
+    segments: list[tuple[int, int, int]] = []
+    start, offset = first_qh, _offset_quarters(zone, first_qh)
+    day = first_qh
+    while day <= last_qh:
+        following = min(day + _QUARTERS_PER_DAY, last_qh + 1)
+        after = _offset_quarters(zone, following) if following <= last_qh else offset
+        if after != offset:  # a change within (day, following]: find its quarter hour
+            low, high = day, following  # offset at low is `offset`, at high `after`
+            while high - low > 1:
+                middle = (low + high) // 2
+                if _offset_quarters(zone, middle) == offset:
+                    low = middle
+                else:
+                    high = middle
+            segments.append((start, high, offset))
+            start, offset = high, after
+        day = following
+    segments.append((start, last_qh + 1, offset))
+    if len(_SEGMENTS) > 256:
+        _SEGMENTS.clear()
+    _SEGMENTS[key] = segments
+    return segments
+
+
+def day_index(day: str) -> int:
+    """A local date ``YYYY-MM-DD`` as days since 1970-01-01."""
+    return date.fromisoformat(day).toordinal() - _ORDINAL_1970
+
+
+def day_text(index: int) -> str:
+    """Days since 1970-01-01 as a date ``YYYY-MM-DD``."""
+    return date.fromordinal(index + _ORDINAL_1970).isoformat()
+
+
+_ORDINAL_1970 = date(1970, 1, 1).toordinal()

@@ -7,11 +7,9 @@ Each ``tool_use`` id counts once (lines repeat in resumed sessions); an error is
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Iterable
+from dataclasses import dataclass
+from typing import Any
 
-from claude_usage.loader import Dataset
-from claude_usage.sources.transcripts import ToolCall
 from claude_usage.timebuckets import iso_utc
 
 MCP_PREFIX = "mcp__"
@@ -61,25 +59,15 @@ def split_tool_name(name: str) -> ToolName:
 
 @dataclass
 class ToolStats:
-    """Use of one tool: ``calls`` (distinct tool_use ids), ``errors`` (error results), the
-    sessions that used it, and the first and last use (UTC microseconds)."""
+    """Use of one tool: ``calls`` (distinct tool_use ids), ``errors`` (error results),
+    ``sessions`` (distinct sessions), the first and last use (UTC microseconds)."""
 
     name: ToolName
     calls: int = 0
     errors: int = 0
-    sessions: set[str] = field(default_factory=set)
+    sessions: int = 0
     first_ts_us: int | None = None
     last_ts_us: int | None = None
-
-    def add(self, call: ToolCall, failed: bool) -> None:
-        """Count one call (and its error result, if ``failed``)."""
-        self.calls += 1
-        self.errors += failed
-        self.sessions.add(call.session_id)
-        if self.first_ts_us is None or call.ts_us < self.first_ts_us:
-            self.first_ts_us = call.ts_us
-        if self.last_ts_us is None or call.ts_us > self.last_ts_us:
-            self.last_ts_us = call.ts_us
 
     def row(self) -> dict[str, Any]:
         """The JSON row of ``/api/v2/tools``: name, server (MCP only), calls, errors, sessionCount,
@@ -93,21 +81,37 @@ class ToolStats:
             "calls": self.calls,
             "count": self.calls,
             "errors": self.errors,
-            "sessionCount": len(self.sessions),
+            "sessionCount": self.sessions,
             "firstUsed": iso_utc(self.first_ts_us),
             "lastUsed": iso_utc(self.last_ts_us),
         }
 
 
-def tool_stats(dataset: Dataset, calls: Iterable[ToolCall] | None = None) -> dict[str, ToolStats]:
-    """Per tool name, over ``calls`` (default: every call of the dataset)."""
-    stats: dict[str, ToolStats] = {}
-    for call in dataset.tool_calls if calls is None else calls:
-        entry = stats.get(call.name)
-        if entry is None:
-            entry = stats[call.name] = ToolStats(split_tool_name(call.name))
-        entry.add(call, call.id in dataset.tool_errors)
-    return stats
+# Each tool_use id once: its earliest copy (then by session id), as the transcripts repeat lines.
+_FIRST_COPIES = """
+WITH first_copies AS (
+    SELECT t.tool_key, t.name_id, t.session_id, t.cwd_id, t.ts,
+           ROW_NUMBER() OVER (PARTITION BY t.tool_key ORDER BY t.ts, s.name) AS place
+    FROM tool_uses t JOIN sessions s ON s.id = t.session_id)
+"""
+_MCP = f"substr(n.name, 1, {len(MCP_PREFIX)}) = '{MCP_PREFIX}'"
+
+
+def tool_stats(view: Any, mcp_only: bool = False, name: str | None = None) -> dict[str, ToolStats]:
+    """Per tool name: calls, error results, sessions, first and last use (SQL over the stored
+    tool uses); only MCP tools with ``mcp_only``, only ``name`` when given."""
+    where, params = ["f.place = 1"], []
+    if mcp_only:
+        where.append(_MCP)
+    if name is not None:
+        where.append("n.name = ?")
+        params.append(name)
+    rows = view.rows(
+        f"{_FIRST_COPIES} SELECT n.name, COUNT(*), "
+        "SUM(CASE WHEN f.tool_key IN (SELECT tool_key FROM tool_errors) THEN 1 ELSE 0 END), "
+        "COUNT(DISTINCT f.session_id), MIN(f.ts), MAX(f.ts) "
+        f"FROM first_copies f JOIN tool_names n ON n.id = f.name_id WHERE {' AND '.join(where)} GROUP BY n.name", params)
+    return {row[0]: ToolStats(split_tool_name(row[0]), row[1], row[2], row[3], row[4], row[5]) for row in rows}
 
 
 def ranked(stats: dict[str, ToolStats]) -> list[ToolStats]:
@@ -115,25 +119,22 @@ def ranked(stats: dict[str, ToolStats]) -> list[ToolStats]:
     return sorted(stats.values(), key=lambda s: (-s.calls, s.name.name))
 
 
-def mcp_calls(dataset: Dataset) -> list[ToolCall]:
-    """The calls of MCP tools, in time order."""
-    return [call for call in dataset.tool_calls if split_tool_name(call.name).is_mcp]
-
-
-def session_tool_use(calls: Iterable[ToolCall]) -> list[dict[str, Any]]:
-    """Per session: ``{sessionId, cwd, startTime, endTime, tools: {name: count}}`` over ``calls``
-    (start and end are the first and last of those calls, ISO UTC), latest first."""
+def session_tool_use(view: Any, name: str | None = None) -> list[dict[str, Any]]:
+    """Per session that called MCP tools (or the tool ``name``): ``{sessionId, cwd, startTime,
+    endTime, tools: {name: count}}`` (start and end are the first and last of those calls, ISO
+    UTC; cwd the first call's with one), latest first."""
+    condition, params = (("n.name = ?", [name]) if name is not None else (_MCP, []))
     sessions: dict[str, dict[str, Any]] = {}
-    for call in calls:
-        entry = sessions.get(call.session_id)
+    for session, tool, ts, cwd in view.rows(
+            f"{_FIRST_COPIES} SELECT s.name, n.name, f.ts, c.name FROM first_copies f "
+            "JOIN tool_names n ON n.id = f.name_id JOIN sessions s ON s.id = f.session_id "
+            f"LEFT JOIN cwds c ON c.id = f.cwd_id WHERE f.place = 1 AND {condition} ORDER BY f.ts, n.name", params):
+        entry = sessions.get(session)
         if entry is None:
-            entry = sessions[call.session_id] = {
-                "sessionId": call.session_id, "cwd": call.cwd, "start": call.ts_us, "end": call.ts_us, "tools": {},
-            }
-        entry["start"] = min(entry["start"], call.ts_us)
-        entry["end"] = max(entry["end"], call.ts_us)
-        entry["cwd"] = entry["cwd"] or call.cwd
-        entry["tools"][call.name] = entry["tools"].get(call.name, 0) + 1
+            entry = sessions[session] = {"sessionId": session, "cwd": cwd, "start": ts, "end": ts, "tools": {}}
+        entry["end"] = ts
+        entry["cwd"] = entry["cwd"] or cwd
+        entry["tools"][tool] = entry["tools"].get(tool, 0) + 1
     ordered = sorted(sessions.values(), key=lambda e: (e["end"], e["sessionId"]), reverse=True)
     return [
         {"sessionId": e["sessionId"], "cwd": e["cwd"], "startTime": iso_utc(e["start"]),
@@ -142,6 +143,8 @@ def session_tool_use(calls: Iterable[ToolCall]) -> list[dict[str, Any]]:
     ]
 
 
-def mcp_session_count(dataset: Dataset) -> int:
+def mcp_session_count(view: Any) -> int:
     """How many sessions used at least one MCP tool."""
-    return len({call.session_id for call in mcp_calls(dataset)})
+    row = view.one(f"{_FIRST_COPIES} SELECT COUNT(DISTINCT f.session_id) FROM first_copies f "
+                   f"JOIN tool_names n ON n.id = f.name_id WHERE f.place = 1 AND {_MCP}")
+    return row[0] if row else 0

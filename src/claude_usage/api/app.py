@@ -171,28 +171,34 @@ def create_app(
 
     @app.get("/api/health", response_model=Health, tags=["server"], summary="Server and data status")
     def health() -> dict[str, Any]:
-        dataset = store.dataset
-        problems = live.problems() if live is not None else live_routes.data_problems(dataset.diagnostics)
+        from claude_usage.store import facts
+
+        def read(view: Any) -> tuple:
+            return facts.diagnostics(view), facts.warnings(view), facts.price_version(view)
+
+        diagnostics, warnings, price_version = store.answer(read)
+        problems = live.problems() if live is not None else live_routes.data_problems(diagnostics)
         status = live.state if live is not None and live.state != "ok" else ("degraded" if problems else "ok")
         body: dict[str, Any] = {
             "status": status,
             "problems": problems,
-            "warnings": dataset.warnings[:HEALTH_WARNINGS],
-            "warningCount": len(dataset.warnings),
+            "warnings": warnings[:HEALTH_WARNINGS],
+            "warningCount": len(warnings),
             "watcher": live.watcher if live is not None else "off",
             "watcherNote": live.watcher_problem if live is not None else None,
             "version": __version__,
-            "dataRoots": [str(root.projects_dir) for root in dataset.roots],
-            "demo": any(root.origin == "demo" for root in dataset.roots),
-            "files": dataset.diagnostics.files,
-            "records": len(dataset.records),
+            "dataRoots": [str(root.projects_dir) for root in store.roots],
+            "demo": any(root.origin == "demo" for root in store.roots),
+            "files": diagnostics.files,
+            "records": diagnostics.requests,
             "progress": round(live.progress, 4) if live is not None else 1.0,
-            "indexPath": dataset.index_path,
+            "indexPath": str(store.store.path),
+            "dataVersion": store.version,
             "eventClients": len(live.hub.queues) if live is not None else 0,
             "lastRefresh": live.last_refresh if live is not None else {},
-            "priceDataVersion": dataset.price_version,
+            "priceDataVersion": price_version,
             "timezone": store.default_zone,
-            "diagnostics": {n: getattr(dataset.diagnostics, n) for n in dataset.diagnostics.__struct_fields__},
+            "diagnostics": {n: getattr(diagnostics, n) for n in diagnostics.__struct_fields__},
         }
         if store.notice:
             body["notice"] = store.notice

@@ -10,8 +10,8 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi import Query as Q
 
-from claude_usage import documents
-from claude_usage.api.params import ApiError, OrderParam, bad_parameter, filters, paginate
+from claude_usage import documents, reports
+from claude_usage.api.params import ApiError, OrderParam, bad_parameter, filters
 from claude_usage.api.schemas import (
     BlocksResponse,
     DayDetail,
@@ -26,7 +26,9 @@ from claude_usage.api.schemas import (
 from claude_usage.api.store import DataStore
 from claude_usage.api.v2 import ERRORS, json_response
 from claude_usage.reports import Query
+from claude_usage.rows import session_row
 from claude_usage.sources.todos import todo_files
+from claude_usage.store import facts
 from claude_usage.timebuckets import parse_day
 from claude_usage.tools import mcp_session_count
 
@@ -48,14 +50,14 @@ def _found(document: dict | None, what: str, q: Query) -> Response:
     return json_response(document)
 
 
-def full_summary(store: DataStore, q: Query) -> dict[str, Any]:
-    """The summary of the API: the request set's, plus the MCP sessions, the todo lists and the
+def full_summary(store: DataStore, q: Query, view: Any) -> dict[str, Any]:
+    """The summary of the API: the store's, plus the MCP sessions, the todo lists and the
     bytes of every data file (transcripts, todo lists, MCP logs)."""
-    todos = todo_files(store.dataset.roots)
+    todos = todo_files(store.roots)
     logs = store.logs.summaries()
     other_bytes = sum(path.stat().st_size for path in todos) + sum(log.size for log in logs)
-    extra = {"totalMcpSessions": mcp_session_count(store.dataset), "totalTodoFiles": len(todos)}
-    document = documents.summary(store.dataset, q, extra)
+    extra = {"totalMcpSessions": mcp_session_count(view), "totalTodoFiles": len(todos)}
+    document = documents.summary(view, q, extra)
     document["totalSize"] += other_bytes
     return document
 
@@ -63,7 +65,7 @@ def full_summary(store: DataStore, q: Query) -> dict[str, Any]:
 @router.get("/summary", response_model=SummaryResponse, responses=ERRORS, summary="Totals at a glance")
 def summary(request: Request, q: Query = Depends(filters)) -> Response:
     store = _store(request)
-    return json_response(store.cached(("summary", q), lambda: full_summary(store, q)))
+    return json_response(store.cached(("summary", q), lambda view: full_summary(store, q, view)))
 
 
 @router.get("/hourly", response_model=HourlyResponse, responses=ERRORS, summary="Usage per local hour of day")
@@ -79,7 +81,7 @@ def hourly(
             raise bad_parameter("date", str(error)) from None
         q = replace(q, since=day, until=day)
     store = _store(request)
-    return json_response(store.cached(("hourly", q), lambda: documents.hourly(store.dataset, q)))
+    return json_response(store.cached(("hourly", q), lambda view: documents.hourly(view, q)))
 
 
 @router.get("/blocks", response_model=BlocksResponse, responses=ERRORS,
@@ -93,7 +95,7 @@ def blocks(
     costLimit: str | None = Q(None, description="Your cost limit per block in USD, or 'max' (estimate: largest past block)"),
     sessionLength: float = Q(5.0, ge=0.25, le=168, description="Block length in hours"),
 ) -> Response:
-    from claude_usage.blocks import blocks_document, dataset_blocks, parse_limit
+    from claude_usage.blocks import blocks_document, parse_limit, query_blocks
 
     limits = []
     for name, given in (("tokenLimit", tokenLimit), ("costLimit", costLimit)):
@@ -105,7 +107,7 @@ def blocks(
             raise bad_parameter(name, str(error)) from None
     tokens, cost = limits
     store = _store(request)
-    built = store.cached(("blocks", q, sessionLength), lambda: dataset_blocks(store.dataset, q, sessionLength))
+    built = store.cached(("blocks", q, sessionLength), lambda view: query_blocks(view, q, sessionLength))
     document = blocks_document(built, time.time_ns() // 1000, sessionLength, active, recent, tokens, cost)
     unpriced = sorted(set().union(*(b.totals.unpriced_models for b in built)))
     return json_response({**document, "timezone": q.clock.name, "unpricedModels": unpriced})
@@ -122,7 +124,7 @@ def day(
     except ValueError as error:
         raise bad_parameter("date", str(error)) from None
     store = _store(request)
-    return _found(store.cached(("day", q, key), lambda: documents.day_detail(store.dataset, q, key)), key, q)
+    return _found(store.cached(("day", q, key), lambda view: documents.day_detail(view, q, key)), key, q)
 
 
 @router.get("/monthly/{month}", response_model=MonthDetail, responses=DETAIL_ERRORS, summary="One month in detail")
@@ -134,47 +136,45 @@ def month(
     if not _MONTH.match(month):
         raise bad_parameter("month", f"{month!r} is not a month; use YYYY-MM")
     store = _store(request)
-    return _found(store.cached(("month", q, month), lambda: documents.month_detail(store.dataset, q, month)), month, q)
+    return _found(store.cached(("month", q, month), lambda view: documents.month_detail(view, q, month)), month, q)
 
 
 @router.get("/projects/{name}", response_model=ProjectDetail, responses=DETAIL_ERRORS, summary="One project in detail")
 def project(request: Request, name: str = Path(description="Project key (directory under projects/)"), q: Query = Depends(filters)) -> Response:
     store = _store(request)
-    document = store.cached(("project", q, name), lambda: documents.project_detail(store.dataset, q, name))
+    document = store.cached(("project", q, name), lambda view: documents.project_detail(view, q, name))
     return _found(document, f"project {name!r}", q)
 
 
 SessionSort = Literal["lastActivity", "cost", "totalTokens"]
-_SESSION_SORT = {
-    "lastActivity": lambda row: (row["lastActivity"] or "", row["sessionId"]),
-    "cost": lambda row: (row["costUsd"] or 0.0, row["sessionId"]),
-    "totalTokens": lambda row: (row["totalTokens"], row["sessionId"]),
-}
 
 
 @router.get("/sessions", response_model=SessionsResponse, responses=ERRORS, summary="Usage per session")
 def sessions(
     request: Request,
     q: Query = Depends(filters),
-    page: int = Q(1, ge=1),
+    page: int = Q(1, ge=1, le=1_000_000),
     limit: int = Q(50, ge=1, le=500),
     sortBy: SessionSort = Q("lastActivity"),
     sortOrder: OrderParam = Q("desc"),
 ) -> Response:
     store = _store(request)
 
-    def compute():
-        rows = documents.session_list(store.dataset, q)
-        rows.sort(key=_SESSION_SORT[sortBy], reverse=sortOrder == "desc")
-        return rows, sorted({m["model"] for row in rows for m in row["models"] if m["unpriced"]})
+    def compute(view):
+        count, groups = reports.session_page(view, q, sortBy, sortOrder == "desc", (page - 1) * limit, limit)
+        paths = facts.project_paths(view, sorted({p for _, t in groups for p in t.projects}))
+        unpriced = sorted(reports.overall(view, q).unpriced_models)
+        return count, [session_row(paths, s, t, breakdown=True) for s, t in groups], unpriced
 
-    rows, unpriced = store.cached(("sessions", q, sortBy, sortOrder), compute)
-    data, pagination = paginate(rows, page, limit)
+    count, data, unpriced = store.cached(("sessions", q, sortBy, sortOrder, page, limit), compute)
+    pages = max(1, -(-count // limit))
+    pagination = {"currentPage": page, "totalPages": pages, "totalItems": count, "itemsPerPage": limit,
+                  "hasNext": page < pages, "hasPrev": page > 1}
     return json_response({"data": data, "pagination": pagination, "timezone": q.clock.name, "unpricedModels": unpriced})
 
 
 @router.get("/sessions/{session_id}", response_model=SessionDetail, responses=DETAIL_ERRORS, summary="One session in detail")
 def session(request: Request, session_id: str = Path(description="Session id"), q: Query = Depends(filters)) -> Response:
     store = _store(request)
-    document = store.cached(("session", q, session_id), lambda: documents.session_detail(store.dataset, q, session_id))
+    document = store.cached(("session", q, session_id), lambda view: documents.session_detail(view, q, session_id))
     return _found(document, f"session {session_id!r}", q)

@@ -1,10 +1,11 @@
 """Live serving (DESIGN section 7): the server follows the transcripts through the index.
 
-At start-up the index is brought up to date in the background (``/api/health`` says
-``indexing`` with its progress, and what is already indexed is served meanwhile); then a
-file watcher (watchfiles) triggers a refresh on every change. Each committed batch updates the
-served dataset in place of the old one and is pushed to ``GET /api/v2/events`` clients as
-``{"type": "update", "totals": <summary>, "changedDays": [...]}`` (Server-Sent Events).
+At start-up the store is brought up to date in the background (``/api/health`` says
+``indexing`` with its progress, and what is already stored is served meanwhile); then a file
+watcher (watchfiles) triggers a refresh on every change. Whoever writes the store (this server,
+a CLI command, the status line, another server), the change is seen by polling its data
+version and pushed to ``GET /api/v2/events`` clients as ``{"type": "update", "totals":
+<summary>, "changedDays": [...]}`` (Server-Sent Events).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from claude_usage.reports import Query
 router = APIRouter(prefix="/api/v2", tags=["live"])
 DEFAULT_HEARTBEAT = 15.0
 WATCH_DEBOUNCE_MS = 50
+POLL_VERSION_S = 0.2  # how often the store's data version is read (changes by other processes)
 POLL_DELAY_MS = 1000  # when the OS cannot watch every directory: look for changes every second
 RETRY_SECONDS = 5.0  # a refresh that failed is tried again after this long
 log = logging.getLogger("claude_usage.live")
@@ -93,13 +95,17 @@ class EventHub:
 
 
 class Live:
-    """Keeps ``store`` in step with the transcripts through ``index`` (a
-    :class:`~claude_usage.index.UsageIndex`). ``pricer_factory`` makes the pricer when new
-    requests must be priced."""
+    """Keeps the served answers in step with the store and the store with the transcripts.
 
-    def __init__(self, store: DataStore, index: Any, pricer_factory: Callable[[], Any], heartbeat: float = DEFAULT_HEARTBEAT):
-        self.store = store
-        self.index = index
+    The server's own file watcher refreshes the store (``pricer_factory`` makes the pricer when
+    new requests must be priced); a poller reads the store's data version every
+    :data:`POLL_VERSION_S` seconds, so a change written by any process (this server, a CLI
+    command, the status line, another server) is served and pushed over SSE within a second,
+    with the local days it touched (from the store's change log)."""
+
+    def __init__(self, state: DataStore, pricer_factory: Callable[[], Any], heartbeat: float = DEFAULT_HEARTBEAT):
+        self.state_store = state
+        self.store = state.store
         self.pricer_factory = pricer_factory
         self.heartbeat = heartbeat
         self.hub = EventHub()
@@ -111,82 +117,94 @@ class Live:
         self.watcher_problem: str | None = None
         self._logged: set[str] = set()
         self._lock = threading.Lock()
+        self._version_lock = threading.Lock()
         self._stop: asyncio.Event | None = None
-        self._pending: list[tuple[list, list]] = []
         self._pricer_instance: Any = None
+
+    # -- following the store ---------------------------------------------------------------
+
+    def check_version(self) -> bool:
+        """Serve the store's current data version if it moved (any process wrote): drop the
+        cached answers and push one event with the new totals and the local days changed.
+        Returns whether it moved."""
+        with self._version_lock:
+            seen = self.state_store.version
+            with self.store.reading() as view:
+                version = int(view.one("SELECT value FROM meta WHERE key = 'version'")[0])
+                if version == seen:
+                    return False
+                spans = view.rows("SELECT first_ts, last_ts FROM changes WHERE version > ? AND version <= ?", (seen, version))
+            self.state_store.changed(version)
+            clock = Query(zone=self.state_store.default_zone).clock
+            days: set[str] = set()
+            for first, last in spans:
+                if first is None:
+                    continue
+                step = 3_600_000_000
+                for ts in range(first, last + step, step):  # every local day the span touches
+                    days.add(clock.parts(min(ts, last - 1))[0])
+            self.hub.publish({"type": "update", "totals": self.totals(), "changedDays": sorted(days)})
+            return True
+
+    def totals(self) -> dict[str, Any]:
+        """The summary object of the events (that of ``/api/v2/summary``), in the server's zone."""
+        from claude_usage.api.details import full_summary
+
+        q = Query(zone=self.state_store.default_zone)
+        return self.state_store.answer(lambda view: full_summary(self.state_store, q, view))
+
+    def problems(self) -> list[str]:
+        """What keeps the served data from being complete and current, for ``/api/health``
+        (``status: degraded``): a failed refresh, a stopped watcher, skipped or unreadable
+        files. Empty when all is well."""
+        from claude_usage.store import facts
+
+        found = []
+        if self.refresh_error:
+            found.append(f"reading the transcripts failed: {self.refresh_error}")
+        if self.watcher == "stopped":
+            found.append(f"live updates stopped: {self.watcher_problem}")
+        return found + data_problems(self.state_store.answer(facts.diagnostics))
 
     # -- refresh -----------------------------------------------------------------------------
 
     def _on_progress(self, files_done: int, files_total: int, bytes_done: int, bytes_total: int) -> None:
         self.progress = bytes_done / bytes_total if bytes_total else 1.0
 
-    def _on_batch(self, changed: set[str]) -> None:
-        old = self.store.dataset
-        new = self.index.apply_changes(old, changed)
-        self.store.replace(new)
-        self._pending.append((old.find(changed), new.find(changed)))
-
-    def _publish(self) -> None:
-        """One event for what the last refresh changed (its days, and the new totals)."""
-        if not self._pending:
-            return
-        clock = Query(zone=self.store.default_zone).clock
-        days = {clock.parts(r.ts_us)[0] for before, after in self._pending for r in (*before, *after)}
-        self._pending.clear()
-        self.hub.publish({"type": "update", "totals": self.totals(), "changedDays": sorted(days)})
-
-    def totals(self) -> dict[str, Any]:
-        """The summary object of the events (that of ``/api/v2/summary``), in the server's zone."""
-        from claude_usage.api.details import full_summary
-
-        return full_summary(self.store, Query(zone=self.store.default_zone))
-
-    def problems(self) -> list[str]:
-        """What keeps the served data from being complete and current, for ``/api/health``
-        (``status: degraded``): a failed refresh, a stopped watcher, skipped or unreadable
-        files. Empty when all is well."""
-        found = []
-        if self.refresh_error:
-            found.append(f"reading the transcripts failed: {self.refresh_error}")
-        if self.watcher == "stopped":
-            found.append(f"live updates stopped: {self.watcher_problem}")
-        return found + data_problems(self.store.dataset.diagnostics)
-
     def refresh(self, initial: bool = False) -> dict[str, Any]:
-        """Bring the index and the served data up to date now; returns what was done.
+        """Bring the store up to date now, and serve what changed; returns what was done.
 
-        Raises what the index raised (after noting it for ``/api/health`` and the log): the
-        served data stay those of the last refresh that worked."""
+        Raises what the store raised (after noting it for ``/api/health`` and the log): the
+        served data stay those of the last state of the store."""
         with self._lock:
             began = time.perf_counter()
             try:
-                result = self.index.refresh(self._pricer, self._on_progress if initial else None, on_batch=self._on_batch)
+                result = self.store.refresh(self._pricer, self._on_progress if initial else None)
             except Exception as error:
                 self.refresh_error = f"{type(error).__name__}: {error}"
                 log.error("reading the transcripts failed: %s", self.refresh_error)
-                self._publish()
                 raise
             if self.refresh_error is not None:
                 log.warning("reading the transcripts works again")
             self.refresh_error = None
-            if result.files_read and not result.changed:
-                self.store.replace(self.index.with_file_facts(self.store.dataset))
             work = time.perf_counter() - began
-            self._publish()
+            self.check_version()
             self._log_new_warnings()
             self.last_refresh = {
                 "at": iso_utc(time.time_ns() // 1000),
-                "changedRequests": len(result.changed),
+                "changedRequests": result.changed,
                 "filesRead": result.files_read,
                 "bytesRead": result.bytes_read,
-                "seconds": round(work, 6),  # index and served data updated; the event follows
+                "seconds": round(work, 6),  # store and served data updated; the event follows
             }
             return self.last_refresh
 
     def _log_new_warnings(self, shown: int = 20) -> None:
         """Log the file problems that appeared since the last refresh (skipped files, damaged
         lines), at most ``shown`` at once."""
-        current = self.store.dataset.warnings
+        from claude_usage.store import facts
+
+        current = self.state_store.answer(facts.warnings)
         new = [warning for warning in current if warning not in self._logged]
         for warning in new[:shown]:
             log.warning("%s", warning)
@@ -210,6 +228,18 @@ class Live:
         except Exception:
             return False
 
+    async def _poll_version(self) -> None:
+        """Every :data:`POLL_VERSION_S` seconds, serve what other processes wrote."""
+        while self._stop is not None and not self._stop.is_set():
+            try:
+                await asyncio.to_thread(self.check_version)
+            except Exception as error:  # a busy or damaged store: said by the next refresh
+                log.debug("reading the data version failed: %s", error)
+            try:
+                await asyncio.wait_for(self._stop.wait(), timeout=POLL_VERSION_S)
+            except asyncio.TimeoutError:
+                pass
+
     async def run(self) -> None:
         """The background task: the first index build, then a refresh after each file change.
 
@@ -218,16 +248,24 @@ class Live:
         A failed refresh is retried every few seconds and reported, never fatal."""
         self.hub.loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
+        poller = asyncio.create_task(self._poll_version())
         try:
             await self._refresh_logged(initial=True)
         finally:
             self.state, self.progress = "ok", 1.0
+        try:
+            await self._follow()
+        finally:
+            poller.cancel()
+
+    async def _follow(self) -> None:
+        """Load the price data, then refresh the store after each change of the transcripts."""
         # Load the price data now, not when the first new request arrives.
         try:
             await asyncio.to_thread(lambda: self._pricer().preload())
         except Exception as error:  # reported by the next refresh that needs a price
             log.error("loading the price data failed: %s", error)
-        folders = [str(root.projects_dir) for root in self.store.dataset.roots if root.projects_dir.is_dir()]
+        folders = [str(root.projects_dir) for root in self.store.roots if root.projects_dir.is_dir()]
         if not folders:
             self.watcher = "off"
             return
@@ -237,18 +275,29 @@ class Live:
                 await self._watch(folders, polling)
                 return
             except OSError as error:
-                if polling:
-                    self.watcher, self.watcher_problem = "stopped", str(error)
-                    log.error("live updates stopped: %s", error)
-                    return
+                if polling:  # the OS's polling failed too: look for changes ourselves
+                    break
                 polling = True
                 reason = _watch_error(error)
                 self.watcher_problem = f"{reason}; following the transcripts by polling every {POLL_DELAY_MS / 1000:g} s"
                 log.warning("%s; polling every %g s instead", reason, POLL_DELAY_MS / 1000)
-            except Exception as error:
-                self.watcher, self.watcher_problem = "stopped", f"{type(error).__name__}: {error}"
-                log.error("live updates stopped: %s", self.watcher_problem)
-                return
+            except Exception as error:  # e.g. a file name the watcher cannot decode
+                reason = f"the file watcher failed ({type(error).__name__}: {str(error).splitlines()[0][:200]})"
+                self.watcher_problem = f"{reason}; following the transcripts by refreshing every {POLL_DELAY_MS / 1000:g} s"
+                log.warning("%s; refreshing every %g s instead", reason, POLL_DELAY_MS / 1000)
+                break
+        await self._refresh_every_second()
+
+    async def _refresh_every_second(self) -> None:
+        """The last fallback: a refresh every :data:`POLL_DELAY_MS` (a refresh that finds
+        nothing new reads no transcript: it lists and stats the files)."""
+        self.watcher = "polling"
+        while not self._stop.is_set():
+            await self._refresh_logged()
+            try:
+                await asyncio.wait_for(self._stop.wait(), timeout=POLL_DELAY_MS / 1000)
+            except asyncio.TimeoutError:
+                pass
 
     async def _watch(self, folders: list[str], polling: bool) -> None:
         """Refresh after every change below ``folders`` until stopped (file events, or polling);

@@ -45,7 +45,7 @@ PARAMETER_SCHEMAS: dict[tuple[str, str], dict] = {
     ("query", "endDate"): _DATE,
     ("query", "date"): _DATE,
     ("path", "date"): _DATE,
-    ("path", "month"): {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$"},
+    ("path", "month"): {"type": "string", "pattern": "^(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])$"},
     ("query", "tokenLimit"): _LIMIT,
     ("query", "costLimit"): _LIMIT,
 }

@@ -1,4 +1,9 @@
-"""The server's in-memory state: the loaded dataset, the other data sources, a cache of answers."""
+"""What the API serves from: the store, and a bounded cache of computed answers per data version.
+
+No process keeps a copy of the history (DESIGN section 7): every answer is a query of the
+store, and the cache holds answers only while the store's data version is the one they were
+computed from (the live poller moves :attr:`DataStore.version` forward when any process writes).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,6 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Callable, Hashable
 
-from claude_usage.loader import Dataset
 from claude_usage.sources.mcp_logs import LogCatalog, mcp_logs_root
 from claude_usage.sources.todos import todo_dirs
 
@@ -18,39 +22,48 @@ CACHE_ROWS = 10_000
 
 
 class DataStore:
-    """What the API serves from: one :class:`Dataset`, loaded once at start-up (requests never
-    rescan transcripts), the default zone name (the server's), the MCP log catalog (log files are
-    re-read only when their size or mtime changes), and a bounded cache of computed answers keyed
-    by endpoint and parameters. ``notice`` is shown in ``/api/health`` (e.g. that the demo data is
-    served because no Claude Code data was found)."""
+    """The server's state: ``store`` (a :class:`~claude_usage.store.sqlite.SQLiteStore`), the
+    default zone name (the server's), the MCP log catalog (log files are re-read only when their
+    size or mtime changes), ``version`` (the store's data version as last seen) and a bounded
+    cache of computed answers keyed by endpoint, parameters and that version. ``notice`` is
+    shown in ``/api/health`` (e.g. that the demo data is served because no Claude Code data was
+    found)."""
 
-    def __init__(self, dataset: Dataset, default_zone: str, notice: str | None = None, logs_root: Path | None = None):
-        self.dataset = dataset
+    def __init__(self, store: Any, default_zone: str, notice: str | None = None, logs_root: Path | None = None):
+        self.store = store
+        self.roots = list(store.roots)
         self.default_zone = default_zone
         self.notice = notice
         self.logs = LogCatalog(logs_root if logs_root is not None else mcp_logs_root())
         self._cache: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
         self._rows = 0
         self._lock = threading.Lock()
-        self.version = 0  # changes with every new dataset
+        self.version = store.version()
+
     def file_roots(self) -> list[Path]:
         """The directories whose files ``/api/v2/logs/content`` may serve: the transcripts'
         projects dirs, the todos dirs and the MCP logs dir."""
-        roots = [root.projects_dir for root in self.dataset.roots]
-        roots += todo_dirs(self.dataset.roots)
+        roots = [root.projects_dir for root in self.roots]
+        roots += todo_dirs(self.roots)
         roots.append(self.logs.root)
         return roots
 
-    def cached(self, key: Hashable, compute: Callable[[], Any]) -> Any:
-        """``compute()``'s result for ``key``, computed once while the dataset is unchanged.
+    def answer(self, compute: Callable[[Any], Any]) -> Any:
+        """``compute(view)`` over one consistent view of the store."""
+        with self.store.reading() as view:
+            return compute(view)
+
+    def cached(self, key: Hashable, compute: Callable[[Any], Any]) -> Any:
+        """``compute(view)``'s result for ``key``, computed once per data version.
 
         At most :data:`CACHE_ENTRIES` answers holding :data:`CACHE_ROWS` rows in all are kept
         (the least recently used go first); a larger answer is not kept."""
+        key = (key, self.version)
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key][0]
-        value = compute()
+        value = self.answer(compute)
         rows = _rows_in(value)
         if rows > CACHE_ROWS:
             return value
@@ -62,11 +75,10 @@ class DataStore:
                 self._rows -= self._cache.popitem(last=False)[1][1]
         return value
 
-    def replace(self, dataset: Dataset) -> None:
-        """Serve ``dataset`` from now on and drop every cached answer."""
+    def changed(self, version: int) -> None:
+        """Serve data version ``version`` from now on and drop every cached answer."""
         with self._lock:
-            self.dataset = dataset
-            self.version += 1
+            self.version = version
             self._cache.clear()
             self._rows = 0
 

@@ -21,7 +21,7 @@ from claude_usage.api.schemas import ErrorBody, FileContent, McpLogsResponse, Mc
 from claude_usage.api.store import DataStore
 from claude_usage.api.v2 import ERRORS, json_response
 from claude_usage.sources.discovery import is_within
-from claude_usage.sources.safe_files import NotRegularFileError, display_path, open_regular
+from claude_usage.sources.safe_files import NotRegularFileError, display_path, from_display, open_regular
 from claude_usage.sources.todos import todo_lists
 from claude_usage.timebuckets import iso_utc
 
@@ -46,8 +46,8 @@ def _store(request: Request) -> DataStore:
 def all_tools(request: Request) -> Response:
     store = _store(request)
 
-    def compute():
-        ranked = tools.ranked(tools.tool_stats(store.dataset))
+    def compute(view):
+        ranked = tools.ranked(tools.tool_stats(view))
         return {
             "data": [s.row() for s in ranked],
             "totalCalls": sum(s.calls for s in ranked),
@@ -62,14 +62,13 @@ def all_tools(request: Request) -> Response:
 def mcp_tools(request: Request) -> Response:
     store = _store(request)
 
-    def compute():
-        calls = tools.mcp_calls(store.dataset)
-        ranked = tools.ranked(tools.tool_stats(store.dataset, calls))
+    def compute(view):
+        ranked = tools.ranked(tools.tool_stats(view, mcp_only=True))
         return {
-            "totalCalls": len(calls),
+            "totalCalls": sum(s.calls for s in ranked),
             "uniqueTools": len(ranked),
             "tools": [s.row() for s in ranked],
-            "sessions": tools.session_tool_use(calls)[: tools.LATEST_MCP_SESSIONS],
+            "sessions": tools.session_tool_use(view)[: tools.LATEST_MCP_SESSIONS],
         }
 
     return json_response(store.cached(("mcp-tools",), compute))
@@ -79,12 +78,11 @@ def mcp_tools(request: Request) -> Response:
 def mcp_tool(request: Request, name: str = P(description="Full tool name, e.g. mcp__github__get_issue")) -> Response:
     store = _store(request)
 
-    def compute():
-        calls = [c for c in tools.mcp_calls(store.dataset) if c.name == name]
-        if not calls:
+    def compute(view):
+        found = tools.tool_stats(view, mcp_only=True, name=name)
+        if name not in found:
             return None
-        stats = tools.tool_stats(store.dataset, calls)[name]
-        return {**stats.row(), "sessions": tools.session_tool_use(calls)}
+        return {**found[name].row(), "sessions": tools.session_tool_use(view, name)}
 
     document = store.cached(("mcp-tool", name), compute)
     if document is None:
@@ -95,7 +93,7 @@ def mcp_tool(request: Request, name: str = P(description="Full tool name, e.g. m
 @router.get("/mcp/logs", response_model=McpLogsResponse, responses=ERRORS, summary="MCP server log files")
 def mcp_logs(
     request: Request,
-    page: int = Q(1, ge=1),
+    page: int = Q(1, ge=1, le=1_000_000),
     limit: int = Q(50, ge=1, le=500),
     sessionId: str | None = Q(None, description="Only logs whose first entry has this session id"),
     server: str | None = Q(None, description="Only logs of this server (the mcp-logs-<server> dir)"),
@@ -110,8 +108,8 @@ def mcp_logs(
 
 
 @router.get("/todos", response_model=TodosResponse, responses=ERRORS, summary="TodoWrite lists")
-def todos(request: Request, page: int = Q(1, ge=1), limit: int = Q(50, ge=1, le=500)) -> Response:
-    rows = [t.row() for t in todo_lists(_store(request).dataset.roots)]
+def todos(request: Request, page: int = Q(1, ge=1, le=1_000_000), limit: int = Q(50, ge=1, le=500)) -> Response:
+    rows = [t.row() for t in todo_lists(_store(request).roots)]
     data, pagination = paginate(rows, page, limit)
     return json_response({"data": data, "pagination": pagination})
 
@@ -141,6 +139,8 @@ def resolve_inside(requested: str, roots: list[Path]) -> Path:
         candidate = Path(requested).expanduser()
     except RuntimeError:  # ~name of a user that does not exist
         raise ApiError(404, "not_found", f"No such file: {requested}") from None
+    if "\\x" in requested and not os.path.lexists(candidate):
+        candidate = Path(from_display(str(candidate)))  # a name that is not UTF-8, as the API showed it
     if not candidate.is_absolute():
         if not roots:
             raise ApiError(403, "forbidden", "No data roots to serve files from")

@@ -21,8 +21,10 @@ from claude_usage.api.schemas import (
     WeeklyResponse,
 )
 from claude_usage.api.store import DataStore
-from claude_usage.reports import Query, Totals
+from claude_usage.reports import Query
+from claude_usage.totals import Totals
 from claude_usage.rows import cost_string, keyed_row, model_row, project_row
+from claude_usage.store import facts
 
 router = APIRouter(prefix="/api/v2", tags=["usage"])
 ERRORS: dict[int | str, dict[str, Any]] = {400: {"model": ErrorBody, "description": "A bad query parameter"}}
@@ -43,9 +45,9 @@ def _unpriced(groups: list[Totals]) -> list[str]:
 
 
 def _time_rows(store: DataStore, kind: str, q: Query, order: str) -> tuple[list[dict], list[str]]:
-    def compute():
+    def compute(view):
         series = {"date": reports.daily, "week": reports.weekly, "month": reports.monthly}[kind]
-        groups = series(store.dataset, q, order)
+        groups = series(view, q, order)
         return [keyed_row(kind, key, t) for key, t in groups], _unpriced([t for _, t in groups])
 
     return store.cached((kind, q, order), compute)
@@ -62,7 +64,7 @@ def _listing(q: Query, rows: list[dict], unpriced: list[str], page: int, limit: 
 def daily(
     request: Request,
     q: Query = Depends(filters),
-    page: int = Q(1, ge=1),
+    page: int = Q(1, ge=1, le=1_000_000),
     limit: int = Q(50, ge=1, le=1000),
     startHour: int | None = Q(None, ge=0, le=23, description="First local hour, inclusive"),
     endHour: int | None = Q(None, ge=0, le=23, description="Last local hour, inclusive; before startHour: a range across midnight"),
@@ -77,7 +79,7 @@ def daily(
 def weekly(
     request: Request,
     q: Query = Depends(filters),
-    page: int = Q(1, ge=1),
+    page: int = Q(1, ge=1, le=1_000_000),
     limit: int = Q(26, ge=1, le=520),
     order: OrderParam = Q("asc"),
 ) -> Response:
@@ -89,7 +91,7 @@ def weekly(
 def monthly(
     request: Request,
     q: Query = Depends(filters),
-    page: int = Q(1, ge=1),
+    page: int = Q(1, ge=1, le=1_000_000),
     limit: int = Q(12, ge=1, le=120),
     year: int | None = Q(None, ge=1970, le=9999, description="Only months of this year"),
     order: OrderParam = Q("asc"),
@@ -120,18 +122,18 @@ def models(
 ) -> Response:
     store = _store(request)
 
-    def compute():
-        groups = reports.by_models(store.dataset, q)
+    def compute(view):
+        groups = reports.by_models(view, q)
         rows = [model_row(model, t) for model, t in groups.items()]
         rows.sort(key=_MODEL_SORT[sortBy], reverse=sortOrder == "desc")
-        every = reports.overall(store.dataset, q)
+        every = reports.overall(view, q)
         most_used = max(rows, key=lambda row: (row["requests"], row["totalTokens"]), default=None)
         stats = {
             "totalModels": len(rows),
             "totalTokens": every.total_tokens,
             "totalCost": cost_string(every.cost_usd, 2),
             "totalMessages": every.requests,
-            "totalSessions": len(every.session_ids),
+            "totalSessions": every.sessions,
             "mostUsedModel": most_used["model"] if most_used else None,
         }
         return {"data": rows, "stats": stats, "timezone": q.clock.name, "unpricedModels": _unpriced(list(groups.values()))}
@@ -153,7 +155,7 @@ _PROJECT_SORT = {
 def projects(
     request: Request,
     q: Query = Depends(filters),
-    page: int = Q(1, ge=1),
+    page: int = Q(1, ge=1, le=1_000_000),
     limit: int = Q(20, ge=1, le=200),
     sortBy: ProjectSort = Q("lastActivity"),
     sortOrder: OrderParam = Q("desc"),
@@ -162,9 +164,10 @@ def projects(
 ) -> Response:
     store = _store(request)
 
-    def compute():
-        groups = reports.by_projects(store.dataset, q)
-        rows = [project_row(store.dataset, name, t) for name, t in groups.items()]
+    def compute(view):
+        groups = reports.by_projects(view, q)
+        paths = facts.project_paths(view, list(groups))
+        rows = [project_row(paths, name, t) for name, t in groups.items()]
         needle = search.lower() if search else None
         if needle:
             rows = [r for r in rows if needle in r["name"].lower() or needle in (r["path"] or "").lower()]

@@ -219,3 +219,21 @@ def transcript_files(root: DataRoot) -> list[TranscriptFile]:
                 project, session = rel[0], rel[1]
             out.append(TranscriptFile(path, root, project, session))
     return out
+
+
+AGENT_META_BYTES = 1 << 20
+
+
+def read_agent_meta(transcript: Path) -> dict:
+    """``{agentType, description}`` from ``agent-<id>.meta.json`` beside a subagent transcript
+    (empty when missing, unreadable, not a regular file, over 1 MiB or not JSON)."""
+    from claude_usage.sources import lenient_json
+    from claude_usage.sources.safe_files import read_regular
+
+    try:
+        meta = lenient_json.loads(read_regular(transcript.with_name(transcript.stem + ".meta.json"), AGENT_META_BYTES))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(meta, dict):
+        return {}
+    return {key: meta[key] for key in ("agentType", "description") if isinstance(meta.get(key), str)}

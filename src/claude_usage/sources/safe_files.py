@@ -10,6 +10,7 @@ was checked, even when the name is swapped for something else in between.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 from typing import BinaryIO
@@ -95,3 +96,13 @@ def display_path(path: str | Path) -> str:
         return text
     except UnicodeEncodeError:
         return os.fsencode(text).decode("utf-8", errors="backslashreplace")
+
+
+def from_display(text: str) -> str:
+    """The path a :func:`display_path` text stands for: its ``\\xNN`` escapes of bytes 0x80 and
+    above (the only ones :func:`display_path` writes) back as the bytes they were. Used when a
+    client hands back a name it was given."""
+    return _ESCAPED_BYTE.sub(lambda m: chr(0xDC00 + int(m.group(1), 16)), text)
+
+
+_ESCAPED_BYTE = re.compile(r"\\x([89a-fA-F][0-9a-fA-F])")

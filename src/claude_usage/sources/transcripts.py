@@ -58,8 +58,8 @@ class _ServerToolUse(msgspec.Struct, gc=False):
 
 
 class _Usage(msgspec.Struct, gc=False):
-    input_tokens: Any = None
-    output_tokens: Any = None
+    input_tokens: Any = msgspec.UNSET  # absent (not a usage line) is told from null (damage)
+    output_tokens: Any = msgspec.UNSET
     cache_creation_input_tokens: Any = None
     cache_read_input_tokens: Any = None
     cache_creation: _CacheCreation | None = None
@@ -205,6 +205,7 @@ class FileScan(msgspec.Struct):
     tail_cwds: dict[str, list] = msgspec.field(default_factory=dict)
     head: str | None = None
     head_length: int = 0
+    tail_mark: str | None = None
 
     def all_diagnostics(self) -> Diagnostics:
         """Committed and tail counters together."""
@@ -244,6 +245,16 @@ def merge_cwds(into: dict[str, list], other: dict[str, list]) -> dict[str, list]
             if stamp > entry[1]:
                 entry[1] = stamp
     return into
+
+
+def tail_fingerprint(fd: int, committed: int) -> str | None:
+    """A fingerprint of the :data:`HEAD_BYTES` bytes just before ``committed`` in the open file
+    ``fd`` (None at offset 0): a file that grew is read from ``committed`` only when these bytes
+    are still the same (a rewrite of the same or a larger size is caught, DESIGN 7)."""
+    if committed <= 0:
+        return None
+    length = min(HEAD_BYTES, committed)
+    return head_fingerprint(os.pread(fd, length, committed - length))
 
 
 def head_fingerprint(data: bytes) -> str:
@@ -345,8 +356,10 @@ def _record(line: _Line, raw: Any, source: TranscriptFile, file: str, offset: in
         return None
     input_tokens = usage.input_tokens
     output_tokens = usage.output_tokens
+    if input_tokens is msgspec.UNSET or output_tokens is msgspec.UNSET:
+        return None  # usage without the counts: nothing to count
     if type(input_tokens) is not int or type(output_tokens) is not int:
-        return None
+        return INVALID_USAGE  # a count that is not an integer (1.5, "100", null): damage, named
     if not (0 <= input_tokens <= MAX_TOKEN_COUNT and 0 <= output_tokens <= MAX_TOKEN_COUNT):
         return INVALID_USAGE
     ts_us = parse_timestamp_us(holder.timestamp)
@@ -510,6 +523,9 @@ class _Scanner:
         if end - start < 64 and not buffer[start:end].strip():
             diag.blankLines += 1
             return
+        if end - start > MAX_LINE_BYTES:  # it fit the buffer, but the limit is the limit
+            diag.oversizedLines += 1
+            return
         if buffer[start] == 0xEF and buffer.startswith(_BOM, start, end):
             start += 3  # a byte-order mark, as some editors write: the JSON after it is intact
         # Tool results (most of the bytes) are found near the start of their line; only other
@@ -611,6 +627,7 @@ def scan_file(source: TranscriptFile, start: int = 0) -> FileScan:
     kept = 0  # bytes of an unfinished line at the front of the buffer
     skipping = False  # inside a line over MAX_LINE_BYTES, discarded up to its newline
     skipped = 0  # bytes of that line discarded so far
+    tail_mark = None
     try:
         handle = open_regular(source.path)
     except NotRegularFileError as error:
@@ -676,6 +693,7 @@ def scan_file(source: TranscriptFile, start: int = 0) -> FileScan:
                         buffer = bytearray(buffer[:kept]) + bytearray(CHUNK_BYTES - kept)
                         view = memoryview(buffer)
                         find = buffer.find
+                tail_mark = tail_fingerprint(handle.fileno(), committed)
     except OSError as error:
         diag.unreadableFiles = 1
         errors.append(f"{source.name}: {error.strerror or error}")
@@ -697,6 +715,7 @@ def scan_file(source: TranscriptFile, start: int = 0) -> FileScan:
     return FileScan(
         _most_complete(scanner.records, committed), diag, committed, scanner.cwds, errors, scanner.tool_calls,
         scanner.tool_errors, limits=scanner.limits, tail=tail, tail_cwds=tail_cwds, head=head, head_length=head_length,
+        tail_mark=tail_mark,
     )
 
 

@@ -1,7 +1,8 @@
-"""The persistent index (DESIGN section 7): incremental refresh, history, rebuilds, costs.
+"""The persistent store (DESIGN section 7): incremental refresh, history, rebuilds, costs.
 
-After every change to the transcripts the index's totals must equal a fresh scan (--no-index)
-of the same files; a vanished transcript keeps its history unless forgotten.
+After every change to the transcripts the store's totals must equal a fresh scan (a new store,
+as --no-index makes) of the same files; a vanished transcript keeps its history unless
+forgotten.
 """
 
 from __future__ import annotations
@@ -12,15 +13,15 @@ import sqlite3
 
 import pytest
 
-from claude_usage import reports
-from claude_usage.index import UsageIndex, default_index_path
-from claude_usage.loader import load_dataset
+from claude_usage import reports, tools
 from claude_usage.pricing import Pricer, parse_price_overrides
 from claude_usage.reports import Query
 from claude_usage.rows import usage_row
 from claude_usage.sources.discovery import DataRoot
+from claude_usage.store import SQLiteStore as UsageIndex
+from claude_usage.store import default_index_path, facts
 from conftest import writable_copy
-from helpers import assistant_line, write_lines
+from helpers import assistant_line, scan, write_lines
 
 
 @pytest.fixture()
@@ -34,19 +35,37 @@ def copy(tmp_path):
     return index, root, notices
 
 
-def totals(dataset) -> dict:
-    row = usage_row(reports.overall(dataset, Query(zone="UTC")))
+def totals(store) -> dict:
+    """The UTC totals row of a store (or a :class:`helpers.Scanned`), cost to 1e-9."""
+    store = getattr(store, "store", store)
+    with store.reading() as view:
+        row = usage_row(reports.overall(view, Query(zone="UTC")))
     row["costUsd"] = round(row["costUsd"] or 0.0, 9)
     return row
 
 
+def diagnostics(store):
+    with getattr(store, "store", store).reading() as view:
+        return facts.diagnostics(view)
+
+
 def fresh(root) -> dict:
-    return totals(load_dataset([root]))
+    scanned = scan([root])
+    try:
+        return totals(scanned)
+    finally:
+        scanned.close()
 
 
 def indexed(index) -> dict:
     index.refresh(Pricer)
-    return totals(index.dataset())
+    return totals(index)
+
+
+def kept_costs(index) -> list:
+    """The stored calculated cost of each kept request (USD, None when unknown), in time order."""
+    with index.reading() as view:
+        return [None if c is None else c * 1e-10 for (c,) in view.rows("SELECT cost FROM requests WHERE kept = 1 ORDER BY ts")]
 
 
 def transcript(root, name="s-new.jsonl"):
@@ -56,7 +75,9 @@ def transcript(root, name="s-new.jsonl"):
 def test_cold_index_equals_fresh_scan(copy):
     index, root, _ = copy
     assert indexed(index) == fresh(root)
-    assert index.dataset().diagnostics == load_dataset([root]).diagnostics
+    scanned = scan([root])
+    assert diagnostics(index) == scanned.diagnostics
+    scanned.close()
 
 
 def test_append_reads_only_the_new_bytes(copy):
@@ -67,8 +88,8 @@ def test_append_reads_only_the_new_bytes(copy):
         handle.write(line)
     result = index.refresh(Pricer)
     assert result.files_read == 1 and result.bytes_read == len(line.encode())
-    assert result.changed == {"m:msg_appended"}
-    assert totals(index.dataset()) == fresh(root)
+    assert result.changed == 1  # one response key touched
+    assert totals(index) == fresh(root)
 
 
 def test_truncate_rereads_the_file(copy):
@@ -125,7 +146,7 @@ def test_complete_last_line_without_newline_counts_once(copy):
     path.write_text(first + "\n" + final + "\n")  # the newline arrives, then the final snapshot
     result = indexed(index)
     assert result == fresh(root)
-    assert index.dataset().diagnostics.usageLines == load_dataset([root]).diagnostics.usageLines
+    assert diagnostics(index).usageLines == scan([root]).diagnostics.usageLines
 
 
 def test_deleted_file_keeps_its_history_until_forgotten(copy):
@@ -135,10 +156,10 @@ def test_deleted_file_keeps_its_history_until_forgotten(copy):
     os.unlink(victim)
     kept = indexed(index)
     assert kept == before  # history beyond Claude Code's cleanup
-    assert index.dataset().diagnostics.missingFiles == 1
+    assert diagnostics(index).missingFiles == 1
     index.refresh(Pricer, forget_deleted=True)
-    assert totals(index.dataset()) == fresh(root)
-    assert index.dataset().diagnostics.missingFiles == 0
+    assert totals(index) == fresh(root)
+    assert diagnostics(index).missingFiles == 0
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "old-schema", "other-roots"])
@@ -186,28 +207,33 @@ def test_costs_are_recomputed_when_prices_change(tmp_path):
     root = DataRoot(data / "projects", data, "test")
     index = UsageIndex(tmp_path / "i.sqlite", [root])
     index.refresh(Pricer)
-    assert index.dataset().calculated == [None]
+    assert kept_costs(index) == [None]
     # 1,000,000 input tokens at a user rate of $2 per million = $2
     overrides = parse_price_overrides({"my-model": {"input": 2, "output": 8}})
     index.refresh(lambda: Pricer(overrides))
-    assert index.dataset().calculated == [pytest.approx(2.0)]
-    assert "overrides" in index.dataset().price_version
+    assert kept_costs(index) == [pytest.approx(2.0)]
+    assert totals(index)["costUsd"] == 2.0  # the rollups were made again too
+    with index.reading() as view:
+        assert "overrides" in facts.price_version(view)
 
 
 def test_tool_data_survive_appends(copy):
     index, root, _ = copy
-    before = len(index.dataset().tool_calls)
+
+    def tool_counts(store) -> dict:
+        with getattr(store, "store", store).reading() as view:
+            return {name: (s.calls, s.errors) for name, s in tools.tool_stats(view).items()}
+
+    before = tool_counts(index)
     line = assistant_line(msg_id="msg_tools", output_tokens=3)
     line["message"]["content"] = [{"type": "tool_use", "id": "toolu_new", "name": "Bash", "input": {}}]
     result_line = {"type": "user", "sessionId": "s-1", "timestamp": "2025-10-01T12:00:01Z",
                    "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_new", "is_error": True}]}}
     write_lines(transcript(root), [line, result_line])
     index.refresh(Pricer)
-    dataset = index.dataset()
-    assert len(dataset.tool_calls) == before + 1
-    assert "toolu_new" in dataset.tool_errors
-    scanned = load_dataset([root])
-    assert [c.id for c in dataset.tool_calls] == [c.id for c in scanned.tool_calls]
+    after = tool_counts(index)
+    assert after["Bash"] == (before["Bash"][0] + 1, before["Bash"][1] + 1)  # one call more, and its error
+    assert after == tool_counts(scan([root]))
 
 
 def test_one_directory_named_two_ways_is_one_set_of_files(tmp_path, monkeypatch):
@@ -264,23 +290,19 @@ def test_a_change_of_the_corrections_reprices_without_reading_the_transcripts(tm
     root = DataRoot(data / "projects", data, "test")
     index = UsageIndex(tmp_path / "i.sqlite", [root])
     index.refresh(Pricer)
-    dataset = index.dataset()
     # Opus 4.5 has no fast price: standard 1000 * 5 + 1000 * 25 = 30,000 / 1e6, counted
-    assert dataset.calculated == [pytest.approx(0.03, abs=1e-12)]
-    assert (dataset.diagnostics.fastUnpricedRequests, dataset.diagnostics.placeholderOutputRequests) == (1, 1)
-    assert dataset.records[0].fast_unpriced is True
+    assert kept_costs(index) == [pytest.approx(0.03, abs=1e-12)]
+    assert (diagnostics(index).fastUnpricedRequests, diagnostics(index).placeholderOutputRequests) == (1, 1)
     corrections = tmp_path / "corrections.toml"
     corrections.write_text('[[correction]]\nmodels = ["claude-opus-4-5"]\nspeed = "fast"\nmultiplier = 2\n'
                            'source = "https://example.com/fast"\n')
     result = index.refresh(lambda: Pricer(corrections=Corrections(corrections)))
     assert (result.files_read, result.bytes_read) == (0, 0)
-    dataset = index.dataset()
     # A fast price now: (1000 * 5 + 1000 * 25) * 2 = 60,000 / 1e6, no longer counted
-    assert dataset.calculated == [pytest.approx(0.06, abs=1e-12)]
-    assert (dataset.diagnostics.fastUnpricedRequests, dataset.diagnostics.placeholderOutputRequests) == (0, 1)
-    assert dataset.records[0].fast_unpriced is False
-    assert totals(dataset)["fastUnpricedRequests"] == 0
+    assert kept_costs(index) == [pytest.approx(0.06, abs=1e-12)]
+    assert (diagnostics(index).fastUnpricedRequests, diagnostics(index).placeholderOutputRequests) == (0, 1)
+    assert totals(index)["fastUnpricedRequests"] == 0
     # And back to the shipped corrections: repriced again
     index.refresh(Pricer)
-    assert index.dataset().calculated == [pytest.approx(0.03, abs=1e-12)]
-    assert index.dataset().diagnostics.fastUnpricedRequests == 1
+    assert kept_costs(index) == [pytest.approx(0.03, abs=1e-12)]
+    assert diagnostics(index).fastUnpricedRequests == 1

@@ -1,0 +1,40 @@
+"""The ``claude-usage`` command line (Typer + Rich), one module per family of commands:
+
+- :mod:`~claude_usage.cli.common`: the app, the common options, opening the store;
+- :mod:`~claude_usage.cli.usage_commands`: daily, weekly, monthly, hourly, models, projects,
+  sessions, summary, process;
+- :mod:`~claude_usage.cli.block_commands`: blocks, statusline;
+- :mod:`~claude_usage.cli.tool_commands`: tools, mcp;
+- :mod:`~claude_usage.cli.admin_commands`: doctor, prices;
+- :mod:`~claude_usage.cli.serve_command`: serve.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from claude_usage import __version__
+from claude_usage.cli import admin_commands, block_commands, serve_command, tool_commands, usage_commands  # noqa: F401
+from claude_usage.cli.common import app, out
+
+__all__ = ["app", "main"]
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"claude-usage {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+) -> None:
+    """Tokens and USD cost of your Claude Code use, from its local transcripts."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,512 @@
+"""Bringing the store up to date with the transcripts (DESIGN section 7).
+
+Per transcript the store keeps its path, device/inode, size, mtime and ctime, the committed byte
+offset (just past the last newline-terminated line read), fingerprints of its first bytes and of
+the bytes before the committed offset, and its line counters and cwds. A refresh reads only what
+changed: a grown file from its committed offset (when its head and the bytes before that offset
+are unchanged), a rotated, truncated or rewritten one whole. Each batch of scans is applied in
+one transaction with the dedupe of the keys it touches and the rollup cells they change, so a
+process killed at any point leaves a store from which the next run gives exactly the totals of a
+fresh scan. A vanished file keeps its requests (history beyond Claude Code's 30-day cleanup)
+unless ``forget_deleted``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Sequence
+
+import msgspec
+
+from claude_usage.records import Diagnostics, UsageRecord
+from claude_usage.sources.discovery import TranscriptFile, read_agent_meta, transcript_files
+from claude_usage.sources.safe_files import open_regular
+from claude_usage.sources.transcripts import (
+    FileScan,
+    head_fingerprint,
+    line_problems,
+    merge_cwds,
+    scan_file,
+    tail_fingerprint,
+)
+from claude_usage.store import rollups
+from claude_usage.store.schema import COST_SCALE, DIAG_COLUMNS, FAST, FAST_UNPRICED, GEO_US, PLACEHOLDER, QUARTER_HOUR_US, SIDECHAIN
+
+BATCH_BYTES = 16 << 20
+BATCH_FILES = 200
+PARALLEL_MIN_BYTES = 16 << 20
+DEFER_ROLLUPS_BYTES = 64 << 20  # a refresh reading more makes the rollups once, at its end
+_SCAN = msgspec.msgpack.Decoder(FileScan)
+_DIAG = msgspec.msgpack.Decoder(Diagnostics)
+_ENCODE = msgspec.msgpack.encode
+_FILE_STATE = "committed, dev, ino, size, mtime_ns, ctime_ns"
+
+ProgressCallback = Callable[[int, int, int, int], None]  # files done, files, bytes done, bytes
+
+
+def key_hash(key: str) -> int:
+    """The 64-bit id of a response key (or a tool-use id), as a signed integer: the same on
+    every machine (team mode dedupes across machines with it)."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+def cost_units(usd: float | None) -> int | None:
+    """A USD amount in the store's integer units (1e-10 USD), None passes."""
+    return None if usd is None else round(usd * COST_SCALE)
+
+
+@dataclass
+class Plan:
+    """What a refresh does with one transcript: read it from ``start`` (0 = whole). ``base`` is
+    the file's stored state the plan was made from (None for a new file): the scan is stored only
+    if it is still the same, so two processes refreshing at once never overwrite each other."""
+
+    source: TranscriptFile
+    start: int
+    stat: os.stat_result | None
+    size: int
+    base: tuple | None = None
+
+
+@dataclass
+class RefreshResult:
+    """What a refresh changed: the number of response keys it touched (``changed``), the files
+    and bytes read, the transcripts now missing, and the local time it took (seconds)."""
+
+    changed: int = 0
+    files_read: int = 0
+    bytes_read: int = 0
+    files_missing: int = 0
+    seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+
+# -- scanning -------------------------------------------------------------------------------------
+
+def _die_with_parent() -> None:
+    """In a scanning worker: end when the process that started it ends (kill -9 included)."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    import threading
+
+    parent = os.getppid()
+
+    def watch() -> None:  # where PR_SET_PDEATHSIG does not exist
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _scan_job(source: TranscriptFile, start: int) -> bytes:
+    return _ENCODE(scan_file(source, start))
+
+
+def scan_many(plans: Sequence[Plan], workers: int | None = None) -> Iterator[tuple[Plan, FileScan]]:
+    """Scan the planned files, on several processes when there is enough to read (results come
+    in completion order). Workers end with the process that started them."""
+    total = sum(p.size - p.start for p in plans)
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    if workers <= 1 or len(plans) < 2 or total < PARALLEL_MIN_BYTES:
+        for plan in plans:
+            yield plan, scan_file(plan.source, plan.start)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+    with ProcessPoolExecutor(max_workers=min(workers, len(plans)), mp_context=context,
+                             initializer=_die_with_parent) as pool:
+        # Largest first, so that the last file to finish is a small one.
+        order = sorted(plans, key=lambda p: p.size - p.start, reverse=True)
+        futures = {pool.submit(_scan_job, plan.source, plan.start): plan for plan in order}
+        for future in as_completed(futures):
+            yield futures[future], _SCAN.decode(future.result())
+
+
+# -- planning -------------------------------------------------------------------------------------
+
+def _same_bytes(path: Any, fingerprint: str | None, length: int, end: int | None = None) -> bool:
+    """Whether the ``length`` bytes of ``path`` before ``end`` (or from the start) still have
+    this fingerprint."""
+    try:
+        with open_regular(path) as handle:
+            if end is None:
+                data = handle.read(length)
+                return len(data) == length and head_fingerprint(data) == fingerprint
+            return tail_fingerprint(handle.fileno(), end) == fingerprint
+    except OSError:
+        return False
+
+
+def plan_refresh(store: Any) -> tuple[list[Plan], list[tuple[int, str]]]:
+    """The files to read (new, grown, rewritten) and the stored files that vanished."""
+    known = {row[1]: row for row in store.conn.execute(
+        "SELECT id, path, dev, ino, size, mtime_ns, ctime_ns, committed, head, head_length, tail_mark, missing FROM files")}
+    plans: list[Plan] = []
+    seen: set[str] = set()
+    for root in store.roots:
+        for source in transcript_files(root):
+            path = source.name
+            seen.add(path)
+            try:
+                st = os.stat(source.path)
+            except OSError:
+                st = None
+            row = known.get(path)
+            size = st.st_size if st else 0
+            if row is None or st is None:
+                plans.append(Plan(source, 0, st, size, _base(row)))
+                continue
+            _, _, dev, ino, old_size, mtime_ns, ctime_ns, committed, head, head_length, tail_mark, missing = row
+            now = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+            if not missing and now == (dev, ino, old_size, mtime_ns, ctime_ns):
+                continue  # unchanged
+            start = committed
+            if (st.st_dev, st.st_ino) != (dev, ino) or st.st_size < committed:
+                start = 0  # rotated (a new file under the old name) or truncated
+            elif st.st_size == old_size:
+                start = 0  # rewritten in place (its ctime or mtime changed, not its size)
+            elif head_length and not _same_bytes(source.path, head, head_length):
+                start = 0  # the beginning changed
+            elif committed and not _same_bytes(source.path, tail_mark, 0, committed):
+                start = 0  # the lines read before changed: a rewrite that grew
+            plans.append(Plan(source, start, st, size, _base(row)))
+    vanished = [(row[0], path) for path, row in known.items() if path not in seen and not row[11]]
+    return plans, vanished
+
+
+def _base(row: tuple | None) -> tuple | None:
+    """The stored state of a file as a plan saw it: committed, dev, ino, size, mtime, ctime."""
+    return None if row is None else (row[7], row[2], row[3], row[4], row[5], row[6])
+
+
+# -- applying --------------------------------------------------------------------------------------
+
+def _flags(record: UsageRecord, fast_unpriced: bool) -> int:
+    return ((SIDECHAIN if record.sidechain else 0) | (FAST if record.speed == "fast" else 0)
+            | (GEO_US if record.inference_geo == "us" else 0) | (PLACEHOLDER if record.placeholder else 0)
+            | (FAST_UNPRICED if fast_unpriced else 0))
+
+
+def _request_rows(store: Any, file_id: int, project_id: int, scan: FileScan, pricer: Any) -> list[tuple]:
+    """The ``requests`` rows of a scan's records, priced (the hot path of a build)."""
+    records = scan.records
+    models = store.name_ids("models", [r.model for r in records])
+    sessions = store.name_ids("sessions", [r.session_id for r in records])
+    price = pricer.price
+    rows = []
+    append = rows.append
+    for r in records:
+        cost, fast_unpriced = price(r)
+        append((
+            key_hash(r.key), file_id, r.offset, r.ts_us, models[r.model], sessions[r.session_id], project_id,
+            r.input_tokens, r.output_tokens, r.cache_creation_5m_tokens, r.cache_creation_1h_tokens,
+            r.cache_read_tokens, r.web_search_requests, r.web_fetch_requests, _flags(r, fast_unpriced),
+            None if cost is None else round(cost * COST_SCALE),
+            None if r.line_cost_usd is None else round(r.line_cost_usd * COST_SCALE),
+        ))
+    return rows
+
+
+def _tool_rows(store: Any, conn: Any, file_id: int, project_id: int, scan: FileScan) -> None:
+    """Tool uses, failed tool results and usage-limit messages of a scan, as typed rows."""
+    calls = scan.tool_calls
+    if calls:
+        names = store.name_ids("tool_names", [c.name for c in calls])
+        sessions = store.name_ids("sessions", [c.session_id for c in calls])
+        cwds = store.name_ids("cwds", [c.cwd for c in calls if c.cwd])
+        conn.executemany("INSERT INTO tool_uses VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
+            (file_id, c.offset, key_hash(c.id), names[c.name], sessions[c.session_id], project_id,
+             cwds[c.cwd] if c.cwd else None, c.ts_us) for c in calls])
+    if scan.tool_errors:
+        conn.executemany("INSERT INTO tool_errors VALUES (?, ?, ?)",
+                         [(file_id, offset, key_hash(tool_use_id)) for tool_use_id, offset in scan.tool_errors])
+    if scan.limits:
+        sessions = store.name_ids("sessions", [n.session_id for n in scan.limits])
+        conn.executemany("INSERT INTO limit_notices VALUES (?, ?, ?, ?, ?, ?)", [
+            (file_id, n.offset, n.ts_us, n.reset_us, sessions[n.session_id], n.text) for n in scan.limits])
+
+
+def _add_cwds(conn: Any, project_id: int, cwds: dict[str, list], sign: int) -> None:
+    """Add (``sign`` 1) or take away (-1) a file's ``cwd -> [lines, latest]`` counts from its
+    project's (the project's path is its most frequent cwd)."""
+    if not cwds:
+        return
+    conn.executemany("""
+        INSERT INTO project_cwds VALUES (?, ?, ?, ?)
+        ON CONFLICT (project_id, cwd) DO UPDATE SET lines = project_cwds.lines + excluded.lines,
+            latest = CASE WHEN excluded.latest > project_cwds.latest THEN excluded.latest ELSE project_cwds.latest END""",
+                     [(project_id, cwd, sign * count, latest if sign > 0 else "") for cwd, (count, latest) in cwds.items()])
+    if sign < 0:
+        conn.execute("DELETE FROM project_cwds WHERE project_id = ? AND lines <= 0", (project_id,))
+
+
+def _file_row(store: Any, conn: Any, plan: Plan, scan: FileScan) -> tuple[int, int]:
+    """Insert or update the file's row for a scan (its counters, cwds and problems), keeping the
+    project's cwd counts in step; returns ``(file id, project id)``."""
+    source = plan.source
+    st = plan.stat
+    project_id = store.name_ids("projects", [source.project])[source.project]
+    row = conn.execute(f"SELECT id, project_id, cwds, tail_cwds, head, head_length, "
+                       f"{', '.join('d_' + name for name in DIAG_COLUMNS)} FROM files WHERE path = ?",
+                       (source.name,)).fetchone()
+    diag = Diagnostics(**{name: getattr(scan.diagnostics, name) for name in DIAG_COLUMNS})
+    cwds = scan.cwds
+    head, head_length = scan.head, scan.head_length
+    if row is not None:
+        old_project = row[1]
+        old_cwds = json.loads(row[2]) if row[2] else {}
+        _add_cwds(conn, old_project, json.loads(row[3]) if row[3] else {}, -1)  # the tail is read again
+        if plan.start > 0:
+            for name, value in zip(DIAG_COLUMNS, row[6:]):
+                setattr(diag, name, getattr(diag, name) + value)
+            cwds = merge_cwds({k: list(v) for k, v in old_cwds.items()}, cwds)
+            head, head_length = row[4], row[5]
+        else:
+            _add_cwds(conn, old_project, old_cwds, -1)
+    _add_cwds(conn, project_id, scan.cwds if plan.start > 0 and row is not None else cwds, 1)
+    _add_cwds(conn, project_id, scan.tail_cwds, 1)
+    size = plan.start + scan.diagnostics.bytes + scan.tail.bytes
+    agent = json.dumps(read_agent_meta(source.path)) if source.is_subagent else None
+    problems = scan.errors + line_problems(source.name, diag, scan.tail)
+    tail_blob = _ENCODE(scan.tail) if scan.tail.lines or scan.tail.bytes else None
+    values = (
+        project_id, source.fallback_session,
+        st.st_dev if st else None, st.st_ino if st else None, size, st.st_mtime_ns if st else None,
+        st.st_ctime_ns if st else None, scan.committed_offset, head, head_length, scan.tail_mark,
+        agent, json.dumps(problems) if problems else None, json.dumps(cwds) if cwds else None,
+        json.dumps(scan.tail_cwds) if scan.tail_cwds else None, tail_blob,
+        *(getattr(diag, name) for name in DIAG_COLUMNS),
+    )
+    columns = ("project_id, fallback_session, dev, ino, size, mtime_ns, ctime_ns, committed, head, head_length, "
+               "tail_mark, agent, problems, cwds, tail_cwds, tail_diag, " + ", ".join("d_" + n for n in DIAG_COLUMNS))
+    if row is None:
+        cursor = conn.execute(f"INSERT INTO files (path, missing, {columns}) VALUES (?, 0, {', '.join('?' * len(values))})",
+                              (source.name, *values))
+        return cursor.lastrowid, project_id
+    assignments = ", ".join(f"{column.strip()} = ?" for column in columns.split(","))
+    conn.execute(f"UPDATE files SET missing = 0, {assignments} WHERE id = ?", (*values, row[0]))
+    return row[0], project_id
+
+
+def _note_keys_from(conn: Any, file_id: int, start: int) -> None:
+    """Note the keys of a file's rows from byte ``start`` on as affected (before they go)."""
+    conn.execute("INSERT INTO affected (key) SELECT DISTINCT key FROM requests WHERE file_id = ? AND line >= ? "
+                 "ON CONFLICT DO NOTHING", (file_id, start))
+
+
+def _drop_from(conn: Any, file_id: int, start: int) -> None:
+    """Delete a file's rows (requests and tool rows) from byte ``start`` on, to be read again."""
+    for table in ("requests", "tool_uses", "tool_errors", "limit_notices"):
+        conn.execute(f"DELETE FROM {table} WHERE file_id = ? AND line >= ?", (file_id, start))
+
+
+def _kept_count(conn: Any) -> int:
+    return conn.execute("SELECT COUNT(*) FROM requests WHERE kept = 1 AND key IN (SELECT key FROM affected)").fetchone()[0]
+
+
+def _bump_version(conn: Any) -> int:
+    conn.execute("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'version'")
+    return conn.execute("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'version'").fetchone()[0]
+
+
+def finish_write(conn: Any, before: int, deferred: bool = False) -> int:
+    """Choose the winners of the affected keys, recompute the rollup cells they touch (unless
+    ``deferred``: a large build makes them once at its end), and count the write: the kept
+    request count, the data version (bumped by every write, so that every process sees it) and
+    the change log (the span of time it touched). Returns the number of affected keys."""
+    affected = conn.execute("SELECT COUNT(*) FROM affected").fetchone()[0]
+    if affected:
+        rollups.choose_winners(conn)
+        if not deferred:
+            rollups.note_touched(conn)
+            rollups.recompute(conn)
+        after = _kept_count(conn)
+        conn.execute("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + ? AS TEXT) WHERE key = 'requests'",
+                     (after - before,))
+    version = _bump_version(conn)
+    if affected:
+        first, last = rollups.touched_span(conn)
+        conn.execute("INSERT INTO changes VALUES (?, ?, ?)", (
+            version, None if first is None else first * QUARTER_HOUR_US, None if last is None else (last + 1) * QUARTER_HOUR_US))
+        conn.execute("DELETE FROM changes WHERE version <= ?", (version - 1000,))
+    return affected
+
+
+def apply_batch(store: Any, batch: list[tuple[Plan, FileScan]], pricer: Any, deferred: bool) -> tuple[int, int]:
+    """Store one batch of scans and re-dedupe the keys they touch, in one transaction; returns
+    the number of affected keys and how many scans were dropped because another process had
+    stored that file since they were planned.
+
+    Order: the keys of the rows about to be replaced and of the new rows are noted, with the
+    rollup spans of their kept rows; then the old rows go, the new ones come, the winners are
+    chosen again and the touched rollup cells recomputed."""
+    with store.writing() as conn:
+        rollups.prepare(conn)
+        current = []
+        for plan, scan in batch:
+            row = conn.execute(f"SELECT {_FILE_STATE} FROM files WHERE path = ?", (plan.source.name,)).fetchone()
+            if (tuple(row) if row else None) == plan.base:
+                current.append((plan, scan))
+        written = []
+        for plan, scan in current:
+            file_id, project_id = _file_row(store, conn, plan, scan)
+            if plan.base is not None:
+                _note_keys_from(conn, file_id, plan.start)
+            written.append((file_id, project_id, plan, scan))
+        rows = [row for file_id, project_id, _plan, scan in written
+                for row in _request_rows(store, file_id, project_id, scan, pricer)]
+        conn.executemany("INSERT INTO affected (key) VALUES (?) ON CONFLICT DO NOTHING", {(row[0],) for row in rows})
+        before = _kept_count(conn)
+        if not deferred:
+            rollups.note_touched(conn)
+        for file_id, _project_id, plan, _scan in written:
+            if plan.base is not None:
+                _drop_from(conn, file_id, plan.start)
+        conn.executemany(
+            "INSERT INTO requests (key, file_id, line, ts, model_id, session_id, project_id, input, output, cache_5m,"
+            " cache_1h, cache_read, searches, fetches, flags, cost, line_cost) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            rows)
+        for file_id, project_id, _plan, scan in written:
+            _tool_rows(store, conn, file_id, project_id, scan)
+        changed = finish_write(conn, before, deferred) if written else 0
+    return changed, len(batch) - len(current)
+
+
+def vanish(store: Any, vanished: list[tuple[int, str]], forget: bool) -> int:
+    """Mark vanished transcripts missing (their requests stay) or, with ``forget``, drop them;
+    returns the number of affected keys."""
+    with store.writing() as conn:
+        rollups.prepare(conn)
+        if forget:
+            for file_id, _path in vanished:
+                _note_keys_from(conn, file_id, 0)
+        before = _kept_count(conn)
+        rollups.note_touched(conn)
+        for file_id, _path in vanished:
+            if not forget:
+                conn.execute("UPDATE files SET missing = 1 WHERE id = ?", (file_id,))
+                continue
+            row = conn.execute("SELECT project_id, cwds, tail_cwds FROM files WHERE id = ?", (file_id,)).fetchone()
+            for text in row[1:]:
+                _add_cwds(conn, row[0], json.loads(text) if text else {}, -1)
+            _drop_from(conn, file_id, 0)
+            conn.execute("DELETE FROM files WHERE id = ?", (file_id,))
+        return finish_write(conn, before)
+
+
+def reprice_if_needed(store: Any, pricer: Any, chunk: int = 50_000) -> bool:
+    """Recompute every stored cost (and fast-unpriced flag) and the rollups when the price data,
+    the corrections or the overrides changed; True when it did. Reads no transcript, and holds
+    at most ``chunk`` rows in memory at once."""
+    version = pricer.version
+    if store.meta("price_version") == version:
+        return False
+    with store.writing() as conn:
+        conn.execute("DELETE FROM rates")  # resolved with the old price data
+        models = dict(conn.execute("SELECT id, name FROM models").fetchall())
+        last = -1
+        while True:
+            rows = conn.execute(
+                "SELECT id, model_id, ts, input, output, cache_5m, cache_1h, cache_read, searches, flags FROM requests"
+                " WHERE id > ? ORDER BY id LIMIT ?", (last, chunk)).fetchall()
+            if not rows:
+                break
+            updates = []
+            for row_id, model_id, ts, inp, out, c5, c1, read, searches, flags in rows:
+                record = UsageRecord("", ts, models[model_id], "", "", "", 0, inp, out, c5, c1, read,
+                                     speed="fast" if flags & FAST else None, web_search_requests=searches,
+                                     inference_geo="us" if flags & GEO_US else None)
+                cost, fast_unpriced = pricer.price(record)
+                updates.append((cost_units(cost), (flags & ~FAST_UNPRICED) | (FAST_UNPRICED if fast_unpriced else 0), row_id))
+            conn.executemany("UPDATE requests SET cost = ?, flags = ? WHERE id = ?", updates)
+            last = rows[-1][0]
+        rollups.rebuild_all(conn)
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('price_version', ?)", (version,))
+        _bump_version(conn)
+    return True
+
+
+def refresh(store: Any, pricer_factory: Callable[[], Any], progress: ProgressCallback | None = None,
+            forget_deleted: bool = False, workers: int | None = None, attempt: int = 0) -> RefreshResult:
+    """Bring ``store`` up to date with the transcripts below its roots (see the module
+    docstring). ``pricer_factory()`` gives the :class:`~claude_usage.pricing.Pricer` (made only
+    when a cost must be computed; its resolved rates are kept in the store)."""
+    began = time.perf_counter()
+    result = RefreshResult()
+    holder: list = []
+
+    def pricer() -> Any:
+        if not holder:
+            made = pricer_factory()
+            if getattr(made, "store", False) is None:
+                made.store = store
+            holder.append(made)
+        return holder[0]
+
+    reprice_if_needed(store, pricer())
+    plans, vanished = plan_refresh(store)
+    total_bytes = sum(p.size - p.start for p in plans)
+    deferred = total_bytes >= DEFER_ROLLUPS_BYTES
+    if deferred:
+        with store.writing() as conn:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('rollups_stale', ?)", (str(os.getpid()),))
+    conflicts = done_files = done_bytes = batch_bytes = 0
+    batch: list[tuple[Plan, FileScan]] = []
+    if progress is not None and plans:
+        progress(0, len(plans), 0, total_bytes)
+    try:
+        for plan, scan in scan_many(plans, workers):
+            batch.append((plan, scan))
+            read = scan.diagnostics.bytes + scan.tail.bytes
+            batch_bytes += read
+            done_files += 1
+            done_bytes += plan.size - plan.start
+            result.files_read += 1
+            result.bytes_read += read
+            if batch_bytes >= BATCH_BYTES or len(batch) >= BATCH_FILES:
+                changed, skipped = apply_batch(store, batch, pricer(), deferred)
+                result.changed += changed
+                conflicts += skipped
+                batch, batch_bytes = [], 0
+            if progress is not None:
+                progress(done_files, len(plans), done_bytes, total_bytes)
+        if batch:
+            changed, skipped = apply_batch(store, batch, pricer(), deferred)
+            result.changed += changed
+            conflicts += skipped
+    finally:
+        if deferred:
+            with store.writing() as conn:
+                rollups.rebuild_all(conn)
+                conn.execute("DELETE FROM meta WHERE key = 'rollups_stale'")
+                _bump_version(conn)
+    if conflicts and attempt < 5:
+        # Another process stored some of these files meanwhile: plan them again from what it
+        # stored (only what is still missing is read).
+        again = refresh(store, pricer_factory, None, False, workers, attempt + 1)
+        result.changed += again.changed
+        result.files_read += again.files_read
+        result.bytes_read += again.bytes_read
+    if forget_deleted:  # also what earlier refreshes kept as history
+        vanished += [(row[0], row[1]) for row in store.conn.execute("SELECT id, path FROM files WHERE missing = 1")]
+    if vanished:
+        result.changed += vanish(store, vanished, forget_deleted)
+    result.files_missing = store.conn.execute("SELECT COUNT(*) FROM files WHERE missing = 1").fetchone()[0]
+    if result.bytes_read > BATCH_BYTES:
+        store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")  # not left to a later small write
+    result.seconds = time.perf_counter() - began
+    return result

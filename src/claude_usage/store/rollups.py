@@ -1,0 +1,109 @@
+"""Keeping the rollups equal to the kept request rows (DESIGN section 7).
+
+A write collects the response keys it changes in the temporary table ``affected``; the sessions
+and quarter-hour spans whose kept rows may change are noted in ``touched`` before and after the
+winners are chosen again (:func:`note_touched`, :func:`choose_winners`); :func:`recompute` then
+replaces exactly those rollup cells by sums of the kept rows, in the same transaction. Nothing is
+added or subtracted, so the rollups cannot drift from the rows, and the sums are exact integers.
+
+Portable SQL (SQLite and PostgreSQL): window functions, row values, ``ON CONFLICT``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from claude_usage.store.schema import KIND_MASK, QUARTER_HOUR_US, SIDECHAIN, SUM_NAMES, SUMS
+
+_QH = f"r.ts / {QUARTER_HOUR_US}"
+_CELL_SUMS = ", ".join(expression for _, expression in SUMS)  # columns only requests has
+_SUM_LIST = ", ".join(SUM_NAMES)
+# Sums of cells: a sum of sums, except the first and last times.
+_RESUM = ", ".join("MIN(first_ts)" if name == "first_ts" else "MAX(last_ts)" if name == "last_ts" else f"SUM({name})"
+                   for name in SUM_NAMES)
+
+TEMP_TABLES = (
+    "CREATE TEMP TABLE IF NOT EXISTS affected (key INTEGER PRIMARY KEY)",
+    "CREATE TEMP TABLE IF NOT EXISTS touched (session_id INTEGER PRIMARY KEY, qh_from INTEGER NOT NULL, qh_to INTEGER NOT NULL)",
+)
+
+
+def prepare(conn: Any) -> None:
+    """Empty temporary tables of one write (made on first use, per connection)."""
+    for statement in TEMP_TABLES:
+        conn.execute(statement)
+    conn.execute("DELETE FROM affected")
+    conn.execute("DELETE FROM touched")
+
+
+def note_touched(conn: Any) -> None:
+    """Widen ``touched`` by the session and quarter-hour span of every kept row of an affected
+    key (call before the rows change, and again after the winners are chosen)."""
+    conn.execute(f"""
+        INSERT INTO touched (session_id, qh_from, qh_to)
+        SELECT r.session_id, MIN({_QH}), MAX({_QH}) FROM requests r
+        WHERE r.kept = 1 AND r.key IN (SELECT key FROM affected)
+        GROUP BY r.session_id
+        ON CONFLICT (session_id) DO UPDATE SET
+            qh_from = CASE WHEN excluded.qh_from < touched.qh_from THEN excluded.qh_from ELSE touched.qh_from END,
+            qh_to = CASE WHEN excluded.qh_to > touched.qh_to THEN excluded.qh_to ELSE touched.qh_to END""")
+
+
+def choose_winners(conn: Any) -> None:
+    """Mark, for every affected key, the one row that wins (DESIGN section 4): the largest
+    output, then the largest total, then not a sidechain, then the earliest time, then the
+    first file path and line."""
+    conn.execute("UPDATE requests SET kept = 0 WHERE kept = 1 AND key IN (SELECT key FROM affected)")
+    conn.execute(f"""
+        UPDATE requests SET kept = 1 WHERE id IN (
+            SELECT id FROM (
+                SELECT r.id, ROW_NUMBER() OVER (
+                    PARTITION BY r.key
+                    ORDER BY r.output DESC, r.input + r.output + r.cache_5m + r.cache_1h + r.cache_read DESC,
+                             r.flags & {SIDECHAIN}, r.ts, f.path, r.line) AS place
+                FROM requests r JOIN files f ON f.id = r.file_id
+                WHERE r.key IN (SELECT key FROM affected)
+            ) ranked WHERE place = 1)""")
+
+
+def recompute(conn: Any) -> None:
+    """Replace the rollup cells of the ``touched`` spans by sums of their kept rows, and the
+    per-session sums of the touched sessions by sums of their cells."""
+    conn.execute("""
+        DELETE FROM usage_qh WHERE session_id IN (SELECT session_id FROM touched)
+        AND qh >= (SELECT t.qh_from FROM touched t WHERE t.session_id = usage_qh.session_id)
+        AND qh <= (SELECT t.qh_to FROM touched t WHERE t.session_id = usage_qh.session_id)""")
+    conn.execute(f"""
+        INSERT INTO usage_qh (qh, session_id, model_id, project_id, kind, {_SUM_LIST})
+        SELECT {_QH}, r.session_id, r.model_id, r.project_id, r.flags & {KIND_MASK}, {_CELL_SUMS}
+        FROM touched t JOIN requests r ON r.session_id = t.session_id AND r.kept = 1
+            AND r.ts >= t.qh_from * {QUARTER_HOUR_US} AND r.ts < (t.qh_to + 1) * {QUARTER_HOUR_US}
+        WHERE r.kept = 1
+        GROUP BY {_QH}, r.session_id, r.model_id, r.project_id, r.flags & {KIND_MASK}""")
+    conn.execute("DELETE FROM session_usage WHERE session_id IN (SELECT session_id FROM touched)")
+    conn.execute(f"""
+        INSERT INTO session_usage (session_id, model_id, project_id, kind, {_SUM_LIST})
+        SELECT session_id, model_id, project_id, kind, {_RESUM} FROM usage_qh
+        WHERE session_id IN (SELECT session_id FROM touched)
+        GROUP BY session_id, model_id, project_id, kind""")
+
+
+def rebuild_all(conn: Any) -> None:
+    """Recompute both rollups from every kept row (after a cold build or a repricing)."""
+    conn.execute("DELETE FROM usage_qh")
+    conn.execute(f"""
+        INSERT INTO usage_qh (qh, session_id, model_id, project_id, kind, {_SUM_LIST})
+        SELECT {_QH}, r.session_id, r.model_id, r.project_id, r.flags & {KIND_MASK}, {_CELL_SUMS}
+        FROM requests r WHERE r.kept = 1
+        GROUP BY {_QH}, r.session_id, r.model_id, r.project_id, r.flags & {KIND_MASK}""")
+    conn.execute("DELETE FROM session_usage")
+    conn.execute(f"""
+        INSERT INTO session_usage (session_id, model_id, project_id, kind, {_SUM_LIST})
+        SELECT session_id, model_id, project_id, kind, {_RESUM} FROM usage_qh
+        GROUP BY session_id, model_id, project_id, kind""")
+
+
+def touched_span(conn: Any) -> tuple[int | None, int | None]:
+    """The first and last quarter hour of what the write touched (for the change log)."""
+    row = conn.execute("SELECT MIN(qh_from), MAX(qh_to) FROM touched").fetchone()
+    return (row[0], row[1]) if row else (None, None)

@@ -1,0 +1,148 @@
+"""The store's tables (DESIGN section 7): typed request rows, lookup tables and rollups.
+
+One schema for every engine: the SQL below is standard (integer and text columns, partial
+indexes, ``ON CONFLICT``); :func:`ddl` fills in the few words an engine spells its own way
+(a 64-bit integer, a binary column, SQLite's rowid-free tables).
+
+- ``requests``: every line copy the dedupe needs (per transcript, the most complete snapshot of
+  each response it holds), with ``kept = 1`` on the one copy per response ``key`` that wins
+  (DESIGN section 4). ``key`` is a 64-bit hash of the response key (``message.id``, else the
+  uuid, else the line's hash); names are ids into the lookup tables; costs are integers in
+  units of :data:`COST_UNIT` USD (exact sums in any order), NULL when unknown.
+- ``usage_qh``: sums of the kept requests per UTC quarter hour x session x model x project x
+  kind (sidechain, fast mode). Every zone offset is a multiple of 15 minutes, so local days,
+  weeks, months and hours in any zone are sums of these cells. ``session_usage``: the same sums
+  per session x model x project x kind, for listings without a date filter.
+- Both rollups are recomputed from the kept rows for the cells a write touched, in the same
+  transaction as the rows, so they can never drift from them.
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 8
+# SQLite's application_id of every store this product writes ("CUsg"): the marker that tells
+# our own files from any other file a mistyped --index could name (those are never touched).
+APPLICATION_ID = 0x43557367
+COST_UNIT = 1e-10  # USD per stored cost unit: a request's cost is rounded to 1e-10 USD
+COST_SCALE = 10**10
+QUARTER_HOUR_US = 900_000_000
+
+# Bits of requests.flags; the low two are the rollups' ``kind``.
+SIDECHAIN, FAST, GEO_US, PLACEHOLDER, FAST_UNPRICED = 1, 2, 4, 8, 16
+KIND_MASK = SIDECHAIN | FAST
+
+# Line counters of a transcript (Diagnostics fields kept per file as columns, committed lines).
+DIAG_COLUMNS = (
+    "bytes", "lines", "blankLines", "malformedLines", "nonObjectLines", "usageLines", "syntheticLines",
+    "partialTailLines", "unreadableFiles", "skippedFiles", "deepLines", "oversizedLines", "invalidUsageLines",
+)
+
+# The sums of a rollup cell, in order, and how each is computed from the kept request rows.
+SUMS = (
+    ("requests", "COUNT(*)"),
+    ("input", "SUM(input)"),
+    ("output", "SUM(output)"),
+    ("cache_5m", "SUM(cache_5m)"),
+    ("cache_1h", "SUM(cache_1h)"),
+    ("cache_read", "SUM(cache_read)"),
+    ("searches", "SUM(searches)"),
+    ("fetches", "SUM(fetches)"),
+    ("placeholders", f"SUM(CASE WHEN flags & {PLACEHOLDER} <> 0 THEN 1 ELSE 0 END)"),
+    ("fast_unpriced", f"SUM(CASE WHEN flags & {FAST_UNPRICED} <> 0 THEN 1 ELSE 0 END)"),
+    ("cost_calc", "COALESCE(SUM(cost), 0)"),
+    ("unpriced_calc", "SUM(CASE WHEN cost IS NULL THEN 1 ELSE 0 END)"),
+    ("cost_line", "COALESCE(SUM(line_cost), 0)"),
+    ("lined", "COUNT(line_cost)"),
+    ("cost_auto", "COALESCE(SUM(CASE WHEN line_cost IS NULL THEN cost END), 0)"),
+    ("unpriced_auto", "SUM(CASE WHEN line_cost IS NULL AND cost IS NULL THEN 1 ELSE 0 END)"),
+    ("first_ts", "MIN(ts)"),
+    ("last_ts", "MAX(ts)"),
+)
+SUM_NAMES = tuple(name for name, _ in SUMS)
+
+_SUM_COLUMNS = ",\n    ".join(f"{name} {{big}} NOT NULL" for name in SUM_NAMES)
+_DIAG_DDL = ",\n    ".join(f'd_{name} {{big}} NOT NULL DEFAULT 0' for name in DIAG_COLUMNS)
+
+_TABLES = f"""
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE models (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE projects (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE sessions (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE tool_names (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE cwds (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE files (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    project_id INTEGER NOT NULL,
+    fallback_session TEXT NOT NULL,
+    dev {{big}}, ino {{big}}, size {{big}}, mtime_ns {{big}}, ctime_ns {{big}},
+    committed {{big}} NOT NULL DEFAULT 0,
+    head TEXT, head_length INTEGER NOT NULL DEFAULT 0,
+    tail_mark TEXT,
+    missing INTEGER NOT NULL DEFAULT 0,
+    agent TEXT, problems TEXT, cwds TEXT, tail_cwds TEXT, tail_diag {{blob}},
+    {_DIAG_DDL}
+);
+CREATE TABLE requests (
+    id {{serial}},
+    key {{big}} NOT NULL,
+    file_id INTEGER NOT NULL,
+    line {{big}} NOT NULL,
+    ts {{big}} NOT NULL,
+    model_id INTEGER NOT NULL,
+    session_id INTEGER NOT NULL,
+    project_id INTEGER NOT NULL,
+    input {{big}} NOT NULL, output {{big}} NOT NULL,
+    cache_5m {{big}} NOT NULL, cache_1h {{big}} NOT NULL, cache_read {{big}} NOT NULL,
+    searches INTEGER NOT NULL, fetches INTEGER NOT NULL,
+    flags INTEGER NOT NULL,
+    cost {{big}}, line_cost {{big}},
+    kept INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX requests_by_key ON requests (key);
+CREATE INDEX requests_by_file ON requests (file_id, line);
+CREATE INDEX requests_by_time ON requests (ts) WHERE kept = 1;
+CREATE INDEX requests_by_session ON requests (session_id, ts) WHERE kept = 1;
+CREATE TABLE usage_qh (
+    qh {{big}} NOT NULL, session_id INTEGER NOT NULL, model_id INTEGER NOT NULL, project_id INTEGER NOT NULL,
+    kind INTEGER NOT NULL,
+    {_SUM_COLUMNS},
+    PRIMARY KEY (session_id, qh, model_id, project_id, kind)
+){{no_rowid}};
+CREATE INDEX usage_qh_by_time ON usage_qh (qh);
+CREATE TABLE session_usage (
+    session_id INTEGER NOT NULL, model_id INTEGER NOT NULL, project_id INTEGER NOT NULL, kind INTEGER NOT NULL,
+    {_SUM_COLUMNS},
+    PRIMARY KEY (session_id, model_id, project_id, kind)
+){{no_rowid}};
+CREATE TABLE tool_uses (
+    file_id INTEGER NOT NULL, line {{big}} NOT NULL, tool_key {{big}} NOT NULL, name_id INTEGER NOT NULL,
+    session_id INTEGER NOT NULL, project_id INTEGER NOT NULL, cwd_id INTEGER, ts {{big}} NOT NULL
+);
+CREATE INDEX tool_uses_by_file ON tool_uses (file_id, line);
+CREATE TABLE tool_errors (file_id INTEGER NOT NULL, line {{big}} NOT NULL, tool_key {{big}} NOT NULL);
+CREATE INDEX tool_errors_by_file ON tool_errors (file_id, line);
+CREATE TABLE limit_notices (
+    file_id INTEGER NOT NULL, line {{big}} NOT NULL, ts {{big}} NOT NULL, reset_us {{big}},
+    session_id INTEGER NOT NULL, text TEXT NOT NULL
+);
+CREATE INDEX limit_notices_by_file ON limit_notices (file_id, line);
+CREATE TABLE project_cwds (
+    project_id INTEGER NOT NULL, cwd TEXT NOT NULL, lines {{big}} NOT NULL, latest TEXT NOT NULL,
+    PRIMARY KEY (project_id, cwd)
+){{no_rowid}};
+CREATE TABLE changes (version {{big}} PRIMARY KEY, first_ts {{big}}, last_ts {{big}});
+CREATE TABLE rates (key TEXT PRIMARY KEY, data TEXT NOT NULL);
+"""
+
+_DIALECT_WORDS = {
+    "sqlite": {"big": "INTEGER", "blob": "BLOB", "serial": "INTEGER PRIMARY KEY", "no_rowid": " WITHOUT ROWID"},
+    "postgres": {"big": "BIGINT", "blob": "BYTEA", "serial": "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+                 "no_rowid": ""},
+}
+
+
+def ddl(dialect: str = "sqlite") -> str:
+    """The statements that create the store's tables and indexes for ``dialect`` (``sqlite``
+    or ``postgres``), separated by semicolons."""
+    return _TABLES.format(**_DIALECT_WORDS[dialect])
