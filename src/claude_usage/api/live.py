@@ -212,6 +212,23 @@ class Live:
             log.warning("%d more files with problems (see /api/health)", len(new) - shown)
         self._logged = set(current)
 
+    def _deep_check(self) -> None:
+        """Once per server start: every kept row against the rollups (damage the quick checks
+        on opening cannot see, such as an overwritten page of request rows); a damaged store is
+        rebuilt from the transcripts."""
+        try:
+            problem = self.store.check(level="deep")
+        except Exception as error:  # sqlite3.DatabaseError: a page the check could not read
+            problem = f"{type(error).__name__}: {error}"
+        if problem is None:
+            return
+        log.warning("the store is damaged (%s); rebuilding it from the transcripts", problem)
+        self.store.rebuild(f"it is damaged ({problem})")
+        try:
+            self.refresh(initial=True)
+        except Exception:
+            pass  # noted by refresh
+
     def _pricer(self) -> Any:
         """One pricer for the server's life (its rates cache and the price data stay loaded)."""
         if self._pricer_instance is None:
@@ -251,6 +268,7 @@ class Live:
         poller = asyncio.create_task(self._poll_version())
         try:
             await self._refresh_logged(initial=True)
+            await asyncio.to_thread(self._deep_check)
         finally:
             self.state, self.progress = "ok", 1.0
         try:

@@ -47,6 +47,7 @@ def doctor(opts: Common) -> None:
         except (RootError, NoDataError):
             pass  # report_view() below reports it with the right exit code
     with report_view(opts) as (view, source):
+        store_check = _deep_check(source.store)
         total = reports.overall(view, Query(zone="UTC", mode="calculate"))
         diagnostics = diagnostics_dict(facts.diagnostics(view))
         warnings = facts.warnings(view)
@@ -61,6 +62,7 @@ def doctor(opts: Common) -> None:
             "fastUnpricedModels": sorted(total.fast_unpriced_models),
             "warnings": warnings,
             "priceDataVersion": price_version,
+            "indexCheck": store_check,
             "version": __version__,
         })
         return
@@ -68,8 +70,24 @@ def doctor(opts: Common) -> None:
     items += [(label, f"{diagnostics[name]:,}") for name, label in _LABELS.items()]
     items.append(("Unpriced models", ", ".join(sorted(total.unpriced_models)) or "none"))
     items.append(("Price data", price_version))
+    items.append(("Index check", store_check))
     out.print(key_value_table(f"claude-usage {__version__} doctor", items))
     warn_pricing(err, total)
+
+
+def _deep_check(store) -> str:
+    """Every kept request row against the rollups: ``ok``, or what is wrong (the store is then
+    rebuilt from the transcripts, with a notice, by the next command)."""
+    import sqlite3
+
+    try:
+        problem = store.check(level="deep")
+    except sqlite3.DatabaseError as error:
+        problem = str(error)
+    if problem is None:
+        return "ok"
+    store.rebuild(f"it is damaged ({problem})")
+    return f"damaged ({problem}): rebuilt; the next command reads the transcripts again"
 
 
 @app.command()

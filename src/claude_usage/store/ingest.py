@@ -25,38 +25,18 @@ import msgspec
 from claude_usage.records import Diagnostics, UsageRecord
 from claude_usage.sources.discovery import TranscriptFile, read_agent_meta, transcript_files
 from claude_usage.sources.safe_files import open_regular
-from claude_usage.sources.transcripts import (
-    FileScan,
-    head_fingerprint,
-    line_problems,
-    merge_cwds,
-    scan_file,
-    tail_fingerprint,
-)
+from claude_usage.sources.transcripts import FileScan, head_fingerprint, line_problems, merge_cwds, tail_fingerprint
 from claude_usage.store import rollups
-from claude_usage.store.schema import COST_SCALE, DIAG_COLUMNS, FAST, FAST_UNPRICED, GEO_US, PLACEHOLDER, QUARTER_HOUR_US, SIDECHAIN
+from claude_usage.store.prepare import Prepared, cost_units, scan_many
+from claude_usage.store.schema import DIAG_COLUMNS, FAST, FAST_UNPRICED, GEO_US, QUARTER_HOUR_US
 
-BATCH_BYTES = 16 << 20
-BATCH_FILES = 200
-PARALLEL_MIN_BYTES = 16 << 20
+BATCH_BYTES = 64 << 20
+BATCH_FILES = 400
 DEFER_ROLLUPS_BYTES = 64 << 20  # a refresh reading more makes the rollups once, at its end
-_SCAN = msgspec.msgpack.Decoder(FileScan)
-_DIAG = msgspec.msgpack.Decoder(Diagnostics)
 _ENCODE = msgspec.msgpack.encode
 _FILE_STATE = "committed, dev, ino, size, mtime_ns, ctime_ns"
 
 ProgressCallback = Callable[[int, int, int, int], None]  # files done, files, bytes done, bytes
-
-
-def key_hash(key: str) -> int:
-    """The 64-bit id of a response key (or a tool-use id), as a signed integer: the same on
-    every machine (team mode dedupes across machines with it)."""
-    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
-
-
-def cost_units(usd: float | None) -> int | None:
-    """A USD amount in the store's integer units (1e-10 USD), None passes."""
-    return None if usd is None else round(usd * COST_SCALE)
 
 
 @dataclass
@@ -83,57 +63,6 @@ class RefreshResult:
     files_missing: int = 0
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
-
-
-# -- scanning -------------------------------------------------------------------------------------
-
-def _die_with_parent() -> None:
-    """In a scanning worker: end when the process that started it ends (kill -9 included)."""
-    try:
-        import ctypes
-        import signal
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-    import threading
-
-    parent = os.getppid()
-
-    def watch() -> None:  # where PR_SET_PDEATHSIG does not exist
-        while True:
-            time.sleep(1.0)
-            if os.getppid() != parent:
-                os._exit(1)
-
-    threading.Thread(target=watch, daemon=True).start()
-
-
-def _scan_job(source: TranscriptFile, start: int) -> bytes:
-    return _ENCODE(scan_file(source, start))
-
-
-def scan_many(plans: Sequence[Plan], workers: int | None = None) -> Iterator[tuple[Plan, FileScan]]:
-    """Scan the planned files, on several processes when there is enough to read (results come
-    in completion order). Workers end with the process that started them."""
-    total = sum(p.size - p.start for p in plans)
-    workers = workers if workers is not None else (os.cpu_count() or 1)
-    if workers <= 1 or len(plans) < 2 or total < PARALLEL_MIN_BYTES:
-        for plan in plans:
-            yield plan, scan_file(plan.source, plan.start)
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
-    with ProcessPoolExecutor(max_workers=min(workers, len(plans)), mp_context=context,
-                             initializer=_die_with_parent) as pool:
-        # Largest first, so that the last file to finish is a small one.
-        order = sorted(plans, key=lambda p: p.size - p.start, reverse=True)
-        futures = {pool.submit(_scan_job, plan.source, plan.start): plan for plan in order}
-        for future in as_completed(futures):
-            yield futures[future], _SCAN.decode(future.result())
 
 
 # -- planning -------------------------------------------------------------------------------------
@@ -195,45 +124,20 @@ def _base(row: tuple | None) -> tuple | None:
 
 # -- applying --------------------------------------------------------------------------------------
 
-def _flags(record: UsageRecord, fast_unpriced: bool) -> int:
-    return ((SIDECHAIN if record.sidechain else 0) | (FAST if record.speed == "fast" else 0)
-            | (GEO_US if record.inference_geo == "us" else 0) | (PLACEHOLDER if record.placeholder else 0)
-            | (FAST_UNPRICED if fast_unpriced else 0))
-
-
-def _request_rows(store: Any, file_id: int, project_id: int, scan: FileScan, pricer: Any) -> list[tuple]:
-    """The ``requests`` rows of a scan's records, priced (the hot path of a build)."""
-    records = scan.records
-    models = store.name_ids("models", [r.model for r in records])
-    sessions = store.name_ids("sessions", [r.session_id for r in records])
-    price = pricer.price
-    rows = []
-    append = rows.append
-    for r in records:
-        cost, fast_unpriced = price(r)
-        append((
-            key_hash(r.key), file_id, r.offset, r.ts_us, models[r.model], sessions[r.session_id], project_id,
-            r.input_tokens, r.output_tokens, r.cache_creation_5m_tokens, r.cache_creation_1h_tokens,
-            r.cache_read_tokens, r.web_search_requests, r.web_fetch_requests, _flags(r, fast_unpriced),
-            None if cost is None else round(cost * COST_SCALE),
-            None if r.line_cost_usd is None else round(r.line_cost_usd * COST_SCALE),
-        ))
-    return rows
-
-
-def _tool_rows(store: Any, conn: Any, file_id: int, project_id: int, scan: FileScan) -> None:
+def _tool_rows(store: Any, conn: Any, file_id: int, project_id: int, prepared: Prepared) -> None:
     """Tool uses, failed tool results and usage-limit messages of a scan, as typed rows."""
+    scan = prepared.scan
     calls = scan.tool_calls
     if calls:
         names = store.name_ids("tool_names", [c.name for c in calls])
         sessions = store.name_ids("sessions", [c.session_id for c in calls])
         cwds = store.name_ids("cwds", [c.cwd for c in calls if c.cwd])
-        conn.executemany("INSERT INTO tool_uses VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
-            (file_id, c.offset, key_hash(c.id), names[c.name], sessions[c.session_id], project_id,
-             cwds[c.cwd] if c.cwd else None, c.ts_us) for c in calls])
+        conn.executemany("INSERT INTO tool_uses VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", [
+            (file_id, c.offset, key, names[c.name], sessions[c.session_id], project_id,
+             cwds[c.cwd] if c.cwd else None, c.ts_us) for c, key in zip(calls, prepared.tool_keys)])
     if scan.tool_errors:
-        conn.executemany("INSERT INTO tool_errors VALUES (?, ?, ?)",
-                         [(file_id, offset, key_hash(tool_use_id)) for tool_use_id, offset in scan.tool_errors])
+        conn.executemany("INSERT INTO tool_errors VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                         [(file_id, offset, key) for (_id, offset), key in zip(scan.tool_errors, prepared.error_keys)])
     if scan.limits:
         sessions = store.name_ids("sessions", [n.session_id for n in scan.limits])
         conn.executemany("INSERT INTO limit_notices VALUES (?, ?, ?, ?, ?, ?)", [
@@ -323,67 +227,177 @@ def _bump_version(conn: Any) -> int:
     return conn.execute("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'version'").fetchone()[0]
 
 
-def finish_write(conn: Any, before: int, deferred: bool = False) -> int:
-    """Choose the winners of the affected keys, recompute the rollup cells they touch (unless
-    ``deferred``: a large build makes them once at its end), and count the write: the kept
-    request count, the data version (bumped by every write, so that every process sees it) and
-    the change log (the span of time it touched). Returns the number of affected keys."""
+def finish_write(conn: Any, before: int, deferred: bool = False, added: int = 0) -> int:
+    """Choose the winners of the affected keys, recompute the rollup cells the write touched
+    (unless ``deferred``: a large build makes them once at its end), and count the write: the
+    kept request count (``added`` rows were kept at once), the data version (bumped by every
+    write, so that every process sees it) and the change log (the span of time it touched).
+    Returns the number of response keys changed."""
     affected = conn.execute("SELECT COUNT(*) FROM affected").fetchone()[0]
     if affected:
         rollups.choose_winners(conn)
+    if affected or added:
         if not deferred:
             rollups.note_touched(conn)
             rollups.recompute(conn)
         after = _kept_count(conn)
         conn.execute("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + ? AS TEXT) WHERE key = 'requests'",
-                     (after - before,))
+                     (after - before + added,))
     version = _bump_version(conn)
-    if affected:
+    if affected or added:
         first, last = rollups.touched_span(conn)
         conn.execute("INSERT INTO changes VALUES (?, ?, ?)", (
             version, None if first is None else first * QUARTER_HOUR_US, None if last is None else (last + 1) * QUARTER_HOUR_US))
         conn.execute("DELETE FROM changes WHERE version <= ?", (version - 1000,))
-    return affected
+    return affected + added
 
 
-def apply_batch(store: Any, batch: list[tuple[Plan, FileScan]], pricer: Any, deferred: bool) -> tuple[int, int]:
+def _request_rows(store: Any, file_id: int, project_id: int, prepared: Prepared) -> list[list]:
+    """The ``requests`` rows of a prepared scan (``kept`` last, 0 for now)."""
+    records = prepared.scan.records
+    models = store.name_ids("models", [r.model for r in records])
+    sessions = store.name_ids("sessions", [r.session_id for r in records])
+    return [
+        [key, file_id, r.offset, r.ts_us, models[r.model], sessions[r.session_id], project_id, r.input_tokens,
+         r.output_tokens, r.cache_creation_5m_tokens, r.cache_creation_1h_tokens, r.cache_read_tokens,
+         r.web_search_requests, r.web_fetch_requests, flags, cost, cost_units(r.line_cost_usd), 0]
+        for r, key, cost, flags in zip(records, prepared.keys, prepared.costs, prepared.flags)
+    ]
+
+
+def _existing(conn: Any, keys: list[int]) -> set[int]:
+    """Which of ``keys`` the store already holds a row of."""
+    found: set[int] = set()
+    for at in range(0, len(keys), 500):
+        chunk = keys[at: at + 500]
+        found.update(key for (key,) in conn.execute(
+            f"SELECT DISTINCT key FROM requests WHERE key IN ({','.join('?' * len(chunk))})", chunk))
+    return found
+
+
+def _note_new_spans(conn: Any, rows: list[list]) -> None:
+    """Widen ``touched`` by the sessions and quarter hours of rows kept at once."""
+    spans: dict[int, list[int]] = {}
+    for row in rows:
+        qh = row[3] // QUARTER_HOUR_US
+        span = spans.get(row[5])
+        if span is None:
+            spans[row[5]] = [qh, qh]
+        elif qh < span[0]:
+            span[0] = qh
+        elif qh > span[1]:
+            span[1] = qh
+    conn.executemany("""
+        INSERT INTO touched (session_id, qh_from, qh_to) VALUES (?, ?, ?)
+        ON CONFLICT (session_id) DO UPDATE SET
+            qh_from = CASE WHEN excluded.qh_from < touched.qh_from THEN excluded.qh_from ELSE touched.qh_from END,
+            qh_to = CASE WHEN excluded.qh_to > touched.qh_to THEN excluded.qh_to ELSE touched.qh_to END""",
+                     [(session, a, b) for session, (a, b) in spans.items()])
+
+
+def apply_batch(store: Any, batch: list[tuple[Plan, Prepared]], state: "_Build") -> tuple[int, int]:
     """Store one batch of scans and re-dedupe the keys they touch, in one transaction; returns
-    the number of affected keys and how many scans were dropped because another process had
-    stored that file since they were planned.
+    the number of response keys changed and how many scans were dropped because another process
+    had stored that file since they were planned.
 
-    Order: the keys of the rows about to be replaced and of the new rows are noted, with the
-    rollup spans of their kept rows; then the old rows go, the new ones come, the winners are
-    chosen again and the touched rollup cells recomputed."""
+    A row whose key nothing else holds (not in the store, not earlier in this refresh, not twice
+    in the batch) is kept at once; the keys of the rows about to be replaced and of new rows
+    that meet another copy are noted as affected, with the rollup spans of their kept rows;
+    then the old rows go, the new ones come, the winners of the affected keys are chosen and
+    the touched rollup cells recomputed."""
     with store.writing() as conn:
         rollups.prepare(conn)
         current = []
-        for plan, scan in batch:
+        for plan, prepared in batch:
             row = conn.execute(f"SELECT {_FILE_STATE} FROM files WHERE path = ?", (plan.source.name,)).fetchone()
             if (tuple(row) if row else None) == plan.base:
-                current.append((plan, scan))
+                current.append((plan, prepared))
         written = []
-        for plan, scan in current:
-            file_id, project_id = _file_row(store, conn, plan, scan)
+        for plan, prepared in current:
+            file_id, project_id = _file_row(store, conn, plan, prepared.scan)
             if plan.base is not None:
                 _note_keys_from(conn, file_id, plan.start)
-            written.append((file_id, project_id, plan, scan))
-        rows = [row for file_id, project_id, _plan, scan in written
-                for row in _request_rows(store, file_id, project_id, scan, pricer)]
-        conn.executemany("INSERT INTO affected (key) VALUES (?) ON CONFLICT DO NOTHING", {(row[0],) for row in rows})
+            written.append((file_id, project_id, plan, prepared))
+        rows = [row for file_id, project_id, _plan, prepared in written
+                for row in _request_rows(store, file_id, project_id, prepared)]
+        keys = [row[0] for row in rows]
+        counts: dict[int, int] = {}
+        for key in keys:
+            counts[key] = counts.get(key, 0) + 1
+        others = state.seen & counts.keys() if state.cold else _existing(conn, list(counts))
+        meeting = [(key,) for key, n in counts.items() if n > 1 or key in others]
+        if state.bulk:  # the winners of keys met twice are chosen once, at the build's end
+            state.affected.update(key for (key,) in meeting)
+            affected = state.affected
+        else:
+            conn.executemany("INSERT INTO affected (key) VALUES (?) ON CONFLICT DO NOTHING", meeting)
+            affected = {key for (key,) in conn.execute("SELECT key FROM affected")}
+        alone = []
+        for row in rows:
+            if row[0] not in affected:
+                row[-1] = 1  # kept at once: nothing else holds its key
+                alone.append(row)
+        if state.cold:
+            state.seen.update(counts)
         before = _kept_count(conn)
-        if not deferred:
+        if not state.deferred:
             rollups.note_touched(conn)
-        for file_id, _project_id, plan, _scan in written:
+            _note_new_spans(conn, alone)
+        for file_id, _project_id, plan, _prepared in written:
             if plan.base is not None:
                 _drop_from(conn, file_id, plan.start)
         conn.executemany(
             "INSERT INTO requests (key, file_id, line, ts, model_id, session_id, project_id, input, output, cache_5m,"
-            " cache_1h, cache_read, searches, fetches, flags, cost, line_cost) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            rows)
-        for file_id, project_id, _plan, scan in written:
-            _tool_rows(store, conn, file_id, project_id, scan)
-        changed = finish_write(conn, before, deferred) if written else 0
+            " cache_1h, cache_read, searches, fetches, flags, cost, line_cost, kept)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        for file_id, project_id, _plan, prepared in written:
+            _tool_rows(store, conn, file_id, project_id, prepared)
+        if state.bulk:
+            _bump_version(conn)
+            return len(counts), len(batch) - len(current)
+        changed = finish_write(conn, before, state.deferred, len(alone)) if written else 0
     return changed, len(batch) - len(current)
+
+
+@dataclass
+class _Build:
+    """What one refresh carries from batch to batch: ``cold`` when it began on an empty store
+    (every key met is then in ``seen``, no query needed), ``deferred`` when it makes the
+    rollups once at its end, ``bulk`` for a large first build, which also makes the request
+    indexes and chooses the winners of the keys met twice (``affected``) once, at its end."""
+
+    cold: bool
+    deferred: bool
+    bulk: bool = False
+    seen: set[int] = field(default_factory=set)
+    affected: set[int] = field(default_factory=set)
+
+
+def _start_bulk(store: Any) -> None:
+    """A first build: mark it (``building``, with this process's id: a killed one is seen by
+    the next process, which starts again) and drop the empty request indexes."""
+    with store.writing() as conn:
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('building', ?)", (str(os.getpid()),))
+        for name in ("requests_by_key", "requests_by_file", "requests_by_session"):
+            conn.execute(f"DROP INDEX IF EXISTS {name}")
+
+
+def _finish_bulk(store: Any, state: _Build) -> None:
+    """End a first build in one transaction: the request indexes, the winners of the keys met
+    twice, the rollups, the kept request count; then the mark goes."""
+    from claude_usage.store.schema import REQUEST_INDEXES
+
+    with store.writing() as conn:
+        for statement in REQUEST_INDEXES:
+            conn.execute(statement)
+        rollups.prepare(conn)
+        conn.executemany("INSERT INTO affected (key) VALUES (?) ON CONFLICT DO NOTHING", [(k,) for k in state.affected])
+        rollups.choose_winners(conn)
+        rollups.rebuild_all(conn)
+        kept = conn.execute("SELECT COUNT(*) FROM requests WHERE kept = 1").fetchone()[0]
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'requests'", (str(kept),))
+        conn.execute("DELETE FROM meta WHERE key IN ('building', 'rollups_stale')")
+        _bump_version(conn)
 
 
 def vanish(store: Any, vanished: list[tuple[int, str]], forget: bool) -> int:
@@ -457,43 +471,59 @@ def refresh(store: Any, pricer_factory: Callable[[], Any], progress: ProgressCal
             holder.append(made)
         return holder[0]
 
+    if not store.wait_for_builder():  # another process's first build, killed meanwhile
+        store.rebuild("its first build was interrupted")
     reprice_if_needed(store, pricer())
     plans, vanished = plan_refresh(store)
     total_bytes = sum(p.size - p.start for p in plans)
-    deferred = total_bytes >= DEFER_ROLLUPS_BYTES
-    if deferred:
+    empty = store.conn.execute("SELECT COUNT(*) FROM files").fetchone()[0] == 0
+    state = _Build(cold=empty, deferred=total_bytes >= DEFER_ROLLUPS_BYTES)
+    state.bulk = state.cold and state.deferred
+    if state.bulk:
+        _start_bulk(store)
+    if state.deferred:
         with store.writing() as conn:
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('rollups_stale', ?)", (str(os.getpid()),))
+        # A large build writes without waiting for the disk at each checkpoint: a killed process
+        # loses nothing (its writes are in the OS's hands); only a power cut mid-build could damage
+        # the file, and a damaged store is rebuilt.
+        store.conn.execute("PRAGMA synchronous = OFF")
+        store.conn.execute("PRAGMA wal_autocheckpoint = 16384")
     conflicts = done_files = done_bytes = batch_bytes = 0
-    batch: list[tuple[Plan, FileScan]] = []
+    batch: list[tuple[Plan, Prepared]] = []
     if progress is not None and plans:
         progress(0, len(plans), 0, total_bytes)
     try:
-        for plan, scan in scan_many(plans, workers):
-            batch.append((plan, scan))
-            read = scan.diagnostics.bytes + scan.tail.bytes
+        for plan, prepared in scan_many(plans, pricer() if plans else None, workers):
+            batch.append((plan, prepared))
+            read = prepared.scan.diagnostics.bytes + prepared.scan.tail.bytes
             batch_bytes += read
             done_files += 1
             done_bytes += plan.size - plan.start
             result.files_read += 1
             result.bytes_read += read
             if batch_bytes >= BATCH_BYTES or len(batch) >= BATCH_FILES:
-                changed, skipped = apply_batch(store, batch, pricer(), deferred)
+                changed, skipped = apply_batch(store, batch, state)
                 result.changed += changed
                 conflicts += skipped
                 batch, batch_bytes = [], 0
             if progress is not None:
                 progress(done_files, len(plans), done_bytes, total_bytes)
         if batch:
-            changed, skipped = apply_batch(store, batch, pricer(), deferred)
+            changed, skipped = apply_batch(store, batch, state)
             result.changed += changed
             conflicts += skipped
     finally:
-        if deferred:
+        if state.bulk:
+            _finish_bulk(store, state)
+        elif state.deferred:
             with store.writing() as conn:
                 rollups.rebuild_all(conn)
                 conn.execute("DELETE FROM meta WHERE key = 'rollups_stale'")
                 _bump_version(conn)
+        if state.deferred:
+            store.conn.execute("PRAGMA synchronous = NORMAL")
+            store.conn.execute("PRAGMA wal_autocheckpoint = 1000")
     if conflicts and attempt < 5:
         # Another process stored some of these files meanwhile: plan them again from what it
         # stored (only what is still missing is read).

@@ -107,3 +107,35 @@ def touched_span(conn: Any) -> tuple[int | None, int | None]:
     """The first and last quarter hour of what the write touched (for the change log)."""
     row = conn.execute("SELECT MIN(qh_from), MAX(qh_to) FROM touched").fetchone()
     return (row[0], row[1]) if row else (None, None)
+
+
+def verify(conn: Any, level: str = "full") -> str | None:
+    """What is wrong with the store's invariants, None when they hold (a damaged file breaks
+    them: rows deleted, a page overwritten). ``light``: the kept request count in ``meta``
+    equals the per-session rollup's; ``full`` (a few milliseconds per 100,000 requests): also
+    the number of kept rows, and every sum of the quarter-hour rollup equals the per-session
+    rollup's; ``deep`` (reads every kept row): also the per-session sums equal the sums of the
+    kept rows."""
+    counted = int(conn.execute("SELECT value FROM meta WHERE key = 'requests'").fetchone()[0])
+    columns = [name for name in SUM_NAMES if name not in ("first_ts", "last_ts")]
+    totals = ", ".join(f"COALESCE(SUM({name}), 0)" for name in columns)
+    by_session = conn.execute(f"SELECT {totals} FROM session_usage").fetchone()
+    if counted != by_session[0]:
+        return f"{counted:,} requests counted, {by_session[0]:,} in the per-session sums"
+    if level == "light":
+        return None
+    rows = conn.execute("SELECT COUNT(*) FROM requests WHERE kept = 1").fetchone()[0]
+    if rows != counted:
+        return f"{counted:,} requests counted, {rows:,} request rows"
+    by_time = conn.execute(f"SELECT {totals} FROM usage_qh").fetchone()
+    if tuple(by_time) != tuple(by_session):
+        return "the sums by time and by session differ"
+    for table, column in (("files", "path"), ("models", "name"), ("projects", "name"), ("sessions", "name"),
+                          ("project_cwds", "cwd")):  # every page a report reads besides the rollups
+        conn.execute(f"SELECT COUNT(*), SUM(LENGTH({column})) FROM {table}").fetchone()
+    if level == "deep":
+        from_rows = conn.execute(f"SELECT {', '.join(expression for name, expression in SUMS if name in columns)} "
+                                 "FROM requests WHERE kept = 1").fetchone()
+        if tuple(value or 0 for value in from_rows) != tuple(by_session):
+            return "the sums differ from the request rows"
+    return None

@@ -118,6 +118,17 @@ def connect(path: Path, cache_kib: int = 8192) -> sqlite3.Connection:
     return conn
 
 
+def _alive(pid: int) -> bool:
+    """Whether a process with this id exists (another user's process counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _remove_database(path: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         try:
@@ -233,31 +244,54 @@ class SQLiteStore:
             raise
 
     def _check(self, conn: sqlite3.Connection) -> None:
-        """The invariants a damaged store breaks (raises :class:`StoreDamaged`): the kept
-        request count in ``meta``, the sum over the per-session rollup, and (``full``) the
-        number of kept request rows and the sum over the quarter-hour rollup agree. A store
-        whose rollups were left unfinished by a killed build gets them recomputed."""
+        """Check the invariants of :func:`~claude_usage.store.rollups.verify` at the level of
+        ``verify`` (raises :class:`StoreDamaged`). Waits for another process's first build; a
+        store whose rollups a killed process left unfinished gets them made."""
         from claude_usage.store import rollups
 
-        conn.execute("BEGIN")
-        try:
-            counted = int(conn.execute("SELECT value FROM meta WHERE key = 'requests'").fetchone()[0])
-            stale = conn.execute("SELECT value FROM meta WHERE key = 'rollups_stale'").fetchone()
-            sessions = conn.execute("SELECT COALESCE(SUM(requests), 0) FROM session_usage").fetchone()[0]
-            rows = cells = None
-            if self.verify == "full" and stale is None:
-                rows = conn.execute("SELECT COUNT(*) FROM requests WHERE kept = 1").fetchone()[0]
-                cells = conn.execute("SELECT COALESCE(SUM(requests), 0) FROM usage_qh").fetchone()[0]
-        finally:
-            conn.execute("COMMIT")
-        if stale is not None:  # a cold build was killed before its rollups were made: make them
+        if not self.wait_for_builder(conn):
+            raise StoreDamaged("its first build was interrupted")
+        stale = conn.execute("SELECT value FROM meta WHERE key = 'rollups_stale'").fetchone()
+        if stale is not None:
+            if int(stale[0]) != os.getpid() and _alive(int(stale[0])):
+                return  # another process is making them now
             with self._transaction(conn):
                 rollups.rebuild_all(conn)
                 conn.execute("DELETE FROM meta WHERE key = 'rollups_stale'")
-            return
-        if counted != sessions or (rows is not None and not rows == cells == counted):
-            raise StoreDamaged(f"its request rows and their sums disagree ({counted:,} counted, {sessions:,} by "
-                               f"session{'' if rows is None else f', {rows:,} rows, {cells:,} by time'})")
+        problem = self.check(conn)
+        if problem is not None:
+            raise StoreDamaged(f"its request rows and their sums disagree ({problem})")
+
+    def check(self, conn: sqlite3.Connection | None = None, level: str | None = None) -> str | None:
+        """The store's invariants at ``level`` (default: this store's ``verify``), in one read
+        transaction: None when they hold, else what is wrong."""
+        from claude_usage.store import rollups
+
+        conn = conn or self.conn
+        conn.execute("BEGIN")
+        try:
+            return rollups.verify(conn, level or self.verify)
+        finally:
+            conn.execute("COMMIT")
+
+    def wait_for_builder(self, conn: sqlite3.Connection | None = None, patience_s: float = 3600.0) -> bool:
+        """Whether the store is complete: when another process is making its first build,
+        wait for it to finish (a notice says so; reports would meanwhile be incomplete). False
+        when a first build was interrupted (its process is gone): the store must be made again."""
+        conn = conn or self.conn
+        told = False
+        deadline = time.monotonic() + patience_s
+        while True:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'building'").fetchone()
+            if row is None:
+                return True
+            pid = int(row[0])
+            if pid == os.getpid() or not _alive(pid) or time.monotonic() > deadline:
+                return False
+            if not told:
+                self.notice(f"Waiting for process {pid}, which is reading the transcripts into {self.path} for the first time.")
+                told = True
+            time.sleep(0.25)
 
     def rebuild(self, reason: str) -> None:
         """Start again from an empty store (the next refresh reads every transcript)."""
