@@ -112,7 +112,11 @@ class RunningServer:
         if self.url is None:
             self.stop()
             raise RuntimeError("server did not start:\n" + "".join(self.output))
-        self.wait_until_indexed(deadline)
+        try:
+            self.wait_until_indexed(deadline)
+        except BaseException:
+            self.stop()  # never leave a server behind
+            raise
 
     def wait_until_indexed(self, deadline: float) -> None:
         """Wait for the background index build (``/api/health`` status ``ok``, or ``degraded``

@@ -40,6 +40,7 @@ def build_blocks(requests, session_hours: float = 5.0):
     """The product's blocks of hand-made requests ``(ts, input tokens, cost USD)``: written as
     transcript lines whose ``costUSD`` is that cost (the default cost mode uses it), read into
     a store, summed by the block query."""
+    import shutil
     import tempfile
 
     from helpers import scan
@@ -53,6 +54,7 @@ def build_blocks(requests, session_hours: float = 5.0):
         return scanned.run(query_blocks, Query(zone="UTC"), session_hours)
     finally:
         scanned.close()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def request(ts: str, tokens: int = 100) -> tuple[str, int]:

@@ -302,3 +302,25 @@ def test_killed_refresh_then_rerun_equals_a_fresh_scan_and_workers_die(corpus, t
     finally:
         for path, body in originals.items():
             path.write_bytes(body)
+
+
+def test_the_hourly_rollup_gives_what_the_quarter_hour_cells_give(tmp_path):
+    """Zones of whole-hour offsets are served from the hourly rollup; every grouping and filter
+    must equal the same report summed from the quarter-hour cells."""
+    data = writable_copy("dotfiles-mac", tmp_path / "data")
+    write_lines(data / "projects" / "-dst" / "s.jsonl", _lines_across_dst(random.Random(3), "h"))
+    scanned = scan([DataRoot(data / "projects", data, "test")])
+    groupings = [reports.DAY, reports.WEEK, reports.MONTH, reports.HOUR, reports.DAY_HOUR, reports.MODEL,
+                 reports.PROJECT, reports.ALL]
+    queries = [Query(zone=zone) for zone in ("UTC", "America/New_York", "Europe/Berlin", "Asia/Tokyo")]
+    queries += [Query(zone="America/New_York", since="2025-11-01", until="2025-11-03"),
+                Query(zone="Europe/Berlin", start_hour=22, end_hour=3), Query(zone="UTC", model="claude-sonnet-4-5-20250929"),
+                Query(zone="Asia/Tokyo", mode="calculate", since="2025-12-10")]
+    with scanned.store.reading() as view:
+        for query in queries:
+            for grouping in groupings:
+                hourly = reports.grouped(view, query, grouping, by_model=True)
+                cells = reports.grouped(view, query, grouping, by_model=True, source=reports.CELLS)
+                assert {str(k): usage_row(t, True) for k, t in hourly.items()} == \
+                       {str(k): usage_row(t, True) for k, t in cells.items()}, (query, grouping.key)
+    scanned.close()

@@ -76,6 +76,16 @@ def _opens_block(ts: int, end: int | None, previous: int | None, length: int) ->
     return end is None or ts >= end or (previous is not None and ts - previous >= length)
 
 
+def block_length_us(session_hours: float) -> int:
+    """A block length in microseconds; raises ValueError unless it is a whole number of
+    quarter hours from 15 minutes to 168 hours (a block then ends on a quarter hour, so the
+    quarter-hour rollup gives its sums exactly)."""
+    quarters = session_hours * 4
+    if not (1 <= quarters <= 168 * 4) or abs(quarters - round(quarters)) > 1e-9:
+        raise ValueError(f"{session_hours:g} is not a block length: use hours in steps of 0.25, from 0.25 to 168")
+    return round(quarters) * QUARTER_HOUR_US
+
+
 def block_spans(items: Sequence[tuple[int, int, int]], session_hours: float = DEFAULT_SESSION_HOURS) -> list[tuple[int, int, int, int]]:
     """The blocks of a time series (:func:`claude_usage.reports.activity`: ``(time, first
     request, last request)`` per quarter hour or per request, in order; UTC microseconds), by
@@ -100,12 +110,16 @@ def block_spans(items: Sequence[tuple[int, int, int]], session_hours: float = DE
 
 def query_blocks(view: Any, query: "Query", session_hours: float = DEFAULT_SESSION_HOURS) -> list[Block]:
     """Blocks and gaps of the requests ``query`` selects (with its cost mode), in time order,
-    marked with the usage-limit messages that fall in them. Summed from the quarter-hour
-    rollup when the block length is a multiple of 15 minutes, else from the request rows."""
+    marked with the usage-limit messages that fall in them, summed from the hourly or the
+    quarter-hour rollup (block lengths are whole quarter hours: see :func:`block_length_us`)."""
     from claude_usage import reports
 
-    length = int(session_hours * HOUR_US)
-    source = reports.CELLS if length % QUARTER_HOUR_US == 0 else reports.ROWS
+    length = block_length_us(session_hours)
+    # Whole hours and no local dates to filter by: the hourly rollup (a block starts on an hour,
+    # so it ends on one, and no pause of an hour or more fits inside an hour).
+    hourly = length % (4 * QUARTER_HOUR_US) == 0 and not (query.since or query.until or query.start_hour is not None
+                                                          or query.end_hour is not None)
+    source = reports.HOURS if hourly else reports.CELLS
     items = reports.activity(view, query, source)
     spans = block_spans(items, session_hours)
     if not spans:

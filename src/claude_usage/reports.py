@@ -86,7 +86,7 @@ class _Source:
     sums: Callable[[str], str]
     where: tuple[str, ...] = ()
     time: str = "u.qh"  # the native time of a row, which time ranges are given in
-    time_unit: int = 1  # of ``time``, in quarter hours: 1, or microseconds per quarter hour
+    to_qh: Callable[[int], int] = lambda native: native  # a native time as a quarter hour
 
 
 def _cell_cost(mode: str) -> tuple[str, str]:
@@ -121,10 +121,12 @@ def _row_sums(mode: str) -> str:
 
 
 CELLS = _Source("usage_qh", "u.qh", lambda a, b: ("u.qh >= ? AND u.qh <= ?", [a, b]), _cell_sums)
+HOURS = _Source("usage_h", "(u.hour * 4)", lambda a, b: ("u.hour >= ? AND u.hour <= ?", [a // 4, b // 4]),
+                lambda mode: _cell_sums(mode).replace("COUNT(DISTINCT u.session_id)", "0"), (), "u.hour", lambda hour: hour * 4)
 SESSION_SUMS = _Source("session_usage", "", lambda a, b: ("", []), _cell_sums)
 ROWS = _Source("requests", f"(u.ts / {QUARTER_HOUR_US})",
                lambda a, b: ("u.ts >= ? AND u.ts < ?", [a * QUARTER_HOUR_US, (b + 1) * QUARTER_HOUR_US]),
-               _row_sums, ("u.kept = 1",), "u.ts", QUARTER_HOUR_US)
+               _row_sums, ("u.kept = 1",), "u.ts", lambda ts: ts // QUARTER_HOUR_US)
 
 
 def _sums(row: Iterable[Any]) -> Sums:
@@ -171,7 +173,7 @@ class _Selection:
 
 
 def _select(view: Any, query: Query, needs_local: bool, source: _Source | None = None,
-            ranges: list[tuple[int, int, int]] | None = None) -> _Selection:
+            ranges: list[tuple[int, int, int]] | None = None, hours_allowed: bool = False) -> _Selection:
     """What ``query`` selects. Without a time filter, local grouping or time ranges, the
     per-session sums serve (far fewer rows); else the quarter-hour cells (or ``source``), with
     the zone's offsets over the data's span as a small table ``o`` joined by range where the
@@ -206,26 +208,43 @@ def _select(view: Any, query: Query, needs_local: bool, source: _Source | None =
     if until is not None:
         last = min(last, (until + 1) * _QH_PER_DAY + _SLACK_QH)
     if ranges:
-        unit = source.time_unit
-        first, last = max(first, ranges[0][0] // unit), min(last, (ranges[-1][1] - 1) // unit)
+        first, last = max(first, source.to_qh(ranges[0][0])), min(last, source.to_qh(ranges[-1][1]) - 1)
     if query.after_us is not None:
         first = max(first, query.after_us // QUARTER_HOUR_US)
     if first > last:
         return _Selection(source, f"{source.table} u", where, params, empty=True)
-    condition, bounds = source.time_filter(first, last)
-    where.append(condition)
-    params += bounds
+    # Each row's time is bounded by one table joined by range (time ranges, else the zone's
+    # offsets when they change), or by constants: never two kinds at once, so that the index
+    # on time serves the range of each joined row instead of the whole span for each.
+    if hours_allowed and query.after_us is None:  # whole hours: the hourly rollup may serve
+        first, last = first - first % 4, last - last % 4 + 3
+    segments = zone_segments(query.clock.zone, first, last)
+    if (hours_allowed and source is CELLS and not ranges and query.session is None and query.sessions is None
+            and query.after_us is None and all(offset % 4 == 0 for _a, _b, offset in segments)
+            and all(start % 4 == 0 for start, _b, _offset in segments[1:])):
+        # Whole-hour offsets changing on whole UTC hours: the hourly rollup (several times
+        # fewer rows) gives the same local days and hours.
+        source = HOURS
     tables = [f"{source.table} u"]
+    local_needed = needs_local or timed
     if ranges:
         tables.insert(0, "time_ranges tr")
         where += [f"{source.time} >= tr.a", f"{source.time} < tr.b"]
-    segments = zone_segments(query.clock.zone, first, last)
+    elif len(segments) == 1 or not local_needed:
+        condition, bounds = source.time_filter(first, last)
+        where.append(condition)
+        params += bounds
     if len(segments) == 1:
         local = f"({source.qh} + {segments[0][2]})"
-    else:
+    elif local_needed:
         tables.insert(0, "zone_offsets o")
         where += [f"{source.qh} >= o.a", f"{source.qh} < o.b"]
         local = f"({source.qh} + o.off)"
+    else:
+        local = None
+        segments = segments[:1]  # local time is not used
+    if local is None:
+        return _Selection(source, " CROSS JOIN ".join(tables), where, params, None, [], (first, last), list(ranges or ()))
     day = f"({local} / {_QH_PER_DAY})"
     for bound, sign in ((since, ">="), (until, "<=")):
         if bound is not None:
@@ -281,7 +300,7 @@ WEEK = Grouping(True, lambda lq, q, s: (f"(({lq} / {_QH_PER_DAY}) - ((({lq} / {_
 MONTH = Grouping(True, _month_key, lambda value: f"{value // 12:04d}-{value % 12 + 1:02d}")
 HOUR = Grouping(True, lambda lq, q, s: f"(({lq} % {_QH_PER_DAY}) / 4)")
 DAY_HOUR = Grouping(True, lambda lq, q, s: f"({lq} / 4)", lambda value: (day_text(value // 24), value % 24))
-MODEL = Grouping(False, lambda lq, q, s: "m.name")
+MODEL = Grouping(False, lambda lq, q, s: "u.model_id")
 PROJECT = Grouping(False, lambda lq, q, s: "p.name", join=" JOIN projects p ON p.id = u.project_id")
 SESSION = Grouping(False, lambda lq, q, s: "s.name", join=" JOIN sessions s ON s.id = u.session_id")
 FILE = Grouping(False, lambda lq, q, s: "f.path", join=" JOIN files f ON f.id = u.file_id")
@@ -292,34 +311,45 @@ ALL = Grouping(False, lambda lq, q, s: "0")
 def grouped(view: Any, query: Query, grouping: Grouping, by_model: bool = False, source: _Source | None = None,
             ranges: list[tuple[int, int, int]] | None = None) -> dict[Hashable, Totals]:
     """Totals per group of what ``query`` selects (per-model sub-totals with ``by_model``);
-    groups without requests are absent. Two queries: the sums per group and model (with the
-    distinct sessions of each), and the distinct sessions per group; for sessions and the
-    overall total, a third gives their projects."""
-    selection = _select(view, query, grouping.needs_local, source, ranges)
+    groups without requests are absent. Queries: the sums per group and model, the distinct
+    sessions per group and per group and model (from the hourly presence table when the hourly
+    rollup serves); for sessions and the overall total, their projects."""
+    hours_allowed = source is None and grouping not in (SESSION, FILE, TIME_RANGE)
+    selection = _select(view, query, grouping.needs_local, source, ranges, hours_allowed)
     if selection.empty:
         return {}
     key = grouping.key(selection.local, query, selection)
-    joins = " JOIN models m ON m.id = u.model_id" + grouping.join
-    clause = selection.clause(joins)
+    models = dict(view.rows("SELECT id, name FROM models"))
+    clause = selection.clause(grouping.join)
     by_key = "" if grouping is ALL else f" GROUP BY {key}"  # a constant is no GROUP BY term
-    rows = view.rows(f"{selection.prefix()}SELECT {key}, m.name, {selection.source.sums(query.mode)} {clause}"
-                     f"{by_key or ' GROUP BY'}{',' if by_key else ''} m.name", selection.params)
-    sessions = dict(view.rows(f"{selection.prefix()}SELECT {key}, COUNT(DISTINCT u.session_id) {clause}{by_key}",
-                              selection.params))
+    then = f"{by_key}, u.model_id" if by_key else " GROUP BY u.model_id"
+    prefix = selection.prefix()
+    rows = view.rows(f"{prefix}SELECT {key}, u.model_id, {selection.source.sums(query.mode)} {clause}{then}",
+                     selection.params)
+    presence = selection.clause(grouping.join).replace(f"{selection.source.table} u", "session_h u", 1) \
+        if selection.source is HOURS else clause
+    sessions = dict(view.rows(f"{prefix}SELECT {key}, COUNT(DISTINCT u.session_id) {presence}{by_key}", selection.params))
+    per_model = {}
+    if selection.source is HOURS and (by_model or grouping is MODEL):
+        per_model = {(k, m): n for k, m, n in view.rows(
+            f"{prefix}SELECT {key}, u.model_id, COUNT(DISTINCT u.session_id) {presence}{then}", selection.params)}
     groups: dict[Hashable, Totals] = {}
     for row in rows:
-        label = grouping.label(row[0])
+        label = models[row[0]] if grouping is MODEL else grouping.label(row[0])
+        model = models[row[1]]
         totals = groups.get(label)
         if totals is None:
             totals = groups[label] = Totals(sessions=sessions.get(row[0], 0), by_model={} if by_model else None)
         sums = _sums(row[2:])
-        totals.add_sums(sums, row[1])
+        if per_model:
+            sums.sessions = per_model.get((row[0], row[1]), 0)
+        totals.add_sums(sums, model)
         if by_model:
-            sub = totals.by_model.setdefault(row[1], Totals(sessions=sums.sessions))  # type: ignore[union-attr]
-            sub.add_sums(sums, row[1])
+            sub = totals.by_model.setdefault(model, Totals(sessions=sums.sessions))  # type: ignore[union-attr]
+            sub.add_sums(sums, model)
     if grouping in (SESSION, ALL, FILE, TIME_RANGE):
-        project_join = joins if "projects p" in joins else joins + " JOIN projects p ON p.id = u.project_id"
-        for value, project in view.rows(f"{selection.prefix()}SELECT DISTINCT {key}, p.name {selection.clause(project_join)}",
+        project_join = grouping.join if "projects p" in grouping.join else grouping.join + " JOIN projects p ON p.id = u.project_id"
+        for value, project in view.rows(f"{prefix}SELECT DISTINCT {key}, p.name {selection.clause(project_join)}",
                                         selection.params):
             label = grouping.label(value)
             if label in groups:
@@ -397,16 +427,17 @@ def today_and_month(view: Any, query: Query) -> tuple[Totals, Totals, Totals]:
 
 def activity(view: Any, query: Query, source: _Source) -> list[tuple[int, int, int]]:
     """The selected requests as a time series, in time order: ``(time, first, last)`` per
-    quarter hour with requests (``CELLS``: ``time`` in quarter hours) or per request (``ROWS``:
-    ``time`` in microseconds); ``first`` and ``last`` are UTC microseconds."""
+    quarter hour with requests (``CELLS``: ``time`` in quarter hours), per hour (``HOURS``) or
+    per request (``ROWS``: ``time`` in microseconds); ``first`` and ``last`` are UTC
+    microseconds."""
     selection = _select(view, query, False, source)
     if selection.empty:
         return []
     if source is ROWS:
         return view.rows(f"{selection.prefix()}SELECT u.ts, u.ts, u.ts {selection.clause()} ORDER BY u.ts",
                          selection.params)
-    return view.rows(f"{selection.prefix()}SELECT u.qh, MIN(u.first_ts), MAX(u.last_ts) {selection.clause()} "
-                     f"GROUP BY u.qh ORDER BY u.qh", selection.params)
+    return view.rows(f"{selection.prefix()}SELECT {source.time}, MIN(u.first_ts), MAX(u.last_ts) {selection.clause()} "
+                     f"GROUP BY {source.time} ORDER BY {source.time}", selection.params)
 
 
 def limit_notices(view: Any, first_us: int, last_us: int) -> list[tuple[int, int | None]]:

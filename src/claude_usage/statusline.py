@@ -37,10 +37,10 @@ def active_block(view, query, now_us: int, session_hours: float = DEFAULT_SESSIO
     from dataclasses import replace
 
     from claude_usage.blocks import query_blocks
-    from claude_usage.reports import CELLS, ROWS, activity
+    from claude_usage.reports import CELLS, activity
 
     session_us = int(session_hours * HOUR_US)
-    source = CELLS if session_us % QUARTER_HOUR_US == 0 else ROWS
+    source = CELLS
     window = HISTORY_US
     first_qh = (view.one("SELECT MIN(qh) FROM usage_qh") or (None,))[0]
     if first_qh is None:

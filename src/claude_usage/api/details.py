@@ -93,7 +93,7 @@ def blocks(
     recent: bool = Q(False, description="Blocks started in the last 3 days, and the active one"),
     tokenLimit: str | None = Q(None, description="Your token limit per block, or 'max' (estimate: largest past block)"),
     costLimit: str | None = Q(None, description="Your cost limit per block in USD, or 'max' (estimate: largest past block)"),
-    sessionLength: float = Q(5.0, ge=0.25, le=168, description="Block length in hours"),
+    sessionLength: float = Q(5.0, ge=0.25, le=168, multiple_of=0.25, description="Block length in hours, in steps of 0.25"),
 ) -> Response:
     from claude_usage.blocks import blocks_document, parse_limit, query_blocks
 

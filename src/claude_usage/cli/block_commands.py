@@ -18,13 +18,13 @@ def blocks(
     recent: Annotated[bool, typer.Option("--recent", help="Blocks of the last 3 days and the active one.")] = False,
     token_limit: Annotated[Optional[str], typer.Option(help="Your token limit per block, or 'max' (estimate: the largest past block).")] = None,
     cost_limit: Annotated[Optional[str], typer.Option(help="Your cost limit per block in USD, or 'max' (estimate: the largest past block).")] = None,
-    session_length: Annotated[float, typer.Option(min=0.25, max=168, help="Block length in hours.")] = 5.0,
+    session_length: Annotated[float, typer.Option(min=0.25, max=168, help="Block length in hours, in steps of 0.25.")] = 5.0,
 ) -> None:
     """5-hour blocks: cost per block, gaps, the active block's burn rate, projection and reset.
 
     Blocks are the windows of Claude subscription limits. Limits are yours or estimates from
     past blocks, never Anthropic's quota."""
-    from claude_usage.blocks import blocks_document, parse_limit, query_blocks
+    from claude_usage.blocks import block_length_us, blocks_document, parse_limit, query_blocks
     from claude_usage.render import active_block_items, blocks_table, key_value_table, warn_pricing
     from claude_usage.rows import money_text
     from claude_usage.totals import summed
@@ -36,6 +36,10 @@ def blocks(
         except ValueError as error:
             raise typer.BadParameter(str(error), param_hint=hint) from None
     tokens_given, cost_given = limits
+    try:
+        block_length_us(session_length)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--session-length") from None
     with report_view(opts) as (view, _source):
         query = query_for(opts, view)
         built = query_blocks(view, query, session_length)

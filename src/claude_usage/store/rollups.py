@@ -25,7 +25,9 @@ _RESUM = ", ".join("MIN(first_ts)" if name == "first_ts" else "MAX(last_ts)" if 
 TEMP_TABLES = (
     "CREATE TEMP TABLE IF NOT EXISTS affected (key INTEGER PRIMARY KEY)",
     "CREATE TEMP TABLE IF NOT EXISTS touched (session_id INTEGER PRIMARY KEY, qh_from INTEGER NOT NULL, qh_to INTEGER NOT NULL)",
+    "CREATE TEMP TABLE IF NOT EXISTS touched_hours (hour INTEGER PRIMARY KEY)",
 )
+_HOUR_KEYS = "model_id, project_id, kind"
 
 
 def prepare(conn: Any) -> None:
@@ -34,6 +36,7 @@ def prepare(conn: Any) -> None:
         conn.execute(statement)
     conn.execute("DELETE FROM affected")
     conn.execute("DELETE FROM touched")
+    conn.execute("DELETE FROM touched_hours")
 
 
 def note_touched(conn: Any) -> None:
@@ -86,6 +89,28 @@ def recompute(conn: Any) -> None:
         SELECT session_id, model_id, project_id, kind, {_RESUM} FROM usage_qh
         WHERE session_id IN (SELECT session_id FROM touched)
         GROUP BY session_id, model_id, project_id, kind""")
+    hours: set[int] = set()
+    for first, last in conn.execute("SELECT qh_from, qh_to FROM touched").fetchall():
+        hours.update(range(first // 4, last // 4 + 1))
+    conn.executemany("INSERT INTO touched_hours (hour) VALUES (?) ON CONFLICT DO NOTHING", [(h,) for h in hours])
+    _hours(conn, "FROM touched_hours t JOIN usage_qh u ON u.qh >= t.hour * 4 AND u.qh < t.hour * 4 + 4",
+           "WHERE hour IN (SELECT hour FROM touched_hours)")
+
+
+def _hours(conn: Any, cells: str, which: str = "") -> None:
+    """Replace the hourly rollups (``which`` of them; all when empty) by sums of the quarter-hour
+    cells ``cells`` (a FROM clause naming them ``u``)."""
+    resum = ", ".join(f"MIN(u.{n})" if n == "first_ts" else f"MAX(u.{n})" if n == "last_ts" else f"SUM(u.{n})"
+                      for n in SUM_NAMES)
+    conn.execute(f"DELETE FROM usage_h {which}")
+    conn.execute(f"""
+        INSERT INTO usage_h (hour, {_HOUR_KEYS}, {_SUM_LIST})
+        SELECT u.qh / 4, u.model_id, u.project_id, u.kind, {resum} {cells}
+        GROUP BY u.qh / 4, u.model_id, u.project_id, u.kind""")
+    conn.execute(f"DELETE FROM session_h {which}")
+    conn.execute(f"""
+        INSERT INTO session_h (hour, session_id, model_id, project_id)
+        SELECT DISTINCT u.qh / 4, u.session_id, u.model_id, u.project_id {cells}""")
 
 
 def rebuild_all(conn: Any) -> None:
@@ -101,6 +126,7 @@ def rebuild_all(conn: Any) -> None:
         INSERT INTO session_usage (session_id, model_id, project_id, kind, {_SUM_LIST})
         SELECT session_id, model_id, project_id, kind, {_RESUM} FROM usage_qh
         GROUP BY session_id, model_id, project_id, kind""")
+    _hours(conn, "FROM usage_qh u")
 
 
 def touched_span(conn: Any) -> tuple[int | None, int | None]:
@@ -127,9 +153,9 @@ def verify(conn: Any, level: str = "full") -> str | None:
     rows = conn.execute("SELECT COUNT(*) FROM requests WHERE kept = 1").fetchone()[0]
     if rows != counted:
         return f"{counted:,} requests counted, {rows:,} request rows"
-    by_time = conn.execute(f"SELECT {totals} FROM usage_qh").fetchone()
-    if tuple(by_time) != tuple(by_session):
-        return "the sums by time and by session differ"
+    for table in ("usage_qh", "usage_h"):
+        if tuple(conn.execute(f"SELECT {totals} FROM {table}").fetchone()) != tuple(by_session):
+            return f"the sums of {table} and by session differ"
     for table, column in (("files", "path"), ("models", "name"), ("projects", "name"), ("sessions", "name"),
                           ("project_cwds", "cwd")):  # every page a report reads besides the rollups
         conn.execute(f"SELECT COUNT(*), SUM(LENGTH({column})) FROM {table}").fetchone()

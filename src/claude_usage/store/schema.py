@@ -12,7 +12,10 @@ indexes, ``ON CONFLICT``); :func:`ddl` fills in the few words an engine spells i
 - ``usage_qh``: sums of the kept requests per UTC quarter hour x session x model x project x
   kind (sidechain, fast mode). Every zone offset is a multiple of 15 minutes, so local days,
   weeks, months and hours in any zone are sums of these cells. ``session_usage``: the same sums
-  per session x model x project x kind, for listings without a date filter.
+  per session x model x project x kind, for listings without a date filter. ``usage_h`` (per UTC
+  hour x model x project x kind) and ``session_h`` (which sessions were active in an hour, per
+  model and project) serve reports in zones whose offset is a whole number of hours (most), with
+  several times fewer rows.
 - Both rollups are recomputed from the kept rows for the cells a write touched, in the same
   transaction as the rows, so they can never drift from them.
 """
@@ -107,6 +110,15 @@ CREATE TABLE usage_qh (
     PRIMARY KEY (session_id, qh, model_id, project_id, kind)
 ){{no_rowid}};
 CREATE INDEX usage_qh_by_time ON usage_qh (qh);
+CREATE TABLE usage_h (
+    hour {{big}} NOT NULL, model_id INTEGER NOT NULL, project_id INTEGER NOT NULL, kind INTEGER NOT NULL,
+    {_SUM_COLUMNS},
+    PRIMARY KEY (hour, model_id, project_id, kind)
+){{no_rowid}};
+CREATE TABLE session_h (
+    hour {{big}} NOT NULL, session_id INTEGER NOT NULL, model_id INTEGER NOT NULL, project_id INTEGER NOT NULL,
+    PRIMARY KEY (hour, session_id, model_id, project_id)
+){{no_rowid}};
 CREATE TABLE session_usage (
     session_id INTEGER NOT NULL, model_id INTEGER NOT NULL, project_id INTEGER NOT NULL, kind INTEGER NOT NULL,
     {_SUM_COLUMNS},
