@@ -199,3 +199,15 @@ def writable_copy(name: str, destination: Path) -> Path:
     for path in destination.rglob("*"):
         os.chmod(path, 0o755 if path.is_dir() else 0o644)
     return destination
+
+
+@pytest.fixture(scope="session")
+def pg():
+    """A real PostgreSQL server for the test run (see :mod:`pg_server`), stopped at its end."""
+    import pg_server
+
+    server = pg_server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -115,10 +115,10 @@ def query_blocks(view: Any, query: "Query", session_hours: float = DEFAULT_SESSI
     from claude_usage import reports
 
     length = block_length_us(session_hours)
-    # Whole hours and no local dates to filter by: the hourly rollup (a block starts on an hour,
+    # Whole hours, no local dates and no sessions to filter by: the hourly rollup (a block starts on an hour,
     # so it ends on one, and no pause of an hour or more fits inside an hour).
     hourly = length % (4 * QUARTER_HOUR_US) == 0 and not (query.since or query.until or query.start_hour is not None
-                                                          or query.end_hour is not None)
+                                                          or query.end_hour is not None or query.by_session)
     source = reports.HOURS if hourly else reports.CELLS
     items = reports.activity(view, query, source)
     spans = block_spans(items, session_hours)

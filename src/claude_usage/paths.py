@@ -14,3 +14,13 @@ def cache_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("claude-usage"))
+
+
+def config_dir() -> Path:
+    """The user config dir of claude-usage: ``$CLAUDE_USAGE_CONFIG``, else platformdirs' user
+    config dir (``~/.config/claude-usage`` on Linux). Holds the machine id of team pushes."""
+    if os.environ.get("CLAUDE_USAGE_CONFIG"):
+        return Path(os.environ["CLAUDE_USAGE_CONFIG"]).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("claude-usage"))

@@ -23,6 +23,8 @@ from claude_usage.totals import Sums, Totals
 from claude_usage.timebuckets import LocalClock, day_index, day_text, local_zone_name, resolve_zone, zone_segments
 
 _CLOCKS: dict[str, LocalClock] = {}
+# The sessions of the team store's machines (a session belongs to the machine whose copies win).
+_TEAM_SESSIONS = "SELECT ts_.id FROM sessions ts_ JOIN machines mc ON mc.id = ts_.machine_id"
 _QH_PER_DAY = 96
 _SLACK_QH = 14 * 4  # the largest offset from UTC, in quarter hours (filters by UTC first)
 
@@ -51,7 +53,8 @@ class Query:
     across midnight); ``session``: one session id; ``first_weekday``: the first day of a week
     (0 = Monday); ``after_us``: only requests at or after this UTC instant (microseconds, on a
     quarter hour), for windows such as the active 5-hour block; ``sessions``: only these session
-    ids (a page of a listing).
+    ids (a page of a listing); ``user`` and ``machine``: only the sessions of this user or
+    machine (name or id; team store only, DESIGN 12).
     """
 
     zone: str | None = None
@@ -66,6 +69,14 @@ class Query:
     session: str | None = None
     after_us: int | None = None
     sessions: tuple[str, ...] | None = None
+    user: str | None = None
+    machine: str | None = None
+
+    @property
+    def by_session(self) -> bool:
+        """Whether the query selects by session (one, a page, a user's or a machine's): only
+        sources with a session id serve it (not the hourly rollup)."""
+        return self.session is not None or self.sessions is not None or self.user is not None or self.machine is not None
 
     @property
     def clock(self) -> LocalClock:
@@ -186,6 +197,12 @@ def _select(view: Any, query: Query, needs_local: bool, source: _Source | None =
         if value is not None:
             where.append(f"u.{column} = (SELECT id FROM {table} WHERE name = ?)")
             params.append(value)
+    if query.user is not None:
+        where.append(f"u.session_id IN ({_TEAM_SESSIONS} WHERE mc.user_name = ?)")
+        params.append(query.user)
+    if query.machine is not None:
+        where.append(f"u.session_id IN ({_TEAM_SESSIONS} WHERE mc.name = ? OR mc.machine_key = ?)")
+        params += [query.machine, query.machine]
     if query.sessions is not None:
         where.append(f"u.session_id IN (SELECT id FROM sessions WHERE name IN ({', '.join('?' * len(query.sessions))}))"
                      if query.sessions else "1 = 0")
@@ -219,8 +236,7 @@ def _select(view: Any, query: Query, needs_local: bool, source: _Source | None =
     if hours_allowed and query.after_us is None:  # whole hours: the hourly rollup may serve
         first, last = first - first % 4, last - last % 4 + 3
     segments = zone_segments(query.clock.zone, first, last)
-    if (hours_allowed and source is CELLS and not ranges and query.session is None and query.sessions is None
-            and query.after_us is None and all(offset % 4 == 0 for _a, _b, offset in segments)
+    if (hours_allowed and source is CELLS and not ranges and not query.by_session and query.after_us is None and all(offset % 4 == 0 for _a, _b, offset in segments)
             and all(start % 4 == 0 for start, _b, _offset in segments[1:])):
         # Whole-hour offsets changing on whole UTC hours: the hourly rollup (several times
         # fewer rows) gives the same local days and hours.
@@ -305,6 +321,9 @@ PROJECT = Grouping(False, lambda lq, q, s: "p.name", join=" JOIN projects p ON p
 SESSION = Grouping(False, lambda lq, q, s: "s.name", join=" JOIN sessions s ON s.id = u.session_id")
 FILE = Grouping(False, lambda lq, q, s: "f.path", join=" JOIN files f ON f.id = u.file_id")
 TIME_RANGE = Grouping(False, lambda lq, q, s: "tr.label")
+_MACHINE_JOIN = " JOIN sessions us ON us.id = u.session_id JOIN machines mc ON mc.id = us.machine_id"
+USER = Grouping(False, lambda lq, q, s: "mc.user_name", join=_MACHINE_JOIN)  # team store only
+MACHINE = Grouping(False, lambda lq, q, s: "mc.machine_key", join=_MACHINE_JOIN)
 ALL = Grouping(False, lambda lq, q, s: "0")
 
 
@@ -314,7 +333,7 @@ def grouped(view: Any, query: Query, grouping: Grouping, by_model: bool = False,
     groups without requests are absent. Queries: the sums per group and model, the distinct
     sessions per group and per group and model (from the hourly presence table when the hourly
     rollup serves); for sessions and the overall total, their projects."""
-    hours_allowed = source is None and grouping not in (SESSION, FILE, TIME_RANGE)
+    hours_allowed = source is None and grouping not in (SESSION, FILE, TIME_RANGE, USER, MACHINE)
     selection = _select(view, query, grouping.needs_local, source, ranges, hours_allowed)
     if selection.empty:
         return {}

@@ -86,6 +86,7 @@ def run_server(
     heartbeat: float = 15.0,
     allowed_hosts: Sequence[str] = (),
     max_connections: int = 1000,
+    autopush: Any = None,
 ) -> int:
     """Serve ``store`` (days in ``zone`` unless a request says otherwise) until interrupted,
     with at most ``rate_limit`` requests per minute per client (0 = no limit) and the MCP logs
@@ -95,7 +96,8 @@ def run_server(
     ``heartbeat`` seconds). ``allowed_hosts`` are further
     ``Host`` names to answer to (``*``: any; see :func:`served_host_names`); at most
     ``max_connections`` connections are kept open (fewer if the open-file limit is lower), and
-    a request's headers must arrive within 10 s.
+    a request's headers must arrive within 10 s. ``autopush`` (``serve --push-to``, a
+    :class:`~claude_usage.team.autopush.AutoPush`) pushes to the team store after changes.
 
     Returns the process exit code: 1 with a one-line error when the address cannot be bound.
     """
@@ -117,11 +119,12 @@ def run_server(
     from claude_usage.api.live import Live
 
     state = DataStore(store, zone, notice, logs_root)
-    live = Live(state, pricer_factory, heartbeat)
+    live = Live(state, pricer_factory, heartbeat, autopush)
     hosts = served_host_names(host, allowed_hosts)
     app = create_app(state, rate_limit=rate_limit, origins=own_origins(host, bound_port), hosts=hosts, live=live)
     shown = f"[{host}]" if ":" in host else host
-    console.print(f"claude-usage following the transcripts live on http://{shown}:{bound_port} "
+    following = f"the team database {store.path}" if state.team else "the transcripts"
+    console.print(f"claude-usage following {following} live on http://{shown}:{bound_port} "
                   "(API docs at /docs; Ctrl+C to stop)")
     # proxy_headers off: X-Forwarded-For from a local client must not pick its rate-limit key.
     # The protocol adds a header timeout and a cap on open connections to uvicorn's own; the
@@ -139,5 +142,9 @@ def run_server(
             live.hub.close()  # open event streams end, so that the server can stop
             super().handle_exit(sig, frame)
 
-    Server(config).run(sockets=[sock])
+    try:
+        Server(config).run(sockets=[sock])
+    finally:
+        if autopush is not None:
+            autopush.stop()
     return 0

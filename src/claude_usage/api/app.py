@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from claude_usage import __version__
-from claude_usage.api import details, tooling, v2
+from claude_usage.api import details, team_routes, tooling, v2
 from claude_usage.api import live as live_routes
 from claude_usage.api.params import ApiError, known_parameters, refine_parameter_schemas
 from claude_usage.api.schemas import ErrorBody, Health
@@ -30,6 +30,7 @@ from claude_usage.api.security import (
     cors_middleware,
 )
 from claude_usage.api.store import DataStore
+from claude_usage.team.connection import TeamError
 
 DEFAULT_RATE_LIMIT = 600
 HEALTH_WARNINGS = 100
@@ -58,11 +59,25 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(problems) or "Invalid request"
 
 
-def _openapi(app: FastAPI) -> dict[str, Any]:
-    """The schema, with 400/429 answers documented and FastAPI's 422 removed (validation errors
-    are 400 here)."""
+_TEAM_ONLY_PATHS = ("/api/v2/users",)
+_TEAM_PARAMETERS = ("user", "machine")
+_LOCAL_ONLY_PREFIXES = ("/api/v2/tools", "/api/v2/mcp/", "/api/v2/todos", "/api/v2/logs/")
+
+
+def _openapi(app: FastAPI, team: bool = False) -> dict[str, Any]:
+    """The schema of what this server serves, with 400/429 answers documented and FastAPI's 422
+    removed (validation errors are 400 here). A server of one machine's data leaves out the
+    team endpoints and the ``user``/``machine`` filters; a team server (DESIGN 12) leaves out the
+    views of local files."""
     if app.openapi_schema is None:
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        paths = schema.get("paths", {})
+        for path in list(paths):
+            if path.startswith(_LOCAL_ONLY_PREFIXES) if team else path in _TEAM_ONLY_PATHS:
+                del paths[path]
+            elif not team:
+                for operation in paths[path].values():
+                    operation["parameters"] = [p for p in operation.get("parameters", []) if p.get("name") not in _TEAM_PARAMETERS]
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         for name in ("HTTPValidationError", "ValidationError"):
             components.pop(name, None)
@@ -105,6 +120,13 @@ class _DocsAssets(StaticFiles):
 
             return FileResponse(_STATIC / "docs-init.js", media_type="text/javascript")
         return await super().get_response(path, scope)
+
+
+def _team_health(view: Any) -> dict[str, Any]:
+    """What a team server says of its database: machines, users, the latest push (no
+    credentials: the database is named ``user@host:port/database`` in ``indexPath``)."""
+    machines, users, last = view.one("SELECT COUNT(*), COUNT(DISTINCT user_name), MAX(last_push) FROM machines")
+    return {"machines": machines, "users": users, "lastPush": None if last is None else last.isoformat()}
 
 
 def create_app(
@@ -150,6 +172,11 @@ def create_app(
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
         return _error(exc.status, exc.error, exc.message)
+
+    @app.exception_handler(TeamError)
+    async def team_error(_request: Request, exc: TeamError) -> JSONResponse:
+        # The team database failed (down, restarted, rights): one line, without credentials.
+        return _error(503, "team_database", str(exc))
 
     @app.exception_handler(Exception)
     async def server_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -202,6 +229,10 @@ def create_app(
         }
         if store.notice:
             body["notice"] = store.notice
+        if store.team:
+            body["team"] = store.answer(_team_health)
+        if live is not None and live.autopush is not None:
+            body["push"] = live.autopush.status()
         return body
 
     @app.get("/docs", include_in_schema=False)
@@ -221,8 +252,9 @@ def create_app(
     app.include_router(v2.router)
     app.include_router(details.router)
     app.include_router(tooling.router)
+    app.include_router(team_routes.router)
     app.include_router(live_routes.router)
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.openapi = lambda: _openapi(app, store.team)  # type: ignore[method-assign]
     app.openapi()  # built once now, not on the first request
     # Outermost last: HEAD answered as GET without a body, headers on every answer (errors
     # included), the Host check, the limit, CORS, then the cache of whole answers.

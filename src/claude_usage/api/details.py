@@ -52,7 +52,10 @@ def _found(document: dict | None, what: str, q: Query) -> Response:
 
 def full_summary(store: DataStore, q: Query, view: Any) -> dict[str, Any]:
     """The summary of the API: the store's, plus the MCP sessions, the todo lists and the
-    bytes of every data file (transcripts, todo lists, MCP logs)."""
+    bytes of every data file (transcripts, todo lists, MCP logs). A team server has no local
+    files: its MCP and todo counts are null and its size is that of the pushed transcripts."""
+    if store.team:
+        return documents.summary(view, q, {"totalMcpSessions": None, "totalTodoFiles": None})
     todos = todo_files(store.roots)
     logs = store.logs.summaries()
     other_bytes = sum(path.stat().st_size for path in todos) + sum(log.size for log in logs)

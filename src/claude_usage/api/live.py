@@ -103,7 +103,9 @@ class Live:
     command, the status line, another server) is served and pushed over SSE within a second,
     with the local days it touched (from the store's change log)."""
 
-    def __init__(self, state: DataStore, pricer_factory: Callable[[], Any], heartbeat: float = DEFAULT_HEARTBEAT):
+    def __init__(self, state: DataStore, pricer_factory: Callable[[], Any], heartbeat: float = DEFAULT_HEARTBEAT,
+                 autopush: Any = None):
+        self.autopush = autopush  # serve --push-to: a push to the team store after changes
         self.state_store = state
         self.store = state.store
         self.pricer_factory = pricer_factory
@@ -135,6 +137,8 @@ class Live:
                     return False
                 spans = view.rows("SELECT first_ts, last_ts FROM changes WHERE version > ? AND version <= ?", (seen, version))
             self.state_store.changed(version)
+            if self.autopush is not None:
+                self.autopush.changed()
             clock = Query(zone=self.state_store.default_zone).clock
             days: set[str] = set()
             for first, last in spans:
@@ -266,6 +270,16 @@ class Live:
         self.hub.loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         poller = asyncio.create_task(self._poll_version())
+        if self.state_store.team:  # the machines' pushes change the data: only follow the version
+            self.state, self.progress, self.watcher = "ok", 1.0, "off"
+            self.watcher_problem = "a team server follows the pushes of the machines (no transcripts here)"
+            try:
+                await self._stop.wait()
+            finally:
+                poller.cancel()
+            return
+        if self.autopush is not None:
+            self.autopush.changed()  # the first push, whatever the store holds
         try:
             await self._refresh_logged(initial=True)
             await asyncio.to_thread(self._deep_check)
@@ -372,7 +386,9 @@ async def events(request: Request) -> Response:
 @router.post("/refresh", summary="Read changed transcripts now (the file watcher also does)")
 async def refresh(request: Request) -> dict[str, Any]:
     live = _live(request)
-    if live is None:
+    if live is None or live.state_store.team:  # a team server reads no transcripts
+        if live is not None:
+            await asyncio.to_thread(live.check_version)
         return {"changedRequests": 0, "filesRead": 0, "bytesRead": 0, "seconds": 0.0, "live": False}
     try:
         done = await asyncio.to_thread(live.refresh)

@@ -113,10 +113,13 @@ def filters(
     project: str | None = Q(None, description="Project key (directory under projects/), exact"),
     model: str | None = Q(None, description="Model id, exact"),
     mode: CostModeParam = Q("auto", description="Cost mode: auto (costUSD when present), calculate, display"),
+    user: str | None = Q(None, description="Team server only: the sessions of this user"),
+    machine: str | None = Q(None, description="Team server only: the sessions of this machine (name or id)"),
 ) -> Query:
     """The common filters of DESIGN section 8 as a report query (zone checked, dates parsed).
 
-    An ``endDate`` before ``startDate`` is an empty range (no day matches), not an error."""
+    An ``endDate`` before ``startDate`` is an empty range (no day matches), not an error.
+    ``user`` and ``machine`` (DESIGN 12) are refused (400) by a server of one machine's data."""
     if tz is not None and not tz.strip():
         raise bad_parameter("tz", "empty: give an IANA zone such as 'UTC' or 'Europe/Paris', or leave it out")
     zone = tz or request.app.state.store.default_zone
@@ -126,7 +129,25 @@ def filters(
         raise bad_parameter("tz", str(error)) from None
     since = _local_date("startDate", startDate)
     until = _local_date("endDate", endDate)
-    return Query(zone=zone, since=since, until=until, project=project, model=model, mode=mode)
+    if (user is not None or machine is not None) and not request.app.state.store.team:
+        name = "user" if user is not None else "machine"
+        raise bad_parameter(name, "this server reads one machine's transcripts; users and machines are filters of a "
+                            "team server (claude-usage serve --team URL)")
+    return Query(zone=zone, since=since, until=until, project=project, model=model, mode=mode, user=user, machine=machine)
+
+
+def local_only(request: Request) -> None:
+    """Refuse (409 ``local_only``) an endpoint that reads this machine's files (the file
+    viewer, MCP logs, todo lists, tool calls) on a team server, which has none of them."""
+    if request.app.state.store.team:
+        raise ApiError(409, "local_only", f"{request.url.path} reads the files of the machine the server runs on; a team "
+                       "server has only the pushed requests (run `claude-usage serve` on that machine)")
+
+
+def team_only(request: Request) -> None:
+    """Refuse (409 ``team_only``) an endpoint of team mode on a server of one machine's data."""
+    if not request.app.state.store.team:
+        raise ApiError(409, "team_only", f"{request.url.path} is served by a team server (claude-usage serve --team URL)")
 
 
 def paginate(items: list, page: int, limit: int) -> tuple[list, dict]:

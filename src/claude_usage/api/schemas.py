@@ -248,8 +248,8 @@ class SummaryResponse(BaseModel):
     totalRequests: int
     totalConversations: int = Field(description="Sessions")
     totalProjects: int
-    totalMcpSessions: int = Field(description="Sessions that called an MCP tool")
-    totalTodoFiles: int
+    totalMcpSessions: int | None = Field(description="Sessions that called an MCP tool (null on a team server)")
+    totalTodoFiles: int | None = Field(description="TodoWrite list files (null on a team server)")
     totalSize: int = Field(description="Bytes of transcript files")
     firstActivity: str | None
     lastActivity: str | None

@@ -31,6 +31,7 @@ class DataStore:
 
     def __init__(self, store: Any, default_zone: str, notice: str | None = None, logs_root: Path | None = None):
         self.store = store
+        self.team = bool(getattr(store, "team", False))  # a team store (DESIGN 12): no local files
         self.roots = list(store.roots)
         self.default_zone = default_zone
         self.notice = notice

@@ -10,13 +10,13 @@ from typing import Any, BinaryIO, Iterator
 from urllib.parse import unquote
 
 import msgspec
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi import Path as P
 from fastapi import Query as Q
 from fastapi.responses import StreamingResponse
 
 from claude_usage import tools
-from claude_usage.api.params import ApiError, bad_parameter, paginate
+from claude_usage.api.params import ApiError, bad_parameter, local_only, paginate
 from claude_usage.api.schemas import ErrorBody, FileContent, McpLogsResponse, McpToolDetail, McpToolsResponse, TodosResponse, ToolsResponse
 from claude_usage.api.store import DataStore
 from claude_usage.api.v2 import ERRORS, json_response
@@ -25,7 +25,9 @@ from claude_usage.sources.safe_files import NotRegularFileError, display_path, f
 from claude_usage.sources.todos import todo_lists
 from claude_usage.timebuckets import iso_utc
 
-router = APIRouter(prefix="/api/v2", tags=["tools and files"])
+# Every route here reads this machine's files (or the tool calls only they hold): 409 on a team server.
+router = APIRouter(prefix="/api/v2", tags=["tools and files"], dependencies=[Depends(local_only)],
+                   responses={409: {"model": ErrorBody, "description": "A team server, which has no local files"}})
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_PATH_CHARS = 4096
 READ_BYTES = 32 * 1024

@@ -6,7 +6,8 @@
 - :mod:`~claude_usage.cli.block_commands`: blocks, statusline;
 - :mod:`~claude_usage.cli.tool_commands`: tools, mcp;
 - :mod:`~claude_usage.cli.admin_commands`: doctor, prices;
-- :mod:`~claude_usage.cli.serve_command`: serve.
+- :mod:`~claude_usage.cli.serve_command`: serve;
+- :mod:`~claude_usage.cli.team_commands`: push, team init, users.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from typing import Annotated
 import typer
 
 from claude_usage import __version__
-from claude_usage.cli import admin_commands, block_commands, serve_command, tool_commands, usage_commands  # noqa: F401
+from claude_usage.cli import (  # noqa: F401
+    admin_commands, block_commands, serve_command, team_commands, tool_commands, usage_commands)
 from claude_usage.cli.common import app, out
 
 __all__ = ["app", "main"]

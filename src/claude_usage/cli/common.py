@@ -97,6 +97,9 @@ class Common:
     index: Path | None = None
     no_index: bool = False
     forget_deleted: bool = False
+    team: str | None = None
+    user: str | None = None
+    machine: str | None = None
 
 
 def _day_option(value: str | None) -> str | None:
@@ -133,6 +136,13 @@ _COMMON_OPTIONS.update({
     "no_index": Annotated[bool, typer.Option("--no-index", help="Read every transcript now; store nothing.", rich_help_panel=_DATA)],
     "forget_deleted": Annotated[bool, typer.Option("--forget-deleted", help="Drop indexed history of transcripts that no longer exist.", rich_help_panel=_DATA)],
 })
+_TEAM = "Team (PostgreSQL)"
+_COMMON_OPTIONS.update({
+    "team": Annotated[Optional[str], typer.Option("--team", metavar="URL", help="Read the team database (postgresql://USER:PASSWORD@HOST:PORT/DATABASE) instead of this machine's transcripts.", rich_help_panel=_TEAM)],
+    "user": Annotated[Optional[str], typer.Option("--user", help="With --team: only this user's sessions.", rich_help_panel=_TEAM)],
+    "machine": Annotated[Optional[str], typer.Option("--machine", help="With --team: only this machine's sessions (its name or id).", rich_help_panel=_TEAM)],
+})
+TEAM_OPTIONS = ("team", "user", "machine")
 DATA_OPTIONS = ("data_dir", "projects_path", "demo", "prices", "index", "no_index", "forget_deleted")
 
 
@@ -161,7 +171,7 @@ def with_options(*names: str) -> Callable:
 
 
 REPORT_OPTIONS = tuple(_COMMON_OPTIONS)
-FILTER_OPTIONS = ("json", "since", "until", "tz", "project", "model", "mode", *DATA_OPTIONS)
+FILTER_OPTIONS = ("json", "since", "until", "tz", "project", "model", "mode", *DATA_OPTIONS, *TEAM_OPTIONS)
 
 
 class _LazyProgress:
@@ -240,11 +250,42 @@ class Source:
         return Pricer(self.overrides)
 
 
+def open_team(url: str | None, purpose: str = "claude-usage") -> Any:
+    """The team store at ``url`` (else ``$CLAUDE_USAGE_TEAM_URL``); exits with code 2 and a
+    one-line error (never the credentials) when it cannot be used."""
+    try:
+        from claude_usage.team.connection import TeamError, team_url
+        from claude_usage.team.store import TeamStore
+    except ImportError:
+        err.print("[red]Error:[/] team mode needs the PostgreSQL driver: pip install 'claude-usage-dashboard[team]'")
+        raise typer.Exit(EXIT_BAD_ROOT) from None
+    try:
+        return TeamStore(team_url(url), purpose)
+    except TeamError as error:
+        team_error(error)
+
+
+def team_error(error: BaseException) -> None:
+    """Print a team database error (one line, without credentials) and exit with code 2."""
+    from rich.markup import escape
+
+    err.print(f"[red]Error:[/] {escape(str(error))}")
+    raise typer.Exit(EXIT_BAD_ROOT)
+
+
 def open_source(opts: Common, demo_fallback: bool = False) -> Source:
-    """Resolve roots, read ``--prices`` and open the store; exits with a clear message on a
-    missing root, no data, a bad ``--prices`` file or a store path that cannot be used."""
+    """Resolve roots, read ``--prices`` and open the store (the team store with ``--team``);
+    exits with a clear message on a missing root, no data, a bad ``--prices`` file or a store
+    that cannot be used."""
     from claude_usage.pricing import PriceOverrideError, load_price_overrides
 
+    if opts.team:
+        if opts.prices:
+            err.print("[yellow]Warning:[/] --prices is ignored with --team (each machine prices what it pushes)")
+        return Source([], None, None, open_team(opts.team))
+    if opts.user is not None or opts.machine is not None:
+        err.print("[red]Error:[/] --user and --machine filter a team database: add --team URL")
+        raise typer.Exit(EXIT_BAD_ROOT)
     roots, notice = _roots(opts, demo_fallback)
     try:
         overrides = load_price_overrides(opts.prices) if opts.prices else None
@@ -272,6 +313,8 @@ def load(opts: Common, demo_fallback: bool = False) -> Source:
     from claude_usage.store import facts
 
     source = open_source(opts, demo_fallback)
+    if getattr(source.store, "team", False):
+        return source  # the team store is brought up to date by the machines' pushes
     progress = _LazyProgress()
     try:
         source.store.refresh(source.pricer, progress, forget_deleted=opts.forget_deleted)
@@ -335,9 +378,13 @@ def query_for(opts: Common, view: Any, first_weekday: int = 0) -> Any:
     except ZoneError as error:
         err.print(f"[red]Error:[/] --tz: {error}")
         raise typer.Exit(EXIT_BAD_ROOT) from None
-    for flag, wanted, table in (("--project", opts.project, "projects"), ("--model", opts.model, "models")):
-        if wanted is not None and view.one(f"SELECT 1 FROM {table} WHERE name = ?", (wanted,)) is None:
-            err.print(f"[yellow]Warning:[/] {flag} {wanted!r} matches no request; `claude-usage {table}` lists them")
+    checks = [("--project", opts.project, "projects", "name"), ("--model", opts.model, "models", "name")]
+    if opts.team:
+        checks += [("--user", opts.user, "users", "user_name"), ("--machine", opts.machine, "users", "name")]
+    for flag, wanted, listing, column in checks:
+        table = "machines" if listing == "users" else listing
+        if wanted is not None and view.one(f"SELECT 1 FROM {table} WHERE {column} = ?", (wanted,)) is None:
+            err.print(f"[yellow]Warning:[/] {flag} {wanted!r} matches no request; `claude-usage {listing}` lists them")
     if opts.since and opts.until and opts.since > opts.until:
         err.print(f"[red]Error:[/] --until {opts.until} is before --since {opts.since}")
         raise typer.Exit(EXIT_BAD_ROOT)
@@ -349,6 +396,8 @@ def query_for(opts: Common, view: Any, first_weekday: int = 0) -> Any:
         model=opts.model,
         mode=opts.mode.value,
         first_weekday=first_weekday,
+        user=opts.user,
+        machine=opts.machine,
     )
 
 

@@ -218,49 +218,16 @@ def _drop_from(conn: Any, file_id: int, start: int) -> None:
         conn.execute(f"DELETE FROM {table} WHERE file_id = ? AND line >= ?", (file_id, start))
 
 
-def _kept_count(conn: Any) -> int:
-    return conn.execute("SELECT COUNT(*) FROM requests WHERE kept = 1 AND key IN (SELECT key FROM affected)").fetchone()[0]
-
-
-def _bump_version(conn: Any) -> int:
-    conn.execute("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'version'")
-    return conn.execute("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'version'").fetchone()[0]
-
-
-def finish_write(conn: Any, before: int, deferred: bool = False, added: int = 0) -> int:
-    """Choose the winners of the affected keys, recompute the rollup cells the write touched
-    (unless ``deferred``: a large build makes them once at its end), and count the write: the
-    kept request count (``added`` rows were kept at once), the data version (bumped by every
-    write, so that every process sees it) and the change log (the span of time it touched).
-    Returns the number of response keys changed."""
-    affected = conn.execute("SELECT COUNT(*) FROM affected").fetchone()[0]
-    if affected:
-        rollups.choose_winners(conn)
-    if affected or added:
-        if not deferred:
-            rollups.note_touched(conn)
-            rollups.recompute(conn)
-        after = _kept_count(conn)
-        conn.execute("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + ? AS TEXT) WHERE key = 'requests'",
-                     (after - before + added,))
-    version = _bump_version(conn)
-    if affected or added:
-        first, last = rollups.touched_span(conn)
-        conn.execute("INSERT INTO changes VALUES (?, ?, ?)", (
-            version, None if first is None else first * QUARTER_HOUR_US, None if last is None else (last + 1) * QUARTER_HOUR_US))
-        conn.execute("DELETE FROM changes WHERE version <= ?", (version - 1000,))
-    return affected + added
-
-
-def _request_rows(store: Any, file_id: int, project_id: int, prepared: Prepared) -> list[list]:
-    """The ``requests`` rows of a prepared scan (``kept`` last, 0 for now)."""
+def _request_rows(store: Any, file_id: int, project_id: int, prepared: Prepared, version: int) -> list[list]:
+    """The ``requests`` rows of a prepared scan, written by the write of data version
+    ``version`` (``kept`` last, 0 for now)."""
     records = prepared.scan.records
     models = store.name_ids("models", [r.model for r in records])
     sessions = store.name_ids("sessions", [r.session_id for r in records])
     return [
         [key, file_id, r.offset, r.ts_us, models[r.model], sessions[r.session_id], project_id, r.input_tokens,
          r.output_tokens, r.cache_creation_5m_tokens, r.cache_creation_1h_tokens, r.cache_read_tokens,
-         r.web_search_requests, r.web_fetch_requests, flags, cost, cost_units(r.line_cost_usd), 0]
+         r.web_search_requests, r.web_fetch_requests, flags, cost, cost_units(r.line_cost_usd), version, 0]
         for r, key, cost, flags in zip(records, prepared.keys, prepared.costs, prepared.flags)
     ]
 
@@ -318,8 +285,9 @@ def apply_batch(store: Any, batch: list[tuple[Plan, Prepared]], state: "_Build")
             if plan.base is not None:
                 _note_keys_from(conn, file_id, plan.start)
             written.append((file_id, project_id, plan, prepared))
+        version = rollups.next_version(conn)
         rows = [row for file_id, project_id, _plan, prepared in written
-                for row in _request_rows(store, file_id, project_id, prepared)]
+                for row in _request_rows(store, file_id, project_id, prepared, version)]
         keys = [row[0] for row in rows]
         counts: dict[int, int] = {}
         for key in keys:
@@ -339,7 +307,7 @@ def apply_batch(store: Any, batch: list[tuple[Plan, Prepared]], state: "_Build")
                 alone.append(row)
         if state.cold:
             state.seen.update(counts)
-        before = _kept_count(conn)
+        before = rollups.kept_count(conn)
         if not state.deferred:
             rollups.note_touched(conn)
             _note_new_spans(conn, alone)
@@ -348,14 +316,14 @@ def apply_batch(store: Any, batch: list[tuple[Plan, Prepared]], state: "_Build")
                 _drop_from(conn, file_id, plan.start)
         conn.executemany(
             "INSERT INTO requests (key, file_id, line, ts, model_id, session_id, project_id, input, output, cache_5m,"
-            " cache_1h, cache_read, searches, fetches, flags, cost, line_cost, kept)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            " cache_1h, cache_read, searches, fetches, flags, cost, line_cost, version, kept)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
         for file_id, project_id, _plan, prepared in written:
             _tool_rows(store, conn, file_id, project_id, prepared)
         if state.bulk:
-            _bump_version(conn)
+            rollups.bump_version(conn)
             return len(counts), len(batch) - len(current)
-        changed = finish_write(conn, before, state.deferred, len(alone)) if written else 0
+        changed = rollups.finish_write(conn, before, state.deferred, len(alone)) if written else 0
     return changed, len(batch) - len(current)
 
 
@@ -378,7 +346,7 @@ def _start_bulk(store: Any) -> None:
     the next process, which starts again) and drop the empty request indexes."""
     with store.writing() as conn:
         conn.execute("INSERT OR REPLACE INTO meta VALUES ('building', ?)", (str(os.getpid()),))
-        for name in ("requests_by_key", "requests_by_file", "requests_by_session"):
+        for name in ("requests_by_key", "requests_by_file", "requests_by_session", "requests_by_version"):
             conn.execute(f"DROP INDEX IF EXISTS {name}")
 
 
@@ -392,12 +360,12 @@ def _finish_bulk(store: Any, state: _Build) -> None:
             conn.execute(statement)
         rollups.prepare(conn)
         conn.executemany("INSERT INTO affected (key) VALUES (?) ON CONFLICT DO NOTHING", [(k,) for k in state.affected])
-        rollups.choose_winners(conn)
+        rollups.choose_winners(conn, rollups.next_version(conn))
         rollups.rebuild_all(conn)
         kept = conn.execute("SELECT COUNT(*) FROM requests WHERE kept = 1").fetchone()[0]
         conn.execute("UPDATE meta SET value = ? WHERE key = 'requests'", (str(kept),))
         conn.execute("DELETE FROM meta WHERE key IN ('building', 'rollups_stale')")
-        _bump_version(conn)
+        rollups.bump_version(conn)
 
 
 def vanish(store: Any, vanished: list[tuple[int, str]], forget: bool) -> int:
@@ -408,7 +376,7 @@ def vanish(store: Any, vanished: list[tuple[int, str]], forget: bool) -> int:
         if forget:
             for file_id, _path in vanished:
                 _note_keys_from(conn, file_id, 0)
-        before = _kept_count(conn)
+        before = rollups.kept_count(conn)
         rollups.note_touched(conn)
         for file_id, _path in vanished:
             if not forget:
@@ -419,7 +387,7 @@ def vanish(store: Any, vanished: list[tuple[int, str]], forget: bool) -> int:
                 _add_cwds(conn, row[0], json.loads(text) if text else {}, -1)
             _drop_from(conn, file_id, 0)
             conn.execute("DELETE FROM files WHERE id = ?", (file_id,))
-        return finish_write(conn, before)
+        return rollups.finish_write(conn, before)
 
 
 def reprice_if_needed(store: Any, pricer: Any, chunk: int = 50_000) -> bool:
@@ -431,6 +399,7 @@ def reprice_if_needed(store: Any, pricer: Any, chunk: int = 50_000) -> bool:
         return False
     with store.writing() as conn:
         conn.execute("DELETE FROM rates")  # resolved with the old price data
+        written = rollups.next_version(conn)  # new costs: every row is sent again by the next push
         models = dict(conn.execute("SELECT id, name FROM models").fetchall())
         last = -1
         while True:
@@ -445,12 +414,13 @@ def reprice_if_needed(store: Any, pricer: Any, chunk: int = 50_000) -> bool:
                                      speed="fast" if flags & FAST else None, web_search_requests=searches,
                                      inference_geo="us" if flags & GEO_US else None)
                 cost, fast_unpriced = pricer.price(record)
-                updates.append((cost_units(cost), (flags & ~FAST_UNPRICED) | (FAST_UNPRICED if fast_unpriced else 0), row_id))
-            conn.executemany("UPDATE requests SET cost = ?, flags = ? WHERE id = ?", updates)
+                updates.append((cost_units(cost), (flags & ~FAST_UNPRICED) | (FAST_UNPRICED if fast_unpriced else 0), written,
+                                row_id))
+            conn.executemany("UPDATE requests SET cost = ?, flags = ?, version = ? WHERE id = ?", updates)
             last = rows[-1][0]
         rollups.rebuild_all(conn)
         conn.execute("INSERT OR REPLACE INTO meta VALUES ('price_version', ?)", (version,))
-        _bump_version(conn)
+        rollups.bump_version(conn)
     return True
 
 
@@ -520,7 +490,7 @@ def refresh(store: Any, pricer_factory: Callable[[], Any], progress: ProgressCal
             with store.writing() as conn:
                 rollups.rebuild_all(conn)
                 conn.execute("DELETE FROM meta WHERE key = 'rollups_stale'")
-                _bump_version(conn)
+                rollups.bump_version(conn)
         if state.deferred:
             store.conn.execute("PRAGMA synchronous = NORMAL")
             store.conn.execute("PRAGMA wal_autocheckpoint = 1000")

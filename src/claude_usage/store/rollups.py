@@ -22,18 +22,33 @@ _SUM_LIST = ", ".join(SUM_NAMES)
 _RESUM = ", ".join("MIN(first_ts)" if name == "first_ts" else "MAX(last_ts)" if name == "last_ts" else f"SUM({name})"
                    for name in SUM_NAMES)
 
-TEMP_TABLES = (
-    "CREATE TEMP TABLE IF NOT EXISTS affected (key INTEGER PRIMARY KEY)",
-    "CREATE TEMP TABLE IF NOT EXISTS touched (session_id INTEGER PRIMARY KEY, qh_from INTEGER NOT NULL, qh_to INTEGER NOT NULL)",
-    "CREATE TEMP TABLE IF NOT EXISTS touched_hours (hour INTEGER PRIMARY KEY)",
+TEMP_TABLES = (  # {big}: SQLite's rowid keys are 64-bit; PostgreSQL's INTEGER is not
+    "CREATE TEMP TABLE IF NOT EXISTS affected (key {big} PRIMARY KEY)",
+    "CREATE TEMP TABLE IF NOT EXISTS touched (session_id INTEGER PRIMARY KEY, qh_from {big} NOT NULL, qh_to {big} NOT NULL)",
+    "CREATE TEMP TABLE IF NOT EXISTS touched_hours (hour {big} PRIMARY KEY)",
 )
+_ENGINE_WORDS = {"sqlite": {"big": "INTEGER", "bytes": ""}, "postgres": {"big": "BIGINT", "bytes": ' COLLATE "C"'}}
+
+
+def _words(conn: Any) -> dict[str, str]:
+    """The words of the connection's engine (a PostgreSQL connection of the team store names
+    its ``dialect``; a sqlite3 connection does not)."""
+    return _ENGINE_WORDS[getattr(conn, "dialect", "sqlite")]
 _HOUR_KEYS = "model_id, project_id, kind"
+
+
+def analyzed(conn: Any, table: str) -> None:
+    """Give PostgreSQL's planner the size of a temporary table just filled (it never analyzes
+    them itself, and without it joins the request rows by scanning them all). SQLite's planner
+    needs nothing."""
+    if getattr(conn, "dialect", "sqlite") == "postgres":
+        conn.execute(f"ANALYZE {table}")
 
 
 def prepare(conn: Any) -> None:
     """Empty temporary tables of one write (made on first use, per connection)."""
     for statement in TEMP_TABLES:
-        conn.execute(statement)
+        conn.execute(statement.format(**_words(conn)))
     conn.execute("DELETE FROM affected")
     conn.execute("DELETE FROM touched")
     conn.execute("DELETE FROM touched_hours")
@@ -50,23 +65,25 @@ def note_touched(conn: Any) -> None:
         ON CONFLICT (session_id) DO UPDATE SET
             qh_from = CASE WHEN excluded.qh_from < touched.qh_from THEN excluded.qh_from ELSE touched.qh_from END,
             qh_to = CASE WHEN excluded.qh_to > touched.qh_to THEN excluded.qh_to ELSE touched.qh_to END""")
+    analyzed(conn, "touched")
 
 
-def choose_winners(conn: Any) -> None:
+def choose_winners(conn: Any, version: int) -> None:
     """Mark, for every affected key, the one row that wins (DESIGN section 4): the largest
     output, then the largest total, then not a sidechain, then the earliest time, then the
-    first file path and line."""
+    first file path (in byte order, in every engine) and line. The winners get ``version``
+    (the data version of the write), so that the next push to a team store sends them."""
     conn.execute("UPDATE requests SET kept = 0 WHERE kept = 1 AND key IN (SELECT key FROM affected)")
     conn.execute(f"""
-        UPDATE requests SET kept = 1 WHERE id IN (
+        UPDATE requests SET kept = 1, version = ? WHERE id IN (
             SELECT id FROM (
                 SELECT r.id, ROW_NUMBER() OVER (
                     PARTITION BY r.key
                     ORDER BY r.output DESC, r.input + r.output + r.cache_5m + r.cache_1h + r.cache_read DESC,
-                             r.flags & {SIDECHAIN}, r.ts, f.path, r.line) AS place
+                             r.flags & {SIDECHAIN}, r.ts, f.path{_words(conn)["bytes"]}, r.line) AS place
                 FROM requests r JOIN files f ON f.id = r.file_id
                 WHERE r.key IN (SELECT key FROM affected)
-            ) ranked WHERE place = 1)""")
+            ) ranked WHERE place = 1)""", (version,))
 
 
 def recompute(conn: Any) -> None:
@@ -93,6 +110,7 @@ def recompute(conn: Any) -> None:
     for first, last in conn.execute("SELECT qh_from, qh_to FROM touched").fetchall():
         hours.update(range(first // 4, last // 4 + 1))
     conn.executemany("INSERT INTO touched_hours (hour) VALUES (?) ON CONFLICT DO NOTHING", [(h,) for h in hours])
+    analyzed(conn, "touched_hours")
     _hours(conn, "FROM touched_hours t JOIN usage_qh u ON u.qh >= t.hour * 4 AND u.qh < t.hour * 4 + 4",
            "WHERE hour IN (SELECT hour FROM touched_hours)")
 
@@ -133,6 +151,47 @@ def touched_span(conn: Any) -> tuple[int | None, int | None]:
     """The first and last quarter hour of what the write touched (for the change log)."""
     row = conn.execute("SELECT MIN(qh_from), MAX(qh_to) FROM touched").fetchone()
     return (row[0], row[1]) if row else (None, None)
+
+
+def kept_count(conn: Any) -> int:
+    """How many rows of the affected keys are kept (before and after a write: its net change)."""
+    return conn.execute("SELECT COUNT(*) FROM requests WHERE kept = 1 AND key IN (SELECT key FROM affected)").fetchone()[0]
+
+
+def next_version(conn: Any) -> int:
+    """The data version the write under way will have (it bumps the version once)."""
+    return conn.execute("SELECT CAST(value AS BIGINT) + 1 FROM meta WHERE key = 'version'").fetchone()[0]
+
+
+def bump_version(conn: Any) -> int:
+    """Add one to the data version (every process polls it to see changes); returns the new one."""
+    conn.execute("UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS TEXT) WHERE key = 'version'")
+    return conn.execute("SELECT CAST(value AS BIGINT) FROM meta WHERE key = 'version'").fetchone()[0]
+
+
+def finish_write(conn: Any, before: int, deferred: bool = False, added: int = 0) -> int:
+    """Choose the winners of the affected keys, recompute the rollup cells the write touched
+    (unless ``deferred``: a large build makes them once at its end), and count the write: the
+    kept request count (``added`` rows were kept at once), the data version (bumped by every
+    write, so that every process sees it) and the change log (the span of time it touched).
+    Returns the number of response keys changed."""
+    affected = conn.execute("SELECT COUNT(*) FROM affected").fetchone()[0]
+    if affected:
+        choose_winners(conn, next_version(conn))
+    if affected or added:
+        if not deferred:
+            note_touched(conn)
+            recompute(conn)
+        after = kept_count(conn)
+        conn.execute("UPDATE meta SET value = CAST(CAST(value AS BIGINT) + ? AS TEXT) WHERE key = 'requests'",
+                     (after - before + added,))
+    version = bump_version(conn)
+    if affected or added:
+        first, last = touched_span(conn)
+        conn.execute("INSERT INTO changes VALUES (?, ?, ?)", (
+            version, None if first is None else first * QUARTER_HOUR_US, None if last is None else (last + 1) * QUARTER_HOUR_US))
+        conn.execute("DELETE FROM changes WHERE version <= ?", (version - 1000,))
+    return affected + added
 
 
 def verify(conn: Any, level: str = "full") -> str | None:

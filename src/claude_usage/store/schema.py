@@ -8,7 +8,9 @@ indexes, ``ON CONFLICT``); :func:`ddl` fills in the few words an engine spells i
   each response it holds), with ``kept = 1`` on the one copy per response ``key`` that wins
   (DESIGN section 4). ``key`` is a 64-bit hash of the response key (``message.id``, else the
   uuid, else the line's hash); names are ids into the lookup tables; costs are integers in
-  units of :data:`COST_UNIT` USD (exact sums in any order), NULL when unknown.
+  units of :data:`COST_UNIT` USD (exact sums in any order), NULL when unknown; ``version`` is
+  the data version of the write that stored the row or made it the kept one (what a push to a
+  team store sends next, DESIGN 12).
 - ``usage_qh``: sums of the kept requests per UTC quarter hour x session x model x project x
   kind (sidechain, fast mode). Every zone offset is a multiple of 15 minutes, so local days,
   weeks, months and hours in any zone are sums of these cells. ``session_usage``: the same sums
@@ -22,7 +24,7 @@ indexes, ``ON CONFLICT``); :func:`ddl` fills in the few words an engine spells i
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 # SQLite's application_id of every store this product writes ("CUsg"): the marker that tells
 # our own files from any other file a mistyped --index could name (those are never touched).
 APPLICATION_ID = 0x43557367
@@ -66,6 +68,30 @@ SUM_NAMES = tuple(name for name, _ in SUMS)
 _SUM_COLUMNS = ",\n    ".join(f"{name} {{big}} NOT NULL" for name in SUM_NAMES)
 _DIAG_DDL = ",\n    ".join(f'd_{name} {{big}} NOT NULL DEFAULT 0' for name in DIAG_COLUMNS)
 
+ROLLUP_TABLES = f"""
+CREATE TABLE usage_qh (
+    qh {{big}} NOT NULL, session_id INTEGER NOT NULL, model_id INTEGER NOT NULL, project_id INTEGER NOT NULL,
+    kind INTEGER NOT NULL,
+    {_SUM_COLUMNS},
+    PRIMARY KEY (session_id, qh, model_id, project_id, kind)
+){{no_rowid}};
+CREATE INDEX usage_qh_by_time ON usage_qh (qh);
+CREATE TABLE usage_h (
+    hour {{big}} NOT NULL, model_id INTEGER NOT NULL, project_id INTEGER NOT NULL, kind INTEGER NOT NULL,
+    {_SUM_COLUMNS},
+    PRIMARY KEY (hour, model_id, project_id, kind)
+){{no_rowid}};
+CREATE TABLE session_h (
+    hour {{big}} NOT NULL, session_id INTEGER NOT NULL, model_id INTEGER NOT NULL, project_id INTEGER NOT NULL,
+    PRIMARY KEY (hour, session_id, model_id, project_id)
+){{no_rowid}};
+CREATE TABLE session_usage (
+    session_id INTEGER NOT NULL, model_id INTEGER NOT NULL, project_id INTEGER NOT NULL, kind INTEGER NOT NULL,
+    {_SUM_COLUMNS},
+    PRIMARY KEY (session_id, model_id, project_id, kind)
+){{no_rowid}};
+"""
+
 _TABLES = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE models (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
@@ -100,31 +126,11 @@ CREATE TABLE requests (
     searches INTEGER NOT NULL, fetches INTEGER NOT NULL,
     flags INTEGER NOT NULL,
     cost {{big}}, line_cost {{big}},
+    version {{big}} NOT NULL DEFAULT 0,
     kept INTEGER NOT NULL DEFAULT 0
 );
 {{request_indexes}};
-CREATE TABLE usage_qh (
-    qh {{big}} NOT NULL, session_id INTEGER NOT NULL, model_id INTEGER NOT NULL, project_id INTEGER NOT NULL,
-    kind INTEGER NOT NULL,
-    {_SUM_COLUMNS},
-    PRIMARY KEY (session_id, qh, model_id, project_id, kind)
-){{no_rowid}};
-CREATE INDEX usage_qh_by_time ON usage_qh (qh);
-CREATE TABLE usage_h (
-    hour {{big}} NOT NULL, model_id INTEGER NOT NULL, project_id INTEGER NOT NULL, kind INTEGER NOT NULL,
-    {_SUM_COLUMNS},
-    PRIMARY KEY (hour, model_id, project_id, kind)
-){{no_rowid}};
-CREATE TABLE session_h (
-    hour {{big}} NOT NULL, session_id INTEGER NOT NULL, model_id INTEGER NOT NULL, project_id INTEGER NOT NULL,
-    PRIMARY KEY (hour, session_id, model_id, project_id)
-){{no_rowid}};
-CREATE TABLE session_usage (
-    session_id INTEGER NOT NULL, model_id INTEGER NOT NULL, project_id INTEGER NOT NULL, kind INTEGER NOT NULL,
-    {_SUM_COLUMNS},
-    PRIMARY KEY (session_id, model_id, project_id, kind)
-){{no_rowid}};
-CREATE TABLE tool_uses (
+{{rollup_tables}}CREATE TABLE tool_uses (
     file_id INTEGER NOT NULL, line {{big}} NOT NULL, tool_key {{big}} NOT NULL, name_id INTEGER NOT NULL,
     session_id INTEGER NOT NULL, project_id INTEGER NOT NULL, cwd_id INTEGER, ts {{big}} NOT NULL,
     PRIMARY KEY (file_id, line, tool_key)
@@ -152,6 +158,8 @@ REQUEST_INDEXES = (
     "CREATE INDEX IF NOT EXISTS requests_by_key ON requests (key)",
     "CREATE INDEX IF NOT EXISTS requests_by_file ON requests (file_id, line)",
     "CREATE INDEX IF NOT EXISTS requests_by_session ON requests (session_id, ts) WHERE kept = 1",
+    # What a push to a team store sends: the kept rows written since its last push (DESIGN 12).
+    "CREATE INDEX IF NOT EXISTS requests_by_version ON requests (version) WHERE kept = 1",
 )
 
 _DIALECT_WORDS = {
@@ -164,4 +172,11 @@ _DIALECT_WORDS = {
 def ddl(dialect: str = "sqlite") -> str:
     """The statements that create the store's tables and indexes for ``dialect`` (``sqlite``
     or ``postgres``), separated by semicolons."""
-    return _TABLES.format(**_DIALECT_WORDS[dialect], request_indexes=";\n".join(REQUEST_INDEXES))
+    words = _DIALECT_WORDS[dialect]
+    return _TABLES.format(**words, request_indexes=";\n".join(REQUEST_INDEXES), rollup_tables=rollup_ddl(dialect))
+
+
+def rollup_ddl(dialect: str) -> str:
+    """The rollup tables and their index for ``dialect``: the same in the embedded store and
+    the team store (DESIGN 12), so that the same report queries read both."""
+    return ROLLUP_TABLES.format(**_DIALECT_WORDS[dialect])

@@ -16,10 +16,12 @@ import sqlite3
 import stat
 import threading
 import time
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
+from claude_usage.store.base import StoreReads
 from claude_usage.paths import cache_dir
 from claude_usage.sources.discovery import DataRoot, is_within
 from claude_usage.sources.safe_files import kind_of, open_regular
@@ -157,7 +159,7 @@ class Reader:
         return self.conn.execute(sql, params).fetchone()
 
 
-class SQLiteStore:
+class SQLiteStore(StoreReads):
     """The store of one set of data roots in the SQLite file ``path`` (see the module docstring).
 
     ``notice(message)`` is told when the store is rebuilt. ``verify`` selects the checks made on
@@ -236,7 +238,7 @@ class SQLiteStore:
         try:
             conn.executemany("INSERT INTO meta VALUES (?, ?)", [
                 ("schema", str(SCHEMA_VERSION)), ("roots", roots_key(self.roots)), ("price_version", ""),
-                ("version", "0"), ("requests", "0"),
+                ("version", "0"), ("requests", "0"), ("store_id", uuid.uuid4().hex),
             ])
             conn.execute("COMMIT")
         except BaseException:
@@ -366,17 +368,6 @@ class SQLiteStore:
         return self._readers.get()
 
     # -- small shared state ----------------------------------------------------------------
-
-    def version(self) -> int:
-        """The data version: bumped by every write that changed a request (any process)."""
-        with self.reading() as view:
-            return int(view.one("SELECT value FROM meta WHERE key = 'version'")[0])
-
-    def meta(self, key: str, default: str | None = None) -> str | None:
-        """A value of the ``meta`` table (as committed)."""
-        with self.reading() as view:
-            row = view.one("SELECT value FROM meta WHERE key = ?", (key,))
-        return default if row is None else row[0]
 
     def remembered(self, key: str, max_age_s: float, compute: Callable[[], str]) -> str:
         """A value kept in the store for up to ``max_age_s`` seconds (e.g. the machine's zone

@@ -2,8 +2,11 @@
 
 import { el, loading } from "./ui.js";
 import { views, tabs } from "./views.js";
+import { teamView } from "./team.js";
 
-const FILTERS = ["startDate", "endDate", "tz", "project", "model", "mode"];
+const FILTERS = ["startDate", "endDate", "tz", "project", "model", "mode", "user", "machine"];
+const LOCAL_ONLY = ["tools", "logs", "todos"];  // views of this machine's files: not on a team server
+let teamMode = false;
 const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 const main = document.getElementById("main");
 const banner = document.getElementById("banner");
@@ -141,8 +144,17 @@ function fillZones() {
   controls.tz.replaceChildren(...zones.map((zone) => el("option", { value: zone }, zone === browserZone ? `${zone} (this browser)` : zone)));
 }
 
+async function fillTeamChoices() {
+  const team = await api("/api/v2/users", {}, false);
+  controls.user.replaceChildren(el("option", { value: "" }, "All users"),
+    ...(team?.users || []).map((u) => el("option", { value: u.user }, u.user)));
+  controls.machine.replaceChildren(el("option", { value: "" }, "All machines"),
+    ...(team?.machines || []).map((m) => el("option", { value: m.machineId }, `${m.machine} (${m.user})`)));
+}
+
 async function fillChoices() {
   try {
+    if (teamMode) await fillTeamChoices();
     const [projects, models] = await Promise.all([
       api("/api/v2/projects", { limit: 200, sortBy: "name", sortOrder: "asc" }, false),
       api("/api/v2/models", { sortBy: "model", sortOrder: "asc" }, false),
@@ -190,10 +202,22 @@ function listen() {
   };
 }
 
-/** Say where the data come from when they are not the user's own (the demo data). */
+/** A team server (serve --team): the Team view and the user and machine filters; the views of
+ * one machine's files go. */
+function enterTeamMode(team) {
+  teamMode = true;
+  for (const name of LOCAL_ONLY) delete views[name];
+  views.team = { label: "Team", render: teamView };
+  for (const label of document.querySelectorAll(".team-only")) label.hidden = false;
+  document.getElementById("origin").textContent =
+    `Tokens and costs pushed by ${team.machines} machine(s) of ${team.users} user(s) to the team database`;
+}
+
+/** Say where the data come from when they are not the user's own (the demo data, a team). */
 async function showSource() {
   try {
     const health = await api("/api/health", {}, false);
+    if (health?.team) enterTeamMode(health.team);
     const box = document.getElementById("source-notice");
     if (health?.demo) {
       box.replaceChildren(el("strong", {}, "Demo data. "), health.notice || "These are the bundled demo data (--demo), not your own.",
@@ -204,11 +228,12 @@ async function showSource() {
   } catch { /* the banner says it */ }
 }
 
-tabs(document.getElementById("tabs"), (view) => go(view));
-showSource();
 fillZones();
 window.addEventListener("hashchange", () => render());
 document.addEventListener("claude-usage:rerender", () => render(true));  // a view changed a setting
-render();
-fillChoices();
-listen();
+showSource().then(() => {
+  tabs(document.getElementById("tabs"), (view) => go(view));
+  render();
+  fillChoices();
+  listen();
+});

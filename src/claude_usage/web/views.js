@@ -4,7 +4,7 @@ import { cards, el, emptyState, fmt, noDataHelp, pager, panel, segmented, table 
 import { chart, dayAxis, everyDay, palette } from "./charts.js";
 
 // The token kinds are hidden on phones (under 600 px), where the totals and cost must fit.
-const TOKEN_COLUMNS = [
+export const TOKEN_COLUMNS = [
   { key: "inputTokens", label: "Input", num: true, optional: true, format: (r) => fmt.tokens(r.inputTokens) },
   { key: "outputTokens", label: "Output", num: true, optional: true, format: (r) => fmt.tokens(r.outputTokens) },
   { key: "cacheCreationTokens", label: "Cache create", num: true, optional: true, format: (r) => fmt.tokens(r.cacheCreationTokens) },
@@ -12,13 +12,13 @@ const TOKEN_COLUMNS = [
   { key: "totalTokens", label: "Total tokens", num: true, format: (r) => fmt.tokens(r.totalTokens) },
 ];
 
-function costCell(row) {
+export function costCell(row) {
   const text = fmt.cost(row.costUsd);
   return row.unpricedRequests ? el("span", { class: "unpriced", title: `${row.unpricedRequests} request(s) without a price` }, `${text}*`) : text;
 }
 
-const COST = { key: "costUsd", label: "Cost", num: true, format: costCell, sort: (r) => r.costUsd ?? -1 };
-const REQUESTS = { key: "requests", label: "Requests", num: true, format: (r) => fmt.tokens(r.requests) };
+export const COST = { key: "costUsd", label: "Cost", num: true, format: costCell, sort: (r) => r.costUsd ?? -1 };
+export const REQUESTS = { key: "requests", label: "Requests", num: true, format: (r) => fmt.tokens(r.requests) };
 const USAGE_COLUMNS = [REQUESTS, ...TOKEN_COLUMNS, COST];
 
 // Hours 0-23 of the day, whole: no "-1" or "24" ticks from the padding of lines and markers.
@@ -32,7 +32,7 @@ function sum(rows, key) {
 }
 
 /** A totals row for a table of usage rows. */
-function totalsRow(rows, label, keyName) {
+export function totalsRow(rows, label, keyName) {
   const total = { [keyName]: label, unpricedRequests: sum(rows, "unpricedRequests") };
   for (const key of ["requests", "inputTokens", "outputTokens", "cacheCreationTokens", "cacheReadTokens", "totalTokens", "costUsd"]) {
     total[key] = sum(rows, key);
