@@ -124,9 +124,9 @@ def query_blocks(view: Any, query: "Query", session_hours: float = DEFAULT_SESSI
     spans = block_spans(items, session_hours)
     if not spans:
         return []
-    # Each block's time range in the series' own unit (quarter hours, or microseconds).
-    ranges = [(items[a][0], items[b - 1][0] + 1, i) for i, (_start, _end, a, b) in enumerate(spans)]
-    sums = reports.grouped(view, query, reports.TIME_RANGE, source=source, ranges=ranges)
+    # The block of each time unit with requests (in the series' own unit: hours or quarter hours).
+    units = [(items[k][0], i) for i, (_start, _end, a, b) in enumerate(spans) for k in range(a, b)]
+    sums = reports.grouped(view, query, reports.TIME_RANGE, source=source, units=units)
     out: list[Block] = []
     previous_last = None
     for i, (start, end, a, b) in enumerate(spans):

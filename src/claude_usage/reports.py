@@ -96,7 +96,7 @@ class _Source:
     time_filter: Callable[[int, int], tuple[str, list[int]]]
     sums: Callable[[str], str]
     where: tuple[str, ...] = ()
-    time: str = "u.qh"  # the native time of a row, which time ranges are given in
+    time: str = "u.qh"  # the native time of a row, which time units are given in
     to_qh: Callable[[int], int] = lambda native: native  # a native time as a quarter hour
 
 
@@ -152,7 +152,7 @@ def _sums(row: Iterable[Any]) -> Sums:
 @dataclass
 class _Selection:
     """What a report sums: ``sql_from`` (the source ``u``; the zone's offsets ``o`` when they
-    change over the span; a table of time ranges ``tr`` for blocks), the WHERE conditions and
+    change over the span; a table ``tr`` of the label of each time unit for blocks), the WHERE conditions and
     their parameters, ``local`` (SQL of the local quarter hour, None without local time), the
     zone's ``segments`` over the span and its ``local_bounds`` (first and last local quarter
     hour); ``empty`` when nothing can match."""
@@ -164,18 +164,18 @@ class _Selection:
     local: str | None = None
     segments: list[tuple[int, int, int]] = field(default_factory=list)
     local_bounds: tuple[int, int] = (0, 0)
-    ranges: list[tuple[int, int, int]] = field(default_factory=list)
+    units: list[tuple[int, int]] = field(default_factory=list)
     empty: bool = False
 
     def prefix(self) -> str:
-        """The WITH clause of the zone's offsets and the time ranges, where they are joined."""
+        """The WITH clause of the zone's offsets and the time units' labels, where they are joined."""
         tables = []
         if len(self.segments) > 1:
             rows = ", ".join(f"({a}, {b}, {offset})" for a, b, offset in self.segments)
             tables.append(f"zone_offsets (a, b, off) AS (VALUES {rows})")
-        if self.ranges:
-            rows = ", ".join(f"({a}, {b}, {label})" for a, b, label in self.ranges)
-            tables.append(f"time_ranges (a, b, label) AS (VALUES {rows})")
+        if self.units:
+            rows = ", ".join(f"({unit}, {label})" for unit, label in self.units)
+            tables.append(f"time_units (unit, label) AS (VALUES {rows})")
         return "WITH " + ", ".join(tables) + " " if tables else ""
 
     def clause(self, joins: str = "") -> str:
@@ -184,12 +184,13 @@ class _Selection:
 
 
 def _select(view: Any, query: Query, needs_local: bool, source: _Source | None = None,
-            ranges: list[tuple[int, int, int]] | None = None, hours_allowed: bool = False) -> _Selection:
-    """What ``query`` selects. Without a time filter, local grouping or time ranges, the
+            units: list[tuple[int, int]] | None = None, hours_allowed: bool = False) -> _Selection:
+    """What ``query`` selects. Without a time filter, local grouping or time units, the
     per-session sums serve (far fewer rows); else the quarter-hour cells (or ``source``), with
     the zone's offsets over the data's span as a small table ``o`` joined by range where the
-    offset changes in it. ``ranges`` (``[(first qh, last qh + 1, label)]``) adds ``tr.label``
-    for grouping by time range (blocks)."""
+    offset changes in it. ``units`` (``[(time in the source's unit, label)]``, in time order:
+    every unit with requests that a group holds) adds ``tr.label`` for grouping by time range
+    (blocks); it is joined by equality, which every engine's planner serves well."""
     where: list[str] = []
     params: list[Any] = []
     for column, table, value in (("project_id", "projects", query.project), ("model_id", "models", query.model),
@@ -210,7 +211,7 @@ def _select(view: Any, query: Query, needs_local: bool, source: _Source | None =
     timed = (query.since or query.until or query.start_hour is not None or query.end_hour is not None
              or query.after_us is not None)
     if source is None:
-        source = CELLS if needs_local or timed or ranges else SESSION_SUMS
+        source = CELLS if needs_local or timed or units else SESSION_SUMS
     where += list(source.where)
     if source is SESSION_SUMS:
         return _Selection(source, "session_usage u", where, params)
@@ -224,29 +225,30 @@ def _select(view: Any, query: Query, needs_local: bool, source: _Source | None =
         first = max(first, since * _QH_PER_DAY - _SLACK_QH)
     if until is not None:
         last = min(last, (until + 1) * _QH_PER_DAY + _SLACK_QH)
-    if ranges:
-        first, last = max(first, source.to_qh(ranges[0][0])), min(last, source.to_qh(ranges[-1][1]) - 1)
+    if units:
+        first, last = max(first, source.to_qh(units[0][0])), min(last, source.to_qh(units[-1][0] + 1) - 1)
     if query.after_us is not None:
         first = max(first, query.after_us // QUARTER_HOUR_US)
     if first > last:
         return _Selection(source, f"{source.table} u", where, params, empty=True)
-    # Each row's time is bounded by one table joined by range (time ranges, else the zone's
-    # offsets when they change), or by constants: never two kinds at once, so that the index
-    # on time serves the range of each joined row instead of the whole span for each.
+    # Each row's time is bounded by the zone's offsets joined by range (when they change) or
+    # by constants, never both, so that the index on time serves the range of each joined row
+    # instead of the whole span for each.
     if hours_allowed and query.after_us is None:  # whole hours: the hourly rollup may serve
         first, last = first - first % 4, last - last % 4 + 3
     segments = zone_segments(query.clock.zone, first, last)
-    if (hours_allowed and source is CELLS and not ranges and not query.by_session and query.after_us is None and all(offset % 4 == 0 for _a, _b, offset in segments)
+    if (hours_allowed and source is CELLS and not units and not query.by_session and query.after_us is None
+            and all(offset % 4 == 0 for _a, _b, offset in segments)
             and all(start % 4 == 0 for start, _b, _offset in segments[1:])):
         # Whole-hour offsets changing on whole UTC hours: the hourly rollup (several times
         # fewer rows) gives the same local days and hours.
         source = HOURS
     tables = [f"{source.table} u"]
     local_needed = needs_local or timed
-    if ranges:
-        tables.insert(0, "time_ranges tr")
-        where += [f"{source.time} >= tr.a", f"{source.time} < tr.b"]
-    elif len(segments) == 1 or not local_needed:
+    if units:
+        tables.insert(0, "time_units tr")
+        where.append(f"{source.time} = tr.unit")
+    if len(segments) == 1 or not local_needed:
         condition, bounds = source.time_filter(first, last)
         where.append(condition)
         params += bounds
@@ -260,7 +262,7 @@ def _select(view: Any, query: Query, needs_local: bool, source: _Source | None =
         local = None
         segments = segments[:1]  # local time is not used
     if local is None:
-        return _Selection(source, " CROSS JOIN ".join(tables), where, params, None, [], (first, last), list(ranges or ()))
+        return _Selection(source, " CROSS JOIN ".join(tables), where, params, None, [], (first, last), list(units or ()))
     day = f"({local} / {_QH_PER_DAY})"
     for bound, sign in ((since, ">="), (until, "<=")):
         if bound is not None:
@@ -277,7 +279,7 @@ def _select(view: Any, query: Query, needs_local: bool, source: _Source | None =
                 where.append(f"{hour} {sign} ?")
                 params.append(bound)
     return _Selection(source, " CROSS JOIN ".join(tables), where, params, local, segments,
-                      (first + segments[0][2], last + segments[-1][2]), list(ranges or ()))
+                      (first + segments[0][2], last + segments[-1][2]), list(units or ()))
 
 
 # -- grouping -------------------------------------------------------------------------------------
@@ -328,13 +330,13 @@ ALL = Grouping(False, lambda lq, q, s: "0")
 
 
 def grouped(view: Any, query: Query, grouping: Grouping, by_model: bool = False, source: _Source | None = None,
-            ranges: list[tuple[int, int, int]] | None = None) -> dict[Hashable, Totals]:
+            units: list[tuple[int, int]] | None = None) -> dict[Hashable, Totals]:
     """Totals per group of what ``query`` selects (per-model sub-totals with ``by_model``);
     groups without requests are absent. Queries: the sums per group and model, the distinct
     sessions per group and per group and model (from the hourly presence table when the hourly
     rollup serves); for sessions and the overall total, their projects."""
     hours_allowed = source is None and grouping not in (SESSION, FILE, TIME_RANGE, USER, MACHINE)
-    selection = _select(view, query, grouping.needs_local, source, ranges, hours_allowed)
+    selection = _select(view, query, grouping.needs_local, source, units, hours_allowed)
     if selection.empty:
         return {}
     key = grouping.key(selection.local, query, selection)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from claude_usage.store import rollups
-from claude_usage.store.schema import DIAG_COLUMNS
+from claude_usage.store.schema import DIAG_COLUMNS, QUARTER_HOUR_US
 from claude_usage.team.identity import Identity
 from claude_usage.team.schema import PUSH_LOCK
 from claude_usage.team.store import PgConnection, TeamStore
@@ -35,6 +35,7 @@ _INCOMING = ("CREATE TEMP TABLE IF NOT EXISTS incoming (key BIGINT, path TEXT, l
              "session TEXT, project TEXT, input BIGINT, output BIGINT, cache_5m BIGINT, cache_1h BIGINT, "
              "cache_read BIGINT, searches INTEGER, fetches INTEGER, flags INTEGER, cost BIGINT, line_cost BIGINT) "
              "ON COMMIT DELETE ROWS")
+_FRESH = "CREATE TEMP TABLE IF NOT EXISTS fresh (key BIGINT PRIMARY KEY) ON COMMIT DELETE ROWS"
 _RESOLVED = ("CREATE TEMP TABLE IF NOT EXISTS resolved (key BIGINT PRIMARY KEY, file_id INTEGER, line BIGINT, ts BIGINT, "
              "model_id INTEGER, session_id INTEGER, project_id INTEGER, input BIGINT, output BIGINT, cache_5m BIGINT, "
              "cache_1h BIGINT, cache_read BIGINT, searches INTEGER, fetches INTEGER, flags INTEGER, cost BIGINT, "
@@ -91,8 +92,8 @@ def push(local: Any, team: TeamStore, who: Identity, progress: Progress | None =
             total = view.one("SELECT COUNT(*) FROM requests WHERE kept = 1 AND version >= ? AND (version > ? OR id > ?)",
                              (version, version, row_id))[0]
         _send_extras(conn, local, machine_id)
-        conn.execute(_INCOMING)
-        conn.execute(_RESOLVED)
+        for statement in (_INCOMING, _RESOLVED, _FRESH):
+            conn.execute(statement)
         while True:
             with local.reading() as view:
                 rows = view.rows(_LOCAL_ROWS, (version, version, row_id, chunk_rows))
@@ -127,6 +128,7 @@ def _apply_chunk(raw: Any, machine_id: int, store_id: str, rows: list[tuple], ma
         with raw.cursor().copy("COPY incoming FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
+        rollups.analyzed(conn, "incoming")
         conn.execute("SELECT pg_advisory_xact_lock(?)", (PUSH_LOCK,))
         for table, column in (("models", "model"), ("projects", "project"), ("sessions", "session")):
             conn.execute(f"INSERT INTO {table} (name) SELECT DISTINCT {column} FROM incoming ON CONFLICT (name) DO NOTHING")
@@ -140,32 +142,50 @@ def _apply_chunk(raw: Any, machine_id: int, store_id: str, rows: list[tuple], ma
             JOIN projects pr ON pr.name = i.project""", (machine_id,))
         rollups.analyzed(conn, "resolved")
         rollups.prepare(conn)
+        # Keys no machine has sent yet are kept at once (nothing to choose between); the others
+        # whose copy from this machine is new or differs are affected: their winners are chosen again.
+        conn.execute("DELETE FROM fresh")
+        conn.execute("INSERT INTO fresh (key) SELECT n.key FROM resolved n "
+                     "WHERE NOT EXISTS (SELECT 1 FROM requests r WHERE r.key = n.key)")
         mine = ", ".join(f"r.{c}" for c in _COLUMNS)
         theirs = ", ".join(f"n.{c}" for c in _COLUMNS)
         conn.execute(f"""
             INSERT INTO affected (key)
             SELECT n.key FROM resolved n LEFT JOIN requests r ON r.machine_id = ? AND r.key = n.key
-            WHERE r.id IS NULL OR ({mine}) IS DISTINCT FROM ({theirs})""", (machine_id,))
+            WHERE n.key NOT IN (SELECT key FROM fresh) AND (r.id IS NULL OR ({mine}) IS DISTINCT FROM ({theirs}))""",
+                     (machine_id,))
+        rollups.analyzed(conn, "fresh")
         rollups.analyzed(conn, "affected")
-        changed, new = conn.execute(
+        fresh = conn.execute("SELECT COUNT(*) FROM fresh").fetchone()[0]
+        changed, others = conn.execute(
             "SELECT COUNT(*), COUNT(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM requests r WHERE r.machine_id = ? "
             "AND r.key = a.key)) FROM affected a", (machine_id,)).fetchone()
-        if changed:
+        if changed or fresh:
             before = rollups.kept_count(conn)
             rollups.note_touched(conn)
             version = rollups.next_version(conn)
+            conn.execute(f"""
+                INSERT INTO requests (key, machine_id, {', '.join(_COLUMNS)}, version, kept)
+                SELECT n.key, ?, {theirs}, ?, 1 FROM resolved n WHERE n.key IN (SELECT key FROM fresh)""",
+                         (machine_id, version))
+            conn.execute(f"""
+                INSERT INTO touched (session_id, qh_from, qh_to)
+                SELECT n.session_id, MIN(n.ts / {QUARTER_HOUR_US}), MAX(n.ts / {QUARTER_HOUR_US}) FROM resolved n
+                WHERE n.key IN (SELECT key FROM fresh) GROUP BY n.session_id
+                ON CONFLICT (session_id) DO UPDATE SET
+                    qh_from = LEAST(touched.qh_from, excluded.qh_from), qh_to = GREATEST(touched.qh_to, excluded.qh_to)""")
             conn.execute(f"""
                 INSERT INTO requests (key, machine_id, {', '.join(_COLUMNS)}, version, kept)
                 SELECT n.key, ?, {theirs}, ?, 0 FROM resolved n WHERE n.key IN (SELECT key FROM affected)
                 ON CONFLICT (machine_id, key) DO UPDATE SET
                 {', '.join(f'{c} = excluded.{c}' for c in _COLUMNS)}, version = excluded.version""",
                          (machine_id, version))
-            rollups.finish_write(conn, before)
+            rollups.finish_write(conn, before, added=fresh)
             _session_owners(conn)
         conn.execute("INSERT INTO push_marks (machine_id, store_id, version, row_id) VALUES (?, ?, ?, ?) "
                      "ON CONFLICT (machine_id, store_id) DO UPDATE SET version = excluded.version, row_id = excluded.row_id",
                      (machine_id, store_id, *mark))
-    return new, changed - new
+    return fresh + others, changed - others
 
 
 def _session_owners(conn: PgConnection) -> None:
