@@ -173,6 +173,8 @@ def _server_rows(s: dict, targets: dict, runs: dict) -> list[list[str]]:
     served, stored = s["drift"]
     rows.append(["requests served vs in the store (other CLI), at the end", f"{served:,} vs {stored:,}"
                  + ("" if served == stored else f" (the server misses {stored - served:,})" if stored > served else ""), "", "", "", ""])
+    if s.get("incidents"):
+        rows.append(["connection incidents (retried, untimed)", f"{len(s['incidents'])}; first: {s['incidents'][0]}", "", "", "", ""])
     rows.append(["server peak RSS, process tree (main process)", f"{mb(s['tree_kb'])} ({mb(s['rss_kb'])})",
                  target_text(targets, "rss_mb"), "", "", verdict(targets, "rss_mb", s["tree_kb"] / 1024)])
     return rows

@@ -72,27 +72,46 @@ class Transcript:
 
 
 class Http:
-    """One keep-alive connection; requests are timed from sending to the last byte read."""
+    """One keep-alive connection; requests are timed from sending to the last byte read. A
+    failed request is retried on a new connection (untimed set-up, for up to ``patience``
+    seconds while connecting is refused); every such incident is kept in ``incidents``."""
 
-    def __init__(self, port: int):
-        self.port = port
+    def __init__(self, port: int, patience: float = 30.0):
+        self.port, self.patience = port, patience
         self.conn: http.client.HTTPConnection | None = None
+        self.incidents: list[str] = []
+
+    def _connect(self) -> None:
+        """A new connection, retried while the server refuses it (up to ``patience`` s)."""
+        deadline = time.perf_counter() + self.patience
+        while True:
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1800)
+            try:
+                self.conn.connect()
+                return
+            except ConnectionRefusedError as error:
+                self.conn.close()
+                self.conn = None
+                if time.perf_counter() > deadline:
+                    raise
+                self.incidents.append(f"{time.strftime('%H:%M:%S')} connect: {error}")
+                time.sleep(0.1)
 
     def request(self, method: str, path: str) -> tuple[int, bytes, float]:
-        """(status, body, seconds). A connection the server closed is reopened, untimed."""
+        """(status, body, seconds)."""
         for attempt in (0, 1):
             if self.conn is None:
-                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1800)
-                self.conn.connect()
+                self._connect()
             try:
                 began = time.perf_counter()
                 self.conn.request(method, path)
                 response = self.conn.getresponse()
                 body = response.read()
                 took = time.perf_counter() - began
-            except (http.client.HTTPException, ConnectionError, OSError):
+            except (http.client.HTTPException, OSError) as error:
                 self.conn.close()
                 self.conn = None
+                self.incidents.append(f"{time.strftime('%H:%M:%S')} {method} {path[:60]}: {type(error).__name__}: {error}")
                 if attempt:
                     raise
                 continue
@@ -205,11 +224,19 @@ class Server:
                 health = self.http.json("/api/health")
                 if health.get("status") not in ("indexing", "starting"):
                     self.probe = "health" if isinstance(health.get("records"), int) else "summary"
+                    self.http.incidents.clear()  # refusals while it started are no incident
                     return time.perf_counter() - self.began
             except (OSError, RuntimeError, http.client.HTTPException, ValueError):
                 pass
             time.sleep(0.05)
         raise RuntimeError(f"the server was not ready within {timeout:.0f} s; see {self.log.name}")
+
+    def state(self) -> str:
+        """Whether the server still runs, and the end of its log (for an error message)."""
+        self.log.flush()
+        tail = Path(self.log.name).read_bytes()[-600:].decode(errors="replace").strip()
+        code = self.proc.poll()
+        return f"server {'running' if code is None else f'exited with code {code}'}; its log ends: {tail!r}"
 
     def stop(self) -> dict:
         """Stop the server; returns its peak RSS (KB): main process (VmHWM) and sampled tree."""

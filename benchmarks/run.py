@@ -209,9 +209,12 @@ def server_figures(corpus: Path, env: dict, work: Path, settings: Settings, tran
             result["drift"] = server.drift()
         finally:
             events.close()
+    except Exception as error:
+        raise RuntimeError(f"{type(error).__name__}: {error} ({server.state()}; "
+                           f"connection incidents: {server.http.incidents[-5:]})") from error
     finally:
         peaks = server.stop()
-    result.update(peaks)
+    result.update(peaks, incidents=server.http.incidents)
     return result
 
 
