@@ -29,6 +29,7 @@ class Ccusage:
 
     @property
     def available(self) -> bool:
+        """True when ccusage can be run."""
         return self.command is not None
 
     @classmethod
@@ -43,8 +44,7 @@ class Ccusage:
         except (OSError, subprocess.TimeoutExpired) as error:
             return cls(None, [], f"npm install {PACKAGE} failed ({error}): the ccusage comparison was skipped")
         if done.returncode != 0:
-            reason = (done.stderr.strip().splitlines() or ["no message"])[-1]
-            return cls(None, [], f"npm install {PACKAGE} failed ({reason}): the ccusage comparison was skipped")
+            return cls(None, [], f"npm install {PACKAGE} failed ({_npm_reason(done.stderr)}): the ccusage comparison was skipped")
         command, kind = _native_binary(prefix), "native binary"
         if command is None:
             entry, node = prefix / "node_modules" / "ccusage" / "src" / "cli.js", shutil.which("node")
@@ -80,6 +80,12 @@ def total_tokens(run: Run) -> int | None:
         return int(json.loads(run.stdout)["totals"]["totalTokens"])
     except (ValueError, KeyError, TypeError):
         return None
+
+
+def _npm_reason(stderr: str) -> str:
+    """The first telling line of npm's error output (not the pointer to its log file)."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip() and "complete log" not in line]
+    return (lines or ["no message"])[0][:160]
 
 
 def _native_binary(prefix: Path) -> list[str] | None:

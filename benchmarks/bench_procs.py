@@ -62,12 +62,14 @@ class RssSampler(threading.Thread):
         self.start()
 
     def run(self) -> None:
+        """Sample until stopped."""
         while not self.done.is_set():
             own, tree = tree_rss_kb(self.pid)
             self.peak, self.peak_tree = max(self.peak, own), max(self.peak_tree, tree)
             self.done.wait(self.interval)
 
     def stop(self) -> None:
+        """Stop sampling and wait for the thread."""
         self.done.set()
         self.join()
 

@@ -14,6 +14,7 @@ _OPS = {"<": operator.lt, "<=": operator.le, ">=": operator.ge, ">": operator.gt
 
 
 def median(values: list) -> float | None:
+    """The median of the values that are not None (None when there are none)."""
     values = [v for v in values if v is not None]
     return statistics.median(values) if values else None
 
@@ -25,6 +26,7 @@ def p99(values: list) -> float | None:
 
 
 def ms(value: float | None, digits: int = 1) -> str:
+    """Seconds shown as milliseconds."""
     return "-" if value is None else f"{value * 1000:,.{digits}f} ms"
 
 
@@ -34,6 +36,7 @@ def secs(value: float | None) -> str:
 
 
 def mb(kb: float | None) -> str:
+    """KB shown as MB (one decimal below 10 MB)."""
     return "-" if not kb else f"{kb / 1024:,.{1 if kb < 10 * 1024 else 0}f} MB"
 
 

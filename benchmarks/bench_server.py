@@ -122,6 +122,7 @@ class Http:
         raise AssertionError("unreachable")
 
     def json(self, path: str, method: str = "GET") -> dict:
+        """The JSON body of a request that must answer 200."""
         status, body, _ = self.request(method, path)
         if status != 200:
             raise RuntimeError(f"{method} {path}: HTTP {status} {body[:200]!r}")
@@ -140,6 +141,7 @@ class Events(threading.Thread):
         self.start()
 
     def run(self) -> None:
+        """Read the stream until it ends; note the arrival time of every update."""
         try:
             while line := self.response.readline():
                 if line.startswith(b"data:"):
@@ -168,6 +170,7 @@ class Events(threading.Thread):
                 return arrived
 
     def close(self) -> None:
+        """End the stream (the reading thread then ends too)."""
         try:
             self.conn.sock.shutdown(socket.SHUT_RDWR)
         except (OSError, AttributeError):
@@ -176,6 +179,7 @@ class Events(threading.Thread):
 
 
 def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free now."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -408,5 +412,6 @@ class Server:
 
 
 def _ms(values: list[float]) -> str:
+    """The median of seconds, as milliseconds (for progress lines)."""
     return f"{statistics.median(values) * 1000:.1f} ms" if values else "-"
 

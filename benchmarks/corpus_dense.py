@@ -71,6 +71,7 @@ class _Writer:
         self.owner.bytes += len(text)
 
     def close(self) -> None:
+        """Close the file (its bytes are counted already)."""
         self.handle.close()
 
 
@@ -114,9 +115,11 @@ class DenseCorpus:
         return self.requests >= self.max_requests or self.bytes >= self.max_bytes
 
     def _pick(self, options: tuple, weights: tuple):
+        """One of ``options``, drawn with ``weights``."""
         return self.rng.choices(options, weights)[0]
 
     def _signature(self) -> str:
+        """A thinking block's signature: 300-900 characters of base64, cut from a pool."""
         size = self.rng.randint(300, 900)
         start = self.rng.randint(0, len(self.signatures) - size)
         return self.signatures[start : start + size]
@@ -222,6 +225,7 @@ class DenseCorpus:
     # -- sessions -------------------------------------------------------------------------
 
     def _new_session(self, path: Path, base: dict, start: datetime) -> _Session:
+        """Open a transcript at ``path``; its model, first context size and cache kind drawn."""
         rng = self.rng
         model = self._pick(MODELS, MODEL_WEIGHTS)
         self.files += 1

@@ -91,6 +91,7 @@ class Spec:
 
     @property
     def estimated_bytes(self) -> int:
+        """The corpus size to expect (for the disk check)."""
         return self.size if self.shape == "heavy" else self.requests * DENSE_BYTES_PER_REQUEST
 
 
@@ -137,6 +138,7 @@ def product_env(index: Path, cache: Path) -> dict:
 
 
 def _remove_index(index: Path) -> None:
+    """Delete an index file and its SQLite companions."""
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{index}{suffix}").unlink(missing_ok=True)
 
@@ -162,6 +164,7 @@ def cold_builds(corpus: Path, work: Path, runs: int, ccusage: Ccusage) -> tuple[
 
 
 def _product_totals(run: Run) -> dict:
+    """The ``totals`` of a ``daily --json`` output (empty when it has none)."""
     try:
         return json.loads(run.stdout)["totals"]
     except (ValueError, KeyError, TypeError):
@@ -248,6 +251,7 @@ def bench(spec: Spec, work: Path, settings: Settings, ccusage: Ccusage, skip_ser
 
 
 def main() -> None:
+    """Parse the flags, check the disk, install ccusage, then measure and print each corpus."""
     parser = argparse.ArgumentParser(description="claude-usage benchmark (prints figures; asserts nothing)")
     parser.add_argument("--shapes", default="heavy,dense", help="corpus shapes: heavy (tool-heavy), dense (request-dense)")
     parser.add_argument("--sizes", default=None, help="tool-heavy corpus sizes (default 100MB,1GB)")
@@ -266,9 +270,10 @@ def main() -> None:
     args.sizes = args.sizes or ("10MB" if args.quick else "100MB,1GB")
     args.requests = args.requests or ("10k" if args.quick else "250k,1M")
     specs = plan(args)
+    if args.workdir:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+    check_disk(args.workdir or Path(tempfile.gettempdir()), specs, args.keep)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="claude-usage-bench-"))
-    work.mkdir(parents=True, exist_ok=True)
-    check_disk(work, specs, args.keep)
     print(f"claude-usage benchmark: {os.cpu_count()} cores, Python {sys.version.split()[0]}, {' '.join(claude_usage_command())}, "
           f"work dir {work}", flush=True)
     results = []
