@@ -1,12 +1,16 @@
-"""Deterministic benchmark corpus shaped like real Claude Code transcripts (DESIGN section 10).
+"""Deterministic benchmark corpora shaped like real Claude Code transcripts (DESIGN section 10).
 
-About 50% of the lines are user lines carrying 2-20 KB tool results, 40% assistant lines (one
-per content block of a response, each with a copy of the usage, partial output counts first),
-10% other lines (summaries, system lines, file-history snapshots). Files of 5-50 MB are spread
-over several project dirs, with a few subagent transcripts. The same size and seed always give
-the same bytes.
+Two shapes. ``heavy`` (tool-heavy, the default; this module): about 50% of the lines are user
+lines carrying 2-20 KB tool results, 40% assistant lines (one per content block of a response,
+each with a copy of the usage, partial output counts first), 10% other lines (summaries, system
+lines, file-history snapshots). Files of 5-50 MB are spread
+over several project dirs, with a few subagent transcripts. ``dense`` (request-dense, heavy
+agentic use; ``corpus_dense.py``): short tool results, about 220k requests per GB, sized by a
+request count or a size. The same shape, target and seed always give the same bytes; the
+summary printed (JSON) gives files, bytes and the exact number of distinct responses.
 
     python benchmarks/corpus.py --size 100MB --out /tmp/corpus-100mb
+    python benchmarks/corpus.py --shape dense --requests 250k --out /tmp/corpus-250k
 """
 
 from __future__ import annotations
@@ -34,12 +38,20 @@ def parse_size(text: str) -> int:
     return int(float(text[:-1] if text[-1:] in "KMG" else text) * factor)
 
 
+def parse_count(text: str) -> int:
+    """``250k``, ``1M``, ``1.5m`` or a plain number (decimal: k = 1,000, M = 1,000,000)."""
+    text = text.strip().upper()
+    factor = {"K": 1_000, "M": 1_000_000}.get(text[-1:], 1)
+    return int(float(text[:-1] if text[-1:] in "KM" else text) * factor)
+
+
 class _Corpus:
     def __init__(self, seed: int):
         self.rng = random.Random(seed)
         words = [self.rng.choice(_WORDS) for _ in range(60_000)]
         self.text = " ".join(words)  # a pool that tool results are cut from
         self.counter = 0
+        self.responses = 0  # distinct API responses written (each has its own message id)
 
     def ident(self, prefix: str) -> str:
         self.counter += 1
@@ -72,6 +84,7 @@ def _session_lines(c: _Corpus, cwd: str, session: str, start: datetime, budget: 
     context = rng.randint(10_000, 40_000)
     while size < budget:
         msg_id, request_id = c.ident("msg_01"), c.ident("req_011C")
+        c.responses += 1
         output = rng.randint(50, 3000)
         write = rng.choice((0, 0, rng.randint(500, 9000)))
         one_hour = write if write and rng.random() < 0.25 else 0
@@ -117,7 +130,8 @@ def _session_lines(c: _Corpus, cwd: str, session: str, start: datetime, budget: 
 
 
 def generate(out: Path, total_bytes: int, seed: int = 20251129) -> dict:
-    """Write about ``total_bytes`` of transcripts to ``out/projects/...``; returns a summary."""
+    """Write about ``total_bytes`` of tool-heavy transcripts to ``out/projects/...``; returns a
+    summary: path, bytes, files and the exact number of distinct responses (requests)."""
     if out.exists():
         shutil.rmtree(out)
     c = _Corpus(seed)
@@ -143,16 +157,29 @@ def generate(out: Path, total_bytes: int, seed: int = 20251129) -> dict:
             written += sub_path.stat().st_size
             files += 1
         start += timedelta(hours=rng.randint(2, 30))
-    return {"path": str(out), "bytes": written, "files": files}
+    return {"path": str(out), "shape": "heavy", "bytes": written, "files": files, "requests": c.responses}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", default="100MB", help="total size, e.g. 100MB or 1GB")
+    parser.add_argument("--shape", choices=("heavy", "dense"), default="heavy", help="corpus shape (default heavy)")
+    parser.add_argument("--size", help="total size, e.g. 100MB or 1GB (heavy: default 100MB)")
+    parser.add_argument("--requests", help="dense only: distinct responses to write, e.g. 250k or 1M")
     parser.add_argument("--out", required=True, type=Path, help="output dir (outside the repo; replaced)")
     parser.add_argument("--seed", type=int, default=20251129)
     args = parser.parse_args()
-    print(json.dumps(generate(args.out, parse_size(args.size), args.seed)))
+    if args.shape == "heavy":
+        if args.requests:
+            parser.error("--requests is for --shape dense; the tool-heavy shape is sized by --size")
+        made = generate(args.out, parse_size(args.size or "100MB"), args.seed)
+    else:
+        if not args.size and not args.requests:
+            parser.error("--shape dense needs --requests (e.g. 250k) or --size (or both: whichever is reached first)")
+        from corpus_dense import generate_dense
+
+        made = generate_dense(args.out, parse_count(args.requests) if args.requests else None,
+                              parse_size(args.size) if args.size else None, args.seed)
+    print(json.dumps(made))
 
 
 if __name__ == "__main__":
