@@ -31,6 +31,7 @@ WATCH_DEBOUNCE_MS = 50
 POLL_VERSION_S = 0.2  # how often the store's data version is read (changes by other processes)
 POLL_DELAY_MS = 1000  # when the OS cannot watch every directory: look for changes every second
 RETRY_SECONDS = 5.0  # a refresh that failed is tried again after this long
+WATCH_READY_S = 0.5  # how long the file watcher may take to start watching
 log = logging.getLogger("claude_usage.live")
 
 
@@ -337,6 +338,17 @@ class Live:
         from watchfiles import awatch
 
         self.watcher = "polling" if polling else "events"
+        # A change made between the first refresh and the moment the watcher is ready has no
+        # event: one more refresh once it has had time to start catches it.
+        catch_up = asyncio.get_running_loop().call_later(
+            WATCH_READY_S, lambda: asyncio.ensure_future(self._refresh_logged()))
+        try:
+            await self._watch_events(awatch, folders, polling)
+        finally:
+            catch_up.cancel()
+
+    async def _watch_events(self, awatch: Any, folders: list[str], polling: bool) -> None:
+        """The watch loop of :meth:`_watch`."""
         async for changes in awatch(*folders, debounce=WATCH_DEBOUNCE_MS, step=20, stop_event=self._stop,
                                     force_polling=True if polling else None, poll_delay_ms=POLL_DELAY_MS,
                                     rust_timeout=int(RETRY_SECONDS * 1000), yield_on_timeout=True,
