@@ -99,7 +99,7 @@ class MonthlyResponse(_Listing):
 class ModelStats(BaseModel):
     totalModels: int
     totalTokens: int
-    totalCost: str = Field(description="USD, 2 decimals")
+    totalCost: str = Field(description="USD, 4 decimals (as every cost string)")
     totalMessages: int
     totalSessions: int
     mostUsedModel: str | None
@@ -114,7 +114,7 @@ class ModelsResponse(BaseModel):
 
 class ProjectStats(BaseModel):
     totalProjects: int
-    totalCost: str = Field(description="USD, 2 decimals")
+    totalCost: str = Field(description="USD, 4 decimals (as every cost string)")
     totalTokens: int
     totalMessages: int
     activeProjects: int = Field(description="Projects with activity in the last 30 days")
@@ -151,11 +151,13 @@ class Health(BaseModel):
 
 class SessionRow(UsageRow):
     sessionId: str
+    title: str | None = Field(description="The title Claude Code wrote (or the user gave), else the first prompt typed")
     project: str | None = Field(description="Project key (the first, if the session spans several)")
     projects: list[str]
     path: str | None = Field(description="Real path of the project, from cwd")
     firstActivity: str | None
     lastActivity: str | None
+    durationMinutes: float | None = Field(description="From the first to the last request")
     subagentCostUsd: float | None = Field(description="USD cost of the session's sidechain (subagent) requests")
     models: list[ModelRow] | None = Field(None, description="One usage row per model")
 
@@ -165,10 +167,11 @@ class SessionsResponse(_Listing):
 
 
 class SubagentRow(UsageRow):
-    agentId: str
+    agentId: str = Field(description="From the transcript's name, agent-<id>.jsonl")
     file: str
-    agentType: str | None
-    description: str | None
+    agentType: str | None = Field(description="From agent-<id>.meta.json; null without one")
+    description: str | None = Field(description="From agent-<id>.meta.json; null without one")
+    task: str | None = Field(description="The first prompt of the subagent's transcript (the task it was given)")
     firstActivity: str | None
     lastActivity: str | None
 
@@ -177,6 +180,27 @@ class SessionDetail(SessionRow):
     subagents: list[SubagentRow]
     timezone: str
     unpricedModels: list[str]
+
+
+class TimelineRequest(BaseModel):
+    time: str = Field(description="ISO-8601 UTC")
+    model: str
+    inputTokens: int
+    outputTokens: int
+    cacheCreationTokens: int
+    cacheReadTokens: int
+    totalTokens: int
+    costUsd: float | None = Field(description="USD; null when the model has no price")
+    sidechain: bool = Field(description="A subagent's request")
+    agentId: str | None = Field(description="The subagent transcript it was read from, if any")
+
+
+class SessionRequests(BaseModel):
+    sessionId: str
+    data: list[TimelineRequest] = Field(description="The session's requests in time order")
+    totalRequests: int
+    shown: int = Field(description="Requests in data (at most limit)")
+    timezone: str
 
 
 class HourRow(UsageRow):
@@ -240,8 +264,50 @@ class HourlyResponse(BaseModel):
     unpricedModels: list[str]
 
 
+class PeriodPart(BaseModel):
+    since: str = Field(description="First local date")
+    until: str = Field(description="Last local date")
+    costUsd: float | None = Field(description="USD, priced requests only; null when none is priced")
+    totalTokens: int
+    requests: int
+    unpricedRequests: int
+
+
+class Period(PeriodPart):
+    previous: PeriodPart = Field(description="The same days of the period before")
+    change: float | None = Field(description="Relative change of the cost (0.25: 25% more); null without a previous cost")
+
+
+class Periods(BaseModel):
+    week: Period
+    month: Period
+
+
+class MonthProjection(BaseModel):
+    costUsd: float | None = Field(description="USD at the month's end if the days left cost the average day so far")
+    soFarUsd: float | None
+    dailyAverageUsd: float | None
+    daysElapsed: int = Field(description="Days of the month so far, today included")
+    daysInMonth: int
+    unpricedRequests: int = Field(description="This month's requests without a price (left out)")
+
+
+class SeriesRow(BaseModel):
+    key: str = Field(description="Model id or project key; 'other' sums the rest")
+    costUsd: list[float | None] = Field(description="USD per day of days")
+    totalTokens: list[int] = Field(description="Tokens per day of days")
+
+
+class CostSeriesResponse(BaseModel):
+    by: str = Field(description="model or project")
+    days: list[str] = Field(description="Local dates with usage")
+    series: list[SeriesRow] = Field(description="Highest cost first")
+    timezone: str
+    unpricedModels: list[str]
+
+
 class SummaryResponse(BaseModel):
-    totalCost: str = Field(description="USD, 2 decimals")
+    totalCost: str = Field(description="USD, 4 decimals (as every cost string)")
     totalCostUsd: float | None
     totalTokens: int
     totalMessages: int
@@ -263,6 +329,8 @@ class SummaryResponse(BaseModel):
     placeholderOutputRequests: int = Field(
         description="Requests whose output count is a streaming placeholder (Claude Code before 2.1.97): undercounted")
     fastUnpricedRequests: int = Field(description="Fast-mode requests priced at the standard rate (no known fast price)")
+    periods: Periods = Field(description="This week and this month so far against the same days before")
+    monthProjection: MonthProjection
     timezone: str
     unpricedModels: list[str]
 
