@@ -308,8 +308,10 @@ def test_prices_lists_the_corrections_in_force_and_the_package_version(tmp_path)
     prices_file = tmp_path / "p.json"
     prices_file.write_text(json.dumps({"us.anthropic.claude-opus-4-6-v1": {"input": 1, "output": 2}}))
     assert run_json("prices", "--prices", str(prices_file))["overrides"] == ["claude-opus-4-6"]
-    table = runner.invoke(app, ["prices"], env={"COLUMNS": "140"})
-    assert table.exit_code == 0
+    # A process of its own: the terminal width is read once per process.
+    table = subprocess.run([sys.executable, "-m", "claude_usage", "prices"], env={**os.environ, "COLUMNS": "140"},
+                           capture_output=True, text=True)
+    assert table.returncode == 0
     assert "genai-prices 0.2.3" in table.stdout and "x6 on the standard rates" in table.stdout
     assert "before 2026-07-24" in table.stdout
 

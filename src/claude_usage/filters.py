@@ -60,14 +60,18 @@ def _contains_words(whole: list[str], part: list[str]) -> bool:
     return bool(part) and any(whole[at: at + len(part)] == part for at in range(len(whole) - len(part) + 1))
 
 
-def _suggest(given: str, candidates: dict[str, str]) -> list[str]:
-    """The closest of ``candidates`` (lower-cased form -> what to show) to ``given``."""
-    found = difflib.get_close_matches(given.lower(), list(candidates), n=3, cutoff=0.5)
+def _suggest(given: str, candidates: dict[str, tuple[str, str]]) -> list[str]:
+    """The closest of ``candidates`` (lower-cased form -> (what it names, what to show)) to
+    ``given``: at most three, one per thing named."""
+    found = difflib.get_close_matches(given.lower(), list(candidates), n=6, cutoff=0.5)
     if not found:  # a word of a longer name ("sonet" for "claude-sonnet-4-5")
-        words = {word: shown for lowered, shown in candidates.items() for word in _words(lowered)}
-        found = [words[w] for w in difflib.get_close_matches(given.lower(), list(words), n=3, cutoff=0.6)]
-        return list(dict.fromkeys(found))
-    return list(dict.fromkeys(candidates[f] for f in found))
+        words = {word: named for lowered, named in candidates.items() for word in _words(lowered)}
+        return list(dict.fromkeys(words[w][1] for w in difflib.get_close_matches(given.lower(), list(words), n=3, cutoff=0.6)))
+    shown: dict[str, str] = {}
+    for form in found:
+        key, text = candidates[form]
+        shown.setdefault(key, text)
+    return list(shown.values())[:3]
 
 
 def last_part(path: str) -> str:
@@ -90,12 +94,15 @@ def match_projects(given: str, paths: dict[str, str | None]) -> tuple[str, ...]:
             found = tuple(sorted(key for key, path in paths.items() if rule(key, path)))
             if found:
                 return found
-    candidates: dict[str, str] = {}
+    candidates: dict[str, tuple[str, str]] = {}
     for key, path in paths.items():
-        candidates[key.lower()] = key
-        if path:
-            candidates.setdefault(last_part(path).lower(), last_part(path))
-            candidates.setdefault(path.lower(), path)
+        # A project is suggested by the last part of its path (or the path when that part is
+        # not its own), else by its key.
+        name = last_part(path) if path else key
+        shared = path is not None and sum(1 for other in paths.values() if other and last_part(other) == name) > 1
+        shown = path if shared else name
+        for form in (key, *((last_part(path), path) if path else ())):
+            candidates.setdefault(form.lower(), (key, shown))
     raise NoMatch("project", given, _suggest(wanted, candidates))
 
 
@@ -113,8 +120,8 @@ def match_models(given: str, models: list[str]) -> tuple[str, ...]:
     found = tuple(sorted(m for m in models if _contains_words(_words(short_model(m)), words)))
     if found:
         return found
-    candidates = {short_model(m).lower(): short_model(m) for m in models}
-    candidates.update({m.lower(): m for m in models})
+    candidates = {short_model(m).lower(): (short_model(m), short_model(m)) for m in models}
+    candidates.update({m.lower(): (short_model(m), short_model(m)) for m in models})
     raise NoMatch("model", given, _suggest(short_model(lowered), candidates))
 
 

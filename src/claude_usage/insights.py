@@ -84,10 +84,13 @@ def month_projection(view: Any, query: Query, today: str | None = None) -> dict[
 
 def cost_series(view: Any, query: Query, by: str) -> dict[str, Any]:
     """Cost and tokens per local day, one series per model (``by`` = ``"model"``) or project
-    (``"project"``): ``{"days": [YYYY-MM-DD, ...], "series": [{"key", "costUsd": [per day],
-    "totalTokens": [per day]}]}``. Days without usage are absent; series are ordered by cost,
-    highest first; past :data:`SERIES_KEYS` the rest are summed into one series ``"other"``.
-    Costs in USD (priced requests only)."""
+    (``"project"``): ``{"days": [YYYY-MM-DD, ...], "series": [{"key", "label", "costUsd": [per
+    day], "totalTokens": [per day]}]}`` (``label``: a project's real path, else the key). Days
+    without usage are absent; series are ordered by cost, highest first; past
+    :data:`SERIES_KEYS` the rest are summed into one series ``"other"``. Costs in USD (priced
+    requests only)."""
+    from claude_usage.store import facts
+
     column = {"model": "u.model_id", "project": "u.project_id"}[by]
     selection = reports.selection(view, query, local=True)
     if selection.empty:
@@ -112,8 +115,9 @@ def cost_series(view: Any, query: Query, by: str) -> dict[str, Any]:
         entry["costUsd"][place[day]] += (units or 0) * COST_UNIT
         entry["totalTokens"][place[day]] += tokens or 0
     order = [name for name in ranked if name in series] + ([OTHER] if OTHER in series else [])
+    paths = facts.project_paths(view, [name for name in order if name != OTHER]) if by == "project" else {}
     return {
         "days": [day_text(day) for day in days],
-        "series": [{"key": name, "costUsd": [usd(v) for v in series[name]["costUsd"]],
+        "series": [{"key": name, "label": paths.get(name) or name, "costUsd": [usd(v) for v in series[name]["costUsd"]],
                     "totalTokens": series[name]["totalTokens"]} for name in order],
     }

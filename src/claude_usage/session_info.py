@@ -3,7 +3,9 @@ timeline of a session's requests, all SQL over the store (DESIGN section 7).
 
 - A session's title is the best of its stored candidates
   (:mod:`claude_usage.sources.session_titles`): a title the user gave (``/rename``), then the
-  one Claude Code wrote (``ai-title``, ``summary``), then the first prompt typed.
+  one Claude Code wrote (``ai-title``, ``summary``), then the first prompt typed, and for a
+  session made only of subagent transcripts (such as Claude Code's warm-up agents), the first
+  prompt of its earliest one.
 - A subagent transcript without ``.meta.json`` is described by its first prompt (its task).
 - The timeline lists a session's kept requests in time order with their tokens and cost.
 """
@@ -28,9 +30,9 @@ def titles(view: Any, sessions: Sequence[str]) -> dict[str, str]:
         chunk = names[at: at + 500]
         for name, _kind, text in view.rows(
                 "SELECT s.name, t.kind, t.text FROM session_titles t JOIN sessions s ON s.id = t.session_id "
-                f"WHERE t.kind >= 0 AND s.name IN ({', '.join('?' * len(chunk))}) "
-                "ORDER BY s.name, t.kind DESC, CASE WHEN t.kind = 0 THEN t.ts ELSE -t.ts END, "
-                "CASE WHEN t.kind = 0 THEN t.line ELSE -t.line END", chunk):
+                f"WHERE s.name IN ({', '.join('?' * len(chunk))}) "
+                "ORDER BY s.name, t.kind DESC, CASE WHEN t.kind <= 0 THEN t.ts ELSE -t.ts END, "
+                "CASE WHEN t.kind <= 0 THEN t.line ELSE -t.line END", chunk):
             found.setdefault(name, text)
     return found
 

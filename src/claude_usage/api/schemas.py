@@ -294,6 +294,7 @@ class MonthProjection(BaseModel):
 
 class SeriesRow(BaseModel):
     key: str = Field(description="Model id or project key; 'other' sums the rest")
+    label: str = Field(description="The project's real path (from cwd), else the key")
     costUsd: list[float | None] = Field(description="USD per day of days")
     totalTokens: list[int] = Field(description="Tokens per day of days")
 

@@ -104,7 +104,7 @@ def prices(opts: Common) -> None:
     if opts.json:
         print_json(document)
         return
-    out.print(f"Price data: {document['priceData']} (version stored with costs: {document['version']})", soft_wrap=True)
+    out.print(f"Price data: {document['priceData']} (version stored with costs: {document['version']})")
     out.print(corrections_table(f"Price corrections in force ({document['correctionsFile']})", document["corrections"], out.width))
     if document["overrides"]:
         out.print(f"Your --prices file names: {', '.join(document['overrides'])} (used as given for these models).")

@@ -273,6 +273,7 @@ def open_source(opts: Common, demo_fallback: bool = False) -> Source:
 def load(opts: Common, demo_fallback: bool = False) -> Source:
     """Open the store for ``opts`` and bring it up to date (a progress bar for long scans);
     print the file problems and the history note on stderr."""
+    from claude_usage.formats import plural
     from claude_usage.store import facts
 
     source = open_source(opts, demo_fallback)
@@ -287,7 +288,7 @@ def load(opts: Common, demo_fallback: bool = False) -> Source:
     print_warnings(warnings)
     if missing:  # on stderr, so --json output stays clean
         err.print(
-            f"Note: includes history from {missing:,} transcript(s) that no longer exist "
+            f"Note: includes history from {plural(missing, 'transcript')} that no longer exist "
             "(Claude Code deletes them after 30 days); --forget-deleted drops it."
         )
     return source

@@ -54,8 +54,9 @@ class CommandGroup(TyperGroup):
         except ClickError as error:
             if not standalone_mode:
                 raise
-            from claude_usage.cli.common import err
             from rich.markup import escape
+
+            from claude_usage.cli.common import err
 
             err.print(f"[red]Error:[/] {escape(error_line(error))}")
             sys.exit(error.exit_code)

@@ -64,10 +64,13 @@ def mcp(
 ) -> None:
     """MCP tools (calls, errors, sessions) and MCP server log files; within the dates and
     project given (the model selects tool calls only: logs name none)."""
+    from rich.text import Text
+
     from claude_usage import tools as tool_analytics
     from claude_usage.local_files import logs_in
     from claude_usage.render_listings import log_table, tool_table
     from claude_usage.sources.mcp_logs import LogCatalog
+    from claude_usage.table_fit import wrap
 
     with report_view(opts) as (view, source):
         query = query_for(opts, view)
@@ -92,7 +95,7 @@ def mcp(
     if logs:
         shown = logs[:MCP_LOGS_SHOWN]
         out.print(log_table("MCP logs, newest first", shown, out.width, opts.compact))
-        out.print(f"[dim]Log folder: {where}[/]", soft_wrap=True)
+        out.print(Text(wrap(f"Log folder: {where}", out.width), style="dim"))  # wrapped after separators
         if len(logs) > len(shown):
             err.print(f"{len(logs) - len(shown):,} older log files not shown (--json lists all)")
     else:

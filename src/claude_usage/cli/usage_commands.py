@@ -6,7 +6,7 @@ summary, today and process: :mod:`~claude_usage.cli.summary_commands`.)"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Callable, Optional
+from typing import Annotated, Any, Callable
 
 import typer
 

@@ -12,8 +12,10 @@ much it is to be trusted; the highest kind wins, the latest line within a kind:
 - :data:`AGENT_PROMPT` (-1): the first prompt of a subagent transcript (the task it was given),
   never a session's title; it describes a subagent that has no ``.meta.json``.
 
-Only what is needed is decoded: a line is looked at when it starts with ``{"type":"`` (title
-lines) or, until the file's first prompt is found, when it holds ``"type":"user"``.
+Only what is needed is decoded: a line is looked at when it starts with a title type (title
+lines name their type first) or, until the file's first prompt is found, when it holds
+``"type": "user"`` and no usage (compact JSON as Claude Code writes it, or spaced as in
+hand-made files).
 """
 
 from __future__ import annotations
@@ -25,9 +27,9 @@ import msgspec
 
 CUSTOM, AI, SUMMARY, PROMPT, AGENT_PROMPT = 3, 2, 1, 0, -1
 MAX_TEXT = 200  # characters kept of a title or prompt (the tables show fewer)
-_TYPE_PREFIX = b'{"type":"'
-_TITLE_KINDS = ((b'custom-title"', CUSTOM), (b'ai-title"', AI), (b'summary"', SUMMARY))
-_USER = b'"type":"user"'
+_TITLE_TYPE = re.compile(rb'\{\s*"type"\s*:\s*"(custom-title|ai-title|summary)"')
+_TITLE_KINDS = {b"custom-title": CUSTOM, b"ai-title": AI, b"summary": SUMMARY}
+_USER = re.compile(rb'"type"\s*:\s*"user"')
 # Text Claude Code writes into user lines that the user did not type: command echoes, command
 # output, reminders, interruption notes.
 _NOT_TYPED = ("<", "Caveat:", "[Request interrupted")
@@ -121,16 +123,15 @@ class TitleCollector:
         self.prompt_found = False
         self.last_stamp: Any = None
 
-    def line(self, buffer: bytearray, start: int, end: int, raw: Any, offset: int) -> None:
-        """Look at the line ``buffer[start:end]`` (``raw``: the same bytes as a memoryview)."""
-        if buffer.startswith(_TYPE_PREFIX, start, end):
-            if not self.subagent:
-                at = start + len(_TYPE_PREFIX)
-                for name, kind in _TITLE_KINDS:
-                    if buffer.startswith(name, at, end):
-                        self._title(raw, kind, offset)
-                        return
-        if not self.prompt_found and buffer.find(_USER, start, end) >= 0:
+    def line(self, buffer: bytearray, start: int, end: int, raw: Any, offset: int, usage: bool) -> None:
+        """Look at the line ``buffer[start:end]`` (``raw``: the same bytes as a memoryview;
+        ``usage``: the line holds a usage object, so it is no prompt)."""
+        if not self.subagent:
+            found = _TITLE_TYPE.match(buffer, start, min(end, start + 64))
+            if found:
+                self._title(raw, _TITLE_KINDS[found[1]], offset)
+                return
+        if not self.prompt_found and not usage and _USER.search(buffer, start, end):
             self._prompt(raw, offset)
 
     def _title(self, raw: Any, kind: int, offset: int) -> None:

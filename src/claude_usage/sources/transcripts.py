@@ -544,7 +544,7 @@ class _Scanner:
         carries_tools = results or carries_usage
         raw = view[start:end]
         if not results:  # a title or a typed prompt carries no tool result
-            self.titles.line(buffer, start, end, raw, offset)
+            self.titles.line(buffer, start, end, raw, offset, carries_usage)
         decoded = self._decode(raw, _Line if carries_tools else _Light, tail)
         if decoded is None:
             return
