@@ -36,7 +36,7 @@ export function heatmapChart(cells) {
     type: "heatmap", x: hours, y: days, z, text, zmin: 0, zmax: highest || 1, colorscale: heatScale(), xgap: 1, ygap: 1,
     hoverongaps: false, hovertemplate: "%{y} %{x}:00<br>$%{z:.2f}<br>%{text}<extra></extra>",
     colorbar: phone
-      ? { title: { text: "USD", side: "top" }, orientation: "h", thickness: 10, y: -0.12, yanchor: "top", len: 1 }
+      ? { title: { text: "USD", side: "top" }, orientation: "h", thickness: 10, y: -0.02, yanchor: "top", len: 1 }
       : { title: { text: "USD" }, thickness: 12 },
   }], {
     plot_bgcolor: empty,
@@ -44,6 +44,6 @@ export function heatmapChart(cells) {
       ticktext: (phone ? [0, 3, 6, 9, 12, 15, 18, 21] : hours).map(String), side: "top", showgrid: false,
       title: { text: "hour of day", standoff: 4 } },
     yaxis: { type: "category", automargin: true, showgrid: false, autorange: "reversed", nticks: phone ? 12 : 30 },
-    margin: { l: 80, r: phone ? 8 : 16, t: 56, b: phone ? 56 : 16 },
+    margin: { l: 80, r: phone ? 8 : 16, t: 56, b: phone ? 64 : 16 },
   }, Math.max(phone ? 260 : 320, days.length * rowHeight + (phone ? 140 : 100)));
 }

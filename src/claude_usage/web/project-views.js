@@ -1,6 +1,6 @@
 // The Projects view (search, minimum cost, server-side sorting, pages) and one project in detail.
 
-import { cards, el, emptyState, fmt, noDataHelp, pager, panel, plural, table } from "./ui.js";
+import { cards, el, emptyState, fmt, noDataHelp, pager, panel, table } from "./ui.js";
 import { chart, dayAxis, palette } from "./charts.js";
 import { COST, DAY_BAR_MS, REQUESTS, costCell, lastPart, link, pathText, pricedOnly, shortModel, usageCards } from "./common.js";
 
@@ -60,7 +60,7 @@ async function projectView({ key, api, go, flagUnpriced }) {
   content.append(el("div", { class: "grid2" },
     panel("Models", table({ columns: [{ key: "model", label: "Model", wrap: true, format: (r) => shortModel(r.model), csv: (r) => r.model },
       { ...REQUESTS, optional: true }, COST], rows: project.models, csvName: "project-models", tools: modelTools, label: "project-models" }), modelTools),
-    panel(`Sessions (${plural(project.sessionList.length, "session")})`, table({ columns: [
+    panel(`Sessions (${fmt.tokens(project.sessionList.length)})`, table({ columns: [
       { key: "title", label: "Session", wrap: true, format: (r) => el("span", { class: "clamp", title: r.title || r.sessionId }, r.title || r.sessionId.slice(0, 8)),
         csv: (r) => r.title || r.sessionId },
       { key: "lastActivity", label: "Last activity", optional: true, format: (r) => fmt.time(r.lastActivity) }, { ...REQUESTS, optional: true }, COST],

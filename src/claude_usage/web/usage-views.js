@@ -162,4 +162,3 @@ export async function modelsView({ api, flagUnpriced }) {
   content.append(panel("Share of cost", pie, pieTools), panel("Models", modelTable, tools));
   return content;
 }
-
