@@ -17,7 +17,8 @@ from fastapi.responses import StreamingResponse
 
 from claude_usage import tools
 from claude_usage.api.params import ApiError, bad_parameter, file_filters, paginate, report_filters
-from claude_usage.api.schemas import ErrorBody, FileContent, McpLogsResponse, McpToolDetail, McpToolsResponse, TodosResponse, ToolsResponse
+from claude_usage.api.schemas import ErrorBody
+from claude_usage.api.tool_schemas import FileContent, McpLogsResponse, McpToolDetail, McpToolsResponse, TodosResponse, ToolsResponse
 from claude_usage.api.store import DataStore
 from claude_usage.api.v2 import ERRORS, json_response
 from claude_usage.local_files import logs_in, project_sessions, todos_in

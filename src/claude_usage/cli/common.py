@@ -21,6 +21,7 @@ import typer
 
 from claude_usage import __version__
 from claude_usage.cli.group import CommandGroup
+from claude_usage.cli.progress import LazyProgress
 
 app = typer.Typer(
     name="claude-usage",
@@ -168,38 +169,6 @@ REPORT_OPTIONS = tuple(_COMMON_OPTIONS)
 FILTER_OPTIONS = ("json", "since", "until", "tz", "project", "model", "mode", "compact", *DATA_OPTIONS)
 
 
-class _LazyProgress:
-    """A progress bar (files and MB) on stderr, shown only once a scan has taken over a second."""
-
-    def __init__(self) -> None:
-        self.started = time.monotonic()
-        self.bar: Any = None
-        self.task: Any = None
-
-    def __call__(self, files_done: int, files_total: int, bytes_done: int, bytes_total: int) -> None:
-        if self.bar is None:
-            if time.monotonic() - self.started < 1.0 or files_done >= files_total:
-                return
-            from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
-
-            self.bar = Progress(
-                TextColumn("Reading transcripts"),
-                BarColumn(),
-                TextColumn("{task.fields[files]}"),
-                DownloadColumn(),
-                TimeRemainingColumn(),
-                console=err.real(),
-                transient=True,
-            )
-            self.bar.start()
-            self.task = self.bar.add_task("scan", total=bytes_total or 1, files="")
-        self.bar.update(self.task, completed=bytes_done, files=f"{files_done:,}/{files_total:,} files")
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-
-
 def _roots(opts: Common, demo_fallback: bool = False) -> tuple[list, str | None]:
     """The data roots for ``opts`` and a notice (demo fallback); exits on a root error."""
     from claude_usage.demo import demo_root
@@ -277,7 +246,7 @@ def load(opts: Common, demo_fallback: bool = False) -> Source:
     from claude_usage.store import facts
 
     source = open_source(opts, demo_fallback)
-    progress = _LazyProgress()
+    progress = LazyProgress(err)
     try:
         source.store.refresh(source.pricer, progress, forget_deleted=opts.forget_deleted)
     finally:
