@@ -22,6 +22,9 @@ stamp=".venv/.installed${EXTRAS:-}"
 wanted="$(cksum < pyproject.toml)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+  # The distribution was called claude-usage-dashboard before (that name is another project's
+  # on PyPI); an older .venv drops it, so that one install provides the command.
+  .venv/bin/python -m pip uninstall -q -y claude-usage-dashboard >/dev/null 2>&1 || true
   .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${EXTRAS:-}"
   echo "$wanted" > "$stamp"
 fi

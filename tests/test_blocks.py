@@ -225,7 +225,7 @@ def test_bad_limits_are_clear_errors(tmp_path):
 def test_table_tells_a_gap_of_no_length_on_the_next_block(tmp_path):
     from rich.console import Console
 
-    from claude_usage.render import blocks_table
+    from claude_usage.render_blocks import blocks_table
 
     # 12:00 and 13:39 make the block 12:00-17:00; 18:50 comes 5h 11m after 13:39, so it opens a new
     # block at its hour, 18:00, which is before 13:39 + 5 h = 18:39: the gap row has no length.

@@ -235,11 +235,17 @@ def test_demo_live_session_gives_an_active_block(tmp_path):
     assert blocks[0].start_us == int(datetime(2026, 3, 1, 8, tzinfo=timezone.utc).timestamp()) * 1_000_000
 
 
-def test_unknown_project_or_model_is_named_on_stderr():
-    result = runner.invoke(app, ["daily", "--data-dir", str(FIXTURES / "sniffly"), "--project", "nope", "--json"])
-    assert result.exit_code == 0
-    assert json.loads(result.stdout)["daily"] == []
-    assert "--project 'nope' matches no request" in result.stderr
+def test_unknown_project_or_model_is_an_error_with_a_suggestion():
+    # Issue 14: not an empty $0.00 table, but an error (exit code 2) that suggests the closest name.
+    data = str(FIXTURES / "sniffly")
+    result = runner.invoke(app, ["daily", "--data-dir", data, "--project", "nope", "--json"])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "Error: --project: no project matches 'nope'" in result.stderr
+    result = runner.invoke(app, ["daily", "--data-dir", data, "--project", "ai-musik"])
+    assert result.exit_code == 2
+    assert "did you mean 'ai-music'?" in result.stderr  # the last part of /Users/user1/dev/ai-music
+    result = runner.invoke(app, ["daily", "--data-dir", data, "--model", "sonet"])
+    assert result.exit_code == 2 and "did you mean 'sonnet-4'?" in result.stderr
 
 
 def test_summary_marks_partial_costs_today_and_this_month(tmp_path):
@@ -302,8 +308,10 @@ def test_prices_lists_the_corrections_in_force_and_the_package_version(tmp_path)
     prices_file = tmp_path / "p.json"
     prices_file.write_text(json.dumps({"us.anthropic.claude-opus-4-6-v1": {"input": 1, "output": 2}}))
     assert run_json("prices", "--prices", str(prices_file))["overrides"] == ["claude-opus-4-6"]
-    table = runner.invoke(app, ["prices"], env={"COLUMNS": "140"})
-    assert table.exit_code == 0
+    # A process of its own: the terminal width is read once per process.
+    table = subprocess.run([sys.executable, "-m", "claude_usage", "prices"], env={**os.environ, "COLUMNS": "140"},
+                           capture_output=True, text=True)
+    assert table.returncode == 0
     assert "genai-prices 0.2.3" in table.stdout and "x6 on the standard rates" in table.stdout
     assert "before 2026-07-24" in table.stdout
 
@@ -323,7 +331,7 @@ def test_searches_column_only_when_there_are_searches():
 def test_fast_requests_without_a_fast_price_are_named_in_a_warning():
     result = runner.invoke(app, ["models", "--data-dir", str(BUGCASES / "21-fast-mode-prices" / "claude")])
     assert result.exit_code == 0
-    assert "no fast-mode price for claude-opus-4-5-20251101; 1 fast request(s) are priced at the standard rate" in result.stderr
+    assert "no fast-mode price for claude-opus-4-5-20251101; 1 fast request is priced at the standard rate" in result.stderr
     models = keyed(run_json("models", "--data-dir", str(BUGCASES / "21-fast-mode-prices" / "claude"))["models"], "model")
     assert {m: row["fastUnpricedRequests"] for m, row in models.items()} == {
         "claude-opus-4-5-20251101": 1, "claude-opus-4-6": 0, "claude-opus-4-7": 0, "claude-opus-5": 0}
@@ -333,7 +341,7 @@ def test_summary_names_placeholder_requests():
     data = str(BUGCASES / "24-placeholder-output-counts" / "claude")
     result = runner.invoke(app, ["summary", "--data-dir", data, "--tz", "UTC"], env={"COLUMNS": "140"})
     line = next(line for line in result.stdout.splitlines() if "Placeholder output counts" in line)
-    assert "2 request(s)" in line
+    assert "2 requests, output undercounted" in line
     assert run_json("summary", "--data-dir", data, "--tz", "UTC")["summary"]["placeholderOutputRequests"] == 2
 
 
@@ -354,5 +362,5 @@ def test_doctor_names_the_placeholder_requests():
     result = runner.invoke(app, ["doctor", "--data-dir", str(BUGCASES / "24-placeholder-output-counts" / "claude")], env={"COLUMNS": "120"})
     assert result.exit_code == 0, result.output
     assert "Placeholder output counts" in result.stdout and "│ 2 " in result.stdout
-    assert "2 request(s): their output count is a streaming placeholder" in result.stderr
+    assert "2 requests: their output count is a streaming placeholder" in result.stderr
     assert "fixed in 2.1.97" in result.stderr

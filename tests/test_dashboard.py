@@ -1,7 +1,7 @@
 """The web dashboard in a real browser (headless Debian Chromium driven by Playwright) against a
 real `claude-usage serve` on a copy of a shared fixture set.
 
-Screenshots of every view at 1280x800 and 390x844 go to test-artifacts/screenshots (not committed).
+Screenshots of every view at 1400x900 and 390x844 go to a temporary directory (never into the repo).
 """
 
 from __future__ import annotations
@@ -13,16 +13,13 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import sync_playwright
 
-from conftest import BUGCASES, REPO, RunningServer, expected, writable_copy
+from browser import LAPTOP, PHONE, Watched, launch, number, table_rows
+from conftest import BUGCASES, RunningServer, expected, writable_copy
 from helpers import assistant_line
 
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = REPO / "test-artifacts" / "screenshots"
 VIEWS = ["summary", "daily", "monthly", "hourly", "models", "projects", "sessions", "tools", "logs", "todos"]
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
 @pytest.fixture(scope="module")
@@ -38,53 +35,20 @@ def server(data):
 
 @pytest.fixture(scope="module")
 def browser():
-    assert Path(CHROMIUM).exists(), "Debian's chromium must be installed (scripts/test.sh does it)"
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        launched = launch(playwright)
         yield launched
         launched.close()
 
 
-class Watched:
-    """A page whose console errors, page errors and failed requests are collected."""
-
-    def __init__(self, browser, width=1280, height=800, timezone="UTC"):
-        self.context = browser.new_context(viewport={"width": width, "height": height}, locale="en-US",
-                                           timezone_id=timezone, accept_downloads=True)
-        self.page: Page = self.context.new_page()
-        self.problems: list[str] = []
-        self.page.on("console", lambda m: self.problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
-        self.page.on("requestfailed", lambda r: self.problems.append(f"request failed: {r.url} {r.failure}")
-                     if not r.url.endswith("/api/v2/events") else None)
-        self.page.on("response", lambda r: self.problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
-
-    def open(self, url: str) -> Page:
-        self.page.goto(url)
-        self.page.wait_for_selector("main .panel, main .cards, main .empty", timeout=20000)
-        self.page.wait_for_load_state("networkidle")
-        return self.page
-
-    def close(self):
-        self.context.close()
-
-
-def table_rows(page: Page, label: str) -> list[list[str]]:
-    return page.locator(f'table[aria-label="{label}"] tbody tr').evaluate_all(
-        "rows => rows.map(r => [...r.cells].map(c => c.innerText.trim()))")
-
-
-def number(text: str) -> float:
-    return float(re.sub(r"[^0-9.\-]", "", text))
-
-
-def test_every_view_loads_without_errors_and_screenshots(server, browser):
-    SHOTS.mkdir(parents=True, exist_ok=True)
+def test_every_view_loads_without_errors_and_screenshots(server, browser, tmp_path):
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
     day = sorted(expected("curated")["by_day"]["UTC"])[-1]
     project = sorted(expected("curated")["by_project"])[0]
     session = sorted(expected("curated")["by_session"])[0]
     pages = VIEWS + [f"daily/{day}", f"projects/{project}", f"sessions/{session}", "hourly?show=heatmap", "hourly?show=table"]
-    for width, height in ((1280, 800), (390, 844)):
+    for width, height in (LAPTOP, PHONE):
         watched = Watched(browser, width, height)
         for view in pages:
             page = watched.open(f"{server.url}/#/{view}")
@@ -99,7 +63,7 @@ def test_every_view_loads_without_errors_and_screenshots(server, browser):
                     "t => t.parentElement.scrollWidth <= t.parentElement.clientWidth")
                 assert page.locator('table[aria-label="days"] th', has_text="Cache read").is_hidden()
             name = re.sub(r"[^a-z0-9]+", "-", view)[:40]
-            page.screenshot(path=str(SHOTS / f"{name}-{width}x{height}.png"), full_page=True)
+            page.screenshot(path=str(shots / f"{name}-{width}x{height}.png"), full_page=True)
         watched.close()
         assert watched.problems == [], watched.problems
 
@@ -266,7 +230,6 @@ def test_active_block_panel_progress_countdown_and_live_update(browser, tmp_path
             "() => document.querySelector('[data-testid=today-cost]')?.innerText.includes('priced requests only')", timeout=20000)
         assert "priced requests only" in page.locator('[data-testid="month-cost"]').inner_text()
         assert "$0.72" in page.locator('[data-testid="today-cost"]').inner_text()
-        page.screenshot(path=str(SHOTS / "summary-active-block.png"), full_page=True)
         assert watched.problems == []
         watched.close()
 
@@ -276,11 +239,11 @@ def test_demo_data_are_labelled_and_fit_a_phone(browser, tmp_path):
 
     # A user without Claude Code data: the server falls back to the demo, and the page says so.
     with RunningServer(env=env_without_data(tmp_path)) as demo:
-        for width, height in ((1280, 800), (390, 844)):
+        for width, height in (LAPTOP, PHONE):
             watched = Watched(browser, width, height)
             page = watched.open(f"{demo.url}/#/summary")
             page.wait_for_selector("#source-notice:not([hidden])")
-            text = page.locator("#source-notice").inner_text()
+            text = page.locator("#source-notice").text_content()  # folded to its headline on a phone
             assert "Demo data" in text and "No Claude Code transcripts found" in text and "--data-dir DIR" in text
             # The demo's session in progress makes an active block with a countdown.
             assert re.fullmatch(r"\d+h \d\dm|\d+m", page.locator('[data-testid="reset-countdown"]').inner_text())
@@ -295,7 +258,6 @@ def test_demo_data_are_labelled_and_fit_a_phone(browser, tmp_path):
             fits = page.locator('table[aria-label="days"]').evaluate(
                 "t => t.parentElement.scrollWidth <= t.parentElement.clientWidth")
             assert fits, width  # the cost is in view without scrolling the table
-            page.screenshot(path=str(SHOTS / f"demo-daily-{width}x{height}.png"), full_page=True)
             assert watched.problems == [], watched.problems
             watched.close()
 
@@ -305,7 +267,7 @@ def test_summary_notes_placeholder_counts_and_shows_searches(browser):
         watched = Watched(browser)
         page = watched.open(running.url + "/#/summary")
         note = page.get_by_test_id("pricing-notes").inner_text()
-        assert "2 request(s) with a placeholder output count" in note
+        assert "2 requests with a placeholder output count" in note
         assert "Fixed in Claude Code 2.1.97" in note
         assert page.get_by_text("Web searches").count() == 0  # case 24 has none
         assert watched.problems == []

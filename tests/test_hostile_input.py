@@ -132,7 +132,7 @@ def test_server_serves_exact_totals_and_health_says_what_was_skipped(hostile):
         summary = httpx.get(server.url + "/api/v2/daily", params={"limit": 1000}).json()
         refreshed = httpx.post(server.url + "/api/v2/refresh")
     assert health["status"] == "degraded"
-    assert health["problems"] == ["1 *.jsonl path(s) skipped: not regular files (see warnings)"]
+    assert health["problems"] == ["1 *.jsonl path skipped: not regular files (see warnings)"]
     assert any(w.endswith("x.jsonl: skipped, a FIFO, not a regular file") for w in health["warnings"])
     assert any("deep-usage.jsonl" in w for w in health["warnings"])
     rows = summary["data"]

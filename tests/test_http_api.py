@@ -23,7 +23,7 @@ def test_days_months_models_projects_equal_expected(servers, name):
     assert models["stats"]["totalModels"] == len(exp["by_model"])
     assert models["stats"]["totalTokens"] == exp["totals"]["total_tokens"]
     assert models["stats"]["totalMessages"] == exp["totals"]["requests"]
-    assert models["stats"]["totalCost"] == f"{exp['totals']['cost_usd']:.2f}"
+    assert models["stats"]["totalCost"] == f"{exp['totals']['cost_usd']:.4f}"  # 4 decimals (issue 14)
     assert models["stats"]["totalSessions"] == len(exp["by_session"])
     projects = get(url, "/api/v2/projects", limit=200).json()
     assert_rows(exp["by_project"], keyed(projects["data"], "name"), f"{name} /projects")

@@ -26,6 +26,7 @@ import pytest
 import pg_server
 from conftest import FIXTURE_SETS, FIXTURES, ROW_FIELDS, RunningServer, expected, writable_copy
 from helpers import assistant_line
+from test_issue14_data import titled  # noqa: F401  (a fixture)
 
 PASSWORD = pg_server.PASSWORD
 USERS = {name: ("ann" if i % 2 == 0 else "ben") for i, name in enumerate(FIXTURE_SETS)}
@@ -127,6 +128,23 @@ def test_team_totals_are_the_union_of_the_sets(everything):
             assert_totals(stated, days[day], f"m-{name} {day}")
 
 
+def test_sessions_keep_their_titles_and_subagent_tasks_in_the_team_store(pg, titled):
+    """The titles of the issue-14 fixture (written out there: an ai-title, the later of two custom
+    titles, a first prompt; a subagent's task) name the sessions on a team server too, and a
+    second push changes nothing."""
+    url = fresh_team(pg, "titles")
+    assert push(url, titled, "m-titles", "ann")["new"] == 4
+    rows = {row["sessionId"]: row for row in json_of("sessions", "--team", url, "--tz", "UTC")["sessions"]}
+    assert {name: row["title"] for name, row in rows.items()} == {
+        "s1": "Login bug fix", "s2": "Dark mode v2", "s3": "Write the README"}
+    before = team_version(url)
+    assert push(url, titled, "m-titles", "ann")["sent"] == 0 and team_version(url) == before
+    with RunningServer("--team", url, "--tz", "UTC") as server:
+        detail = httpx.get(f"{server.url}/api/v2/sessions/s3", timeout=30).json()
+    (agent,) = detail["subagents"]
+    assert (agent["agentId"], agent["task"]) == ("abc", "Find the config files")
+
+
 def test_filters_by_user(everything, tmp_path):
     url, _ = everything
     for user in ("ann", "ben"):
@@ -145,8 +163,9 @@ def test_filters_by_user(everything, tmp_path):
         assert_totals(sum_expected(mine), row, f"users row {user}")
         assert row["machines"] == sorted(f"m-{name}" for name in mine)
     assert len(users["machines"]) == len(FIXTURE_SETS)
-    nobody = cli("daily", "--team", url, "--user", "zed", "--json")
-    assert json.loads(nobody.stdout)["daily"] == [] and "--user 'zed' matches no request" in nobody.stderr
+    nobody = cli("daily", "--team", url, "--user", "zed", "--json", check=False)
+    assert nobody.returncode == 2 and nobody.stdout == ""
+    assert "--user 'zed' matches no machine that pushed; `claude-usage users` lists them" in nobody.stderr
 
 
 REPORTS = [
@@ -345,7 +364,7 @@ def test_every_failure_is_one_line_exit_2_without_the_password(pg, tmp_path):
     init = cli("team", "init", env=env)
     assert "already up to date" in init.stderr and PASSWORD not in init.stdout + init.stderr
     with psycopg.connect(url) as conn:
-        assert conn.execute("SELECT version FROM claude_usage.schema_migrations").fetchall() == [(1,)]
+        assert conn.execute("SELECT version FROM claude_usage.schema_migrations ORDER BY version").fetchall() == [(1,), (2,)]
 
 
 # -- the team server ---------------------------------------------------------------------------------
@@ -442,13 +461,15 @@ def test_serve_push_to_pushes_new_requests(pg, tmp_path):
 
 # -- the dashboard's Team view -----------------------------------------------------------------------
 
-def test_dashboard_team_view_shows_each_user_and_filters_by_them(everything):
+def test_dashboard_team_view_shows_each_user_and_filters_by_them(everything, tmp_path):
     """A real Chromium on a team server: the Team tab (and no tab of local files), a row per user
     with the stated cost, a click that filters the Summary to that user; screenshots at 1400x900
     and 390x844 in both themes."""
     from playwright.sync_api import sync_playwright
 
-    from test_dashboard import ARGS, CHROMIUM, SHOTS, number, table_rows
+    from browser import ARGS, CHROMIUM, number, table_rows
+
+    SHOTS = Path(os.environ.get("CLAUDE_USAGE_SHOTS", tmp_path / "screenshots"))
 
     url, _ = everything
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -472,6 +493,9 @@ def test_dashboard_team_view_shows_each_user_and_filters_by_them(everything):
                 for user, row in rows.items():
                     assert abs(number(row[-1]) - cost[user]) < 0.005, (user, row)
                 assert len(table_rows(page, "machines")) == len(FIXTURE_SETS)
+                if width < 600:  # a phone shows the filters when asked (issue 14)
+                    assert page.locator("#user").is_hidden()
+                    page.locator("#filter-toggle").click()
                 assert page.locator("#user").is_visible() and page.locator("#machine").is_visible()
                 page.wait_for_load_state("networkidle")
                 page.screenshot(path=str(SHOTS / f"team-{width}x{height}-{theme}.png"), full_page=True)

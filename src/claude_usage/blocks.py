@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Sequence
 
+from claude_usage.formats import duration_text  # noqa: F401  (the blocks' duration format)
 from claude_usage.store.schema import QUARTER_HOUR_US
 from claude_usage.timebuckets import iso_utc
 from claude_usage.totals import Totals
@@ -57,12 +58,6 @@ class Block:
         """Now is before the end, and the last request is less than a session length old."""
         return (not self.is_gap and self.last_us is not None and self.start_us <= now_us < self.end_us
                 and now_us - self.last_us < session_us)
-
-
-def duration_text(minutes: float) -> str:
-    """Minutes as ``3h 05m`` (or ``42m`` under an hour), rounded to the minute."""
-    hours, rest = divmod(int(round(max(0.0, minutes))), 60)
-    return f"{hours}h {rest:02d}m" if hours else f"{rest}m"
 
 
 def floor_hour(ts_us: int) -> int:

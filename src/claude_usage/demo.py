@@ -23,7 +23,7 @@ from pathlib import Path
 
 from claude_usage.sources.discovery import DataRoot
 
-DEMO_VERSION = 5
+DEMO_VERSION = 6
 DEMO_SEED = 20250601
 DEMO_DAYS = 60
 UNPRICED_DEMO_MODEL = "claude-experimental-7"
@@ -35,6 +35,21 @@ _PROJECTS = (
     ("/home/demo/infra_tools.v2", ("claude-sonnet-4-5-20250929", UNPRICED_DEMO_MODEL)),
 )
 _SUBAGENT_MODEL = "claude-haiku-4-5-20251001"
+# What the demo's users ask (the first prompt names a session) and the titles Claude Code writes.
+_TASKS = (
+    ("Add a retry with backoff to the payment webhook handler", "Payment webhook retries"),
+    ("Why does the nightly import job take 40 minutes now?", "Slow nightly import investigation"),
+    ("Write tests for the cart total rounding", "Cart rounding tests"),
+    ("Migrate the settings screen to the new design system", "Settings screen migration"),
+    ("The login form double-submits on slow networks, fix it", "Login double-submit fix"),
+    ("Refactor the Terraform modules so staging and prod share one", "Shared Terraform modules"),
+    ("Add pagination to the orders API", "Orders API pagination"),
+    ("Find out why the iOS build fails on CI", "iOS CI build failure"),
+    ("Profile the dashboard query and make it faster", "Dashboard query speed-up"),
+    ("Document how to run the pipeline locally", "Local pipeline docs"),
+)
+_FOLLOW_UPS = ("Please fix the failing test.", "Looks good, now update the docs.", "Can you also handle the empty case?",
+               "Run the linter and fix what it finds.", "Commit this with a short message.")
 _TOOLS = ("Read", "Edit", "Bash", "Grep", "Write", "mcp__github__get_issue", "mcp__playwright__browser_click")
 
 
@@ -114,12 +129,17 @@ def _session(w: _Writer, dest: Path, cwd: str, models: tuple[str, ...], start: d
     model = models[0] if rng.random() < 0.75 else models[1]
     lines: list = []
     moment, context = start, rng.randint(8000, 20000)
-    for _turn in range(rng.randint(3, 14) if until is None else 1000):
+    # The words come from a generator of their own, so that the numbers stay those of DEMO_VERSION 5.
+    words = random.Random(session_id)
+    task, title = words.choice(_TASKS)
+    if words.random() < 0.4:  # Claude Code named the session (newer versions write an ai-title line)
+        lines.append({"type": "ai-title", "sessionId": session_id, "aiTitle": title})
+    for turn in range(rng.randint(3, 14) if until is None else 1000):
         if until is not None and moment >= until - timedelta(minutes=2):
             break
         lines.append({
             **base, "type": "user", "isSidechain": False, "uuid": w.uuid(), "timestamp": _stamp(moment),
-            "message": {"role": "user", "content": [{"type": "text", "text": "Please fix the failing test."}]},
+            "message": {"role": "user", "content": [{"type": "text", "text": task if turn == 0 else words.choice(_FOLLOW_UPS)}]},
         })
         moment += timedelta(seconds=rng.randint(2, 40))
         response = _response_lines(w, base, model, moment, context, sidechain=False)
@@ -148,13 +168,16 @@ def _session(w: _Writer, dest: Path, cwd: str, models: tuple[str, ...], start: d
         sub_dir = project_dir / session_id / "subagents"
         sub_dir.mkdir(parents=True, exist_ok=True)
         sub_moment = start + timedelta(minutes=rng.randint(1, 20))
-        sub_lines: list = []
+        # The subagent's task is the first line of its transcript (a user line of its own).
+        sub_lines: list = [{**base, "agentId": agent_id, "type": "user", "isSidechain": True, "timestamp": _stamp(sub_moment),
+                            "message": {"role": "user", "content": "Find where the config is loaded and list the files that read it."}}]
         for _ in range(rng.randint(1, 4)):
             sub_lines.extend(_response_lines(w, dict(base, agentId=agent_id), _SUBAGENT_MODEL, sub_moment, 12000, True))
             sub_moment += timedelta(seconds=rng.randint(5, 90))
         _write_jsonl(sub_dir / f"agent-{agent_id}.jsonl", sub_lines)
-        meta = {"agentType": "Explore", "description": "Find where the config is loaded"}
-        (sub_dir / f"agent-{agent_id}.meta.json").write_text(json.dumps(meta))
+        if words.random() < 0.7:  # older Claude Code versions wrote no .meta.json
+            meta = {"agentType": "Explore", "description": "Find where the config is loaded"}
+            (sub_dir / f"agent-{agent_id}.meta.json").write_text(json.dumps(meta))
     if rng.random() < 0.08:
         # A line cut in half (an unclean shutdown) and a blank line: skipped and counted.
         lines.insert(len(lines) // 2, '{"type":"assistant","message":{"id":"msg_cut","usage":{"input_tok')

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
-from claude_usage import reports
+from claude_usage import insights, reports, session_info
 from claude_usage.reports import Query
 from claude_usage.rows import cost_string, keyed_row, model_row, project_row, session_row, usage_row, usd
 from claude_usage.store import facts
@@ -25,17 +24,21 @@ PARTS_OF_DAY = (("nightUsage", 0, 6), ("morningUsage", 6, 12), ("afternoonUsage"
 def summary(view: Any, query: Query, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """The summary over ``query``'s selection.
 
-    Costs in USD (``totalCost`` as a 2-decimal string); ``todayCostUsd`` and
+    Costs in USD (``totalCost`` as a string with 4 decimals, as every ``cost`` string:
+    issue 14); ``todayCostUsd`` and
     ``thisMonthCostUsd`` use today's date in the query's zone (their ``...UnpricedRequests`` tell
     that requests without a price are left out); the counts of DESIGN section 5
     (``webSearchRequests``, ``webFetchRequests``, ``placeholderOutputRequests``,
     ``fastUnpricedRequests``) are those of the usage row; ``totalSize`` is the bytes of
     transcript files read (the API adds todo lists and MCP logs); times are ISO UTC. ``extra``
     adds fields known outside the request set (``totalMcpSessions``, ``totalTodoFiles``).
+    ``periods`` compares this week and month with the same days before
+    (:func:`claude_usage.insights.periods`); ``monthProjection`` projects the month's cost to
+    its end (:func:`claude_usage.insights.month_projection`).
     """
     total, today, month = reports.today_and_month(view, query)
     return {
-        "totalCost": cost_string(total.cost_usd, 2),
+        "totalCost": cost_string(total.cost_usd),
         "totalCostUsd": usd(total.known_cost_usd),
         "totalTokens": total.total_tokens,
         "totalMessages": total.requests,
@@ -54,6 +57,8 @@ def summary(view: Any, query: Query, extra: dict[str, Any] | None = None) -> dic
         "webFetchRequests": total.web_fetch_requests,
         "placeholderOutputRequests": total.placeholder_output_requests,
         "fastUnpricedRequests": total.fast_unpriced_requests,
+        "periods": insights.periods(view, query),
+        "monthProjection": insights.month_projection(view, query),
         **(extra or {}),
         "timezone": query.clock.name,
         "unpricedModels": sorted(total.unpriced_models),
@@ -135,7 +140,8 @@ def _sessions(view: Any, query: Query) -> list[dict[str, Any]]:
     groups = reports.by_sessions(view, query, by_model=True)
     ordered = sorted(groups.items(), key=lambda kv: (kv[1].last_ts_us or 0, kv[0]), reverse=True)
     paths = facts.project_paths(view, sorted({p for _, t in ordered for p in t.projects}))
-    return [session_row(paths, s, t, breakdown=True) for s, t in ordered]
+    named = session_info.titles(view, [s for s, _ in ordered])
+    return [session_row(paths, s, t, breakdown=True, titles=named) for s, t in ordered]
 
 
 def _days(view: Any, query: Query) -> list[dict[str, Any]]:
@@ -199,24 +205,29 @@ def session_list(view: Any, query: Query) -> list[dict[str, Any]]:
 
 def session_detail(view: Any, query: Query, session_id: str) -> dict[str, Any] | None:
     """One session: its row plus ``models`` and ``subagents`` (one row per subagent transcript:
-    ``agentId``, ``file``, ``agentType``, ``description`` and usage); None when unknown."""
+    ``agentId``, ``file``, ``agentType`` and ``description`` from its ``.meta.json`` (None
+    without one), ``task`` (its first prompt, None when it has none), the first and last
+    activity and usage); None when unknown."""
     q = replace(query, session=session_id)
     total = reports.overall(view, q, by_model=True)
     if not total.requests:
         return None
     agents = {path: meta for path, meta in facts.agents(view, session_id).values()}
     per_file = reports.grouped(view, q, reports.FILE, source=reports.ROWS) if agents else {}
+    tasks = session_info.agent_tasks(view, list(agents))
     subagents = []
     for path, t in sorted(((p, t) for p, t in per_file.items() if p in agents), key=lambda kv: (kv[1].first_ts_us or 0, kv[0])):
         meta = agents[path]
         subagents.append({
-            "agentId": Path(path).stem.removeprefix("agent-"),
+            "agentId": session_info.agent_id(path),
             "file": path,
             "agentType": meta.get("agentType"),
             "description": meta.get("description"),
+            "task": tasks.get(path),
             "firstActivity": iso_utc(t.first_ts_us),
             "lastActivity": iso_utc(t.last_ts_us),
             **usage_row(t),
         })
     paths = facts.project_paths(view, sorted(total.projects))
-    return {**session_row(paths, session_id, total, breakdown=True), "subagents": subagents, **_footer(q, total)}
+    named = session_info.titles(view, [session_id])
+    return {**session_row(paths, session_id, total, breakdown=True, titles=named), "subagents": subagents, **_footer(q, total)}

@@ -1,4 +1,8 @@
-"""Terminal tables for the CLI (Rich): readable numbers, a totals row, warnings on stderr."""
+"""Terminal tables for the CLI's usage reports (Rich): readable numbers, a totals row, warnings
+on stderr. Every table fits the terminal (:mod:`claude_usage.table_fit`): the row key and the
+cost are the last columns to go, numbers are never cut. Blocks are in
+:mod:`claude_usage.render_blocks`, tools, MCP logs and price corrections in
+:mod:`claude_usage.render_listings`."""
 
 from __future__ import annotations
 
@@ -8,7 +12,12 @@ from typing import Any, Sequence
 from rich.console import Console
 from rich.table import Table
 
+from claude_usage.filters import short_model
+from claude_usage.formats import duration_text, local_time, plural, shorten
 from claude_usage.reports import Totals
+from claude_usage.table_fit import REQUIRED, Column, Row, fitted_table
+
+__all__ = ["short_model", "tokens", "money", "usage_table", "session_table", "key_value_table", "warn_pricing"]
 
 
 def tokens(value: int) -> str:
@@ -25,28 +34,26 @@ def money(value: float | None, partial: bool = False) -> str:
     return money_text(value) + ("*" if partial else "")
 
 
-def short_model(model: str) -> str:
-    """A model id for narrow tables: ``claude-sonnet-4-5-20250929`` gives ``sonnet-4-5``."""
-    return re.sub(r"-\d{8}$", "", model.removeprefix("claude-"))
+def cost_cell(t: Totals) -> str:
+    """The cost of ``t`` for a table: ``n/a`` when none of its requests is priced, ``*`` when
+    some are not."""
+    return money(t.known_cost_usd, partial=bool(t.unpriced_requests and t.priced_requests))
 
 
-def _usage_cells(t: Totals, columns: tuple[str, ...]) -> list[str]:
-    values = {
-        "Input": lambda: tokens(t.input_tokens),
-        "Output": lambda: tokens(t.output_tokens),
-        "Cache Create": lambda: tokens(t.cache_creation_tokens),
-        "Cache Read": lambda: tokens(t.cache_read_tokens),
-        "Total Tokens": lambda: tokens(t.total_tokens),
-        "Searches": lambda: tokens(t.web_search_requests),
-        "Cost (USD)": lambda: money(t.known_cost_usd, partial=bool(t.unpriced_requests and t.priced_requests)),
-    }
-    return [values[column]() for column in columns]
-
-
-_ALL_COLUMNS = ("Input", "Output", "Cache Create", "Cache Read", "Total Tokens", "Searches", "Cost (USD)")
-_MID_COLUMNS = ("Input", "Output", "Total Tokens", "Searches", "Cost (USD)")
-_NARROW_COLUMNS = ("Total Tokens", "Cost (USD)")
-_KEY_WIDTH = 40
+# The usage columns: (header, rank, group, cell). Ranks: the cost and the key are never dropped;
+# then total tokens, searches, input and output, the cache columns, descriptive columns last.
+_USAGE = (
+    ("Input", 61, "io", lambda t: tokens(t.input_tokens)),
+    ("Output", 61, "io", lambda t: tokens(t.output_tokens)),
+    ("Cache Create", 40, "cache", lambda t: tokens(t.cache_creation_tokens)),
+    ("Cache Read", 40, "cache", lambda t: tokens(t.cache_read_tokens)),
+    ("Total Tokens", 90, None, lambda t: tokens(t.total_tokens)),
+    ("Searches", 65, None, lambda t: tokens(t.web_search_requests)),
+    ("Cost (USD)", REQUIRED, None, cost_cell),
+)
+DESCRIPTIVE_RANK = 10
+COUNT_RANK = 80
+TITLE_CHARS = 60  # of a session's title in a table
 
 
 def usage_table(
@@ -58,64 +65,73 @@ def usage_table(
     extra_headers: Sequence[str] = ("Models",),
     extra: Any = None,
     width: int = 200,
-) -> Table:
+    compact: bool = False,
+) -> Any:
     """A table with one row per ``(key, totals)``, optional per-model sub-rows and a totals row.
 
-    ``extra(key, totals)`` gives the cells of ``extra_headers`` (default: the models used).
-    An extra column of counts is right-aligned and summed in the totals row. A column of web
-    searches appears only when ``total`` has any. The terminal ``width`` (columns) chooses what
-    is shown: every column when it fits; else without the extra columns; else without the cache
-    columns; else only total tokens and cost. Numbers are never cut: their columns keep the
-    width of their longest cell, and a long key wraps instead.
-    """
-    dropped = () if total.web_search_requests else ("Searches",)
-    all_columns = tuple(c for c in _ALL_COLUMNS if c not in dropped)
-    mid_columns = tuple(c for c in _MID_COLUMNS if c not in dropped)
+    ``extra(key, totals)`` gives the cells of ``extra_headers`` (default: the models used). An
+    extra column of counts is right-aligned, summed in the totals row and kept longer than
+    descriptive ones. A column of web searches appears only when ``total`` has any. A row
+    without requests (an hour of the day without usage) shows ``-``. The terminal ``width``
+    (columns) chooses what is shown (:mod:`claude_usage.table_fit`): descriptive columns go
+    first, then the cache columns, then input and output, leaving total tokens and cost;
+    ``compact`` shows only those."""
     describe = extra or (lambda _key, t: [", ".join(short_model(m) for m in sorted(t.models))])
+    usage = [u for u in _USAGE if u[0] != "Searches" or total.web_search_requests]
     lines: list[tuple[str, list[str], Totals, str | None]] = []
     for key, t in rows:
         lines.append((str(key), describe(key, t), t, None))
         if breakdown and t.by_model:
             for model, sub in sorted(t.by_model.items()):
                 lines.append((f"  └ {short_model(model)}", [""] * len(extra_headers), sub, "dim"))
-    # An extra column of counts (e.g. requests per model) is a number column: right-aligned, summed.
     keyed = [described for _, described, _, style in lines if style is None]
     counts = [bool(keyed) and all(re.fullmatch(r"[\d,]+", cells[i]) for cells in keyed) for i in range(len(extra_headers))]
     sums = [f"{sum(int(cells[i].replace(',', '')) for cells in keyed):,}" if count else "" for i, count in enumerate(counts)]
     lines.append(("Total", sums, total, "bold"))
-    numbers = [_usage_cells(t, all_columns) for _, _, t, _ in lines]
-    # A number column cannot wrap, its header included.
-    longest = {col: max(len(col), *(len(cells[i]) for cells in numbers)) for i, col in enumerate(all_columns)}
-    key_need = min(max(len(key_header), *(len(key) for key, *_ in lines)), _KEY_WIDTH)
+    columns = [Column(key_header, rank=REQUIRED, wrap=True)]
+    columns += [Column(header, "right" if count else "left", COUNT_RANK if count else DESCRIPTIVE_RANK)
+                for header, count in zip(extra_headers, counts)]
+    columns += [Column(header, "right", rank, group=group) for header, rank, group, _cell in usage]
+    table_rows = []
+    for key, described, t, style in lines:
+        numbers = [cell(t) if t.requests or style == "bold" else "-" for _h, _r, _g, cell in usage]
+        table_rows.append(Row([key, *described, *numbers], style, style == "bold"))
+    return fitted_table(title, columns, table_rows, width, compact)
 
-    # Extra columns are shown whole or not at all (a path or an id does not wrap well).
-    extra_widths = [
-        max(len(header), *(len(described[i]) for _, described, _, _ in lines))
-        for i, header in enumerate(extra_headers)
+
+def session_table(title: str, rows: Sequence[dict[str, Any]], zone: Any, total: Totals, width: int = 200,
+                  compact: bool = False, count: int | None = None) -> Any:
+    """Sessions (rows of :func:`claude_usage.rows.session_row`) as people recognise them: the
+    session id's first 8 characters, its title (or first prompt, at most 60 characters),
+    project (the last part of its path), local start time, duration, models, requests, tokens
+    and cost; a totals row over all ``count`` sessions selected (``total``), not only those
+    shown. On a narrow terminal the models go first, then the requests, tokens, project and
+    duration; the id, title, start and cost stay longest."""
+    from claude_usage.filters import last_part
+
+    columns = [
+        Column("Session", rank=REQUIRED),
+        Column("Title", rank=85, wrap=True, want=28),
+        Column("Project", rank=60, wrap=True, want=16),
+        Column("Started", rank=70),
+        Column("Duration", "right", 65),
+        Column("Models", rank=30, wrap=True, want=12),
+        Column("Requests", "right", 40),
+        Column("Total Tokens", "right", 55),
+        Column("Cost (USD)", "right", REQUIRED),
     ]
-
-    def need(columns: tuple[str, ...], extras: int) -> int:
-        borders = 3 * (1 + extras + len(columns)) + 1
-        return key_need + sum(extra_widths[:extras]) + sum(longest[c] for c in columns) + borders
-
-    if need(all_columns, len(extra_headers)) <= width:
-        columns, extras = all_columns, tuple(extra_headers)
-    else:
-        fitting = [c for c in (all_columns, mid_columns) if need(c, 0) <= width]
-        columns, extras = (fitting[0] if fitting else _NARROW_COLUMNS), ()
-    table = Table(title=title, header_style="bold", title_justify="left", min_width=len(title or ""))
-    spare = width - need(columns, len(extras)) + key_need
-    table.add_column(key_header, overflow="fold", min_width=max(8, min(key_need, spare)))
-    for header, count in zip(extras, counts):
-        table.add_column(header, no_wrap=True, justify="right" if count else "left")
-    for header in columns:
-        table.add_column(header, justify="right", no_wrap=True, min_width=longest[header])
-    for (key, described, t, style), cells in zip(lines, numbers):
-        if style == "bold":
-            table.add_section()
-        shown = [cells[all_columns.index(c)] for c in columns]
-        table.add_row(key, *(described if extras else ()), *shown, style=style)
-    return table
+    table_rows = []
+    for row in rows:
+        partial = bool(row["unpricedRequests"] and row["costUsd"] is not None)
+        project = last_part(row["path"]) if row["path"] else (row["project"] or "")
+        table_rows.append(Row([
+            row["sessionId"][:8], shorten(row.get("title"), TITLE_CHARS), project, local_time(row["firstActivity"], zone),
+            duration_text(row["durationMinutes"]), ", ".join(short_model(m) for m in row["modelsUsed"]),
+            tokens(row["requests"]), tokens(row["totalTokens"]), money(row["costUsd"], partial),
+        ]))
+    table_rows.append(Row(["Total", f"all {plural(count or len(rows), 'session')}", "", "", "", "", tokens(total.requests),
+                           tokens(total.total_tokens), cost_cell(total)], "bold", True))
+    return fitted_table(title, columns, table_rows, width, compact)
 
 
 PLACEHOLDER_NOTE = ("their output count is a streaming placeholder that Claude Code before 2.1.97 wrote "
@@ -131,184 +147,26 @@ def warn_pricing(console: Console, total: Totals) -> None:
         names = ", ".join(sorted(total.unpriced_models))
         console.print(
             f"[yellow]Warning:[/] no price for {names}; costs exclude their "
-            f"{total.unpriced_requests:,} request(s) (marked * or n/a). Add rates with --prices FILE."
+            f"{plural(total.unpriced_requests, 'request')} (marked * or n/a). Add rates with --prices FILE."
         )
     if total.fast_unpriced_requests:
         names = ", ".join(sorted(total.fast_unpriced_models))
+        count = total.fast_unpriced_requests
+        verb = "is" if count == 1 else "are"
         console.print(
-            f"[yellow]Warning:[/] no fast-mode price for {names}; {total.fast_unpriced_requests:,} fast request(s) "
-            "are priced at the standard rate (`claude-usage prices` lists the fast prices known)."
+            f"[yellow]Warning:[/] no fast-mode price for {names}; {plural(count, 'fast request')} {verb} "
+            "priced at the standard rate (`claude-usage prices` lists the fast prices known)."
         )
     if total.placeholder_output_requests:
-        console.print(f"Note: {total.placeholder_output_requests:,} request(s): {PLACEHOLDER_NOTE}.")
+        console.print(f"Note: {plural(total.placeholder_output_requests, 'request')}: {PLACEHOLDER_NOTE}.")
 
 
-def key_value_table(title: str, items: Sequence[tuple[str, str]]) -> Table:
-    """A two-column table of labels and values."""
-    table = Table(title=title, show_header=False, title_justify="left", min_width=len(title or ""))
+def key_value_table(title: str, items: Sequence[tuple[str, str]], width: int | None = None) -> Table:
+    """A two-column table of labels and values; values wrap at spaces within ``width``."""
+    table = Table(title=title, show_header=False, title_justify="left",
+                  min_width=min(len(title or ""), width or 10_000))
     table.add_column("", style="bold", no_wrap=True)
     table.add_column("", overflow="fold")
     for label, value in items:
         table.add_row(label, value)
-    return table
-
-
-def tool_table(title: str, stats: Sequence[Any], width: int = 200) -> Table:
-    """Tool use: one row per tool (:class:`claude_usage.tools.ToolStats`), most called first;
-    first and last use as UTC dates (the first only from ``width`` 90 columns on, so that tool
-    and server names stay whole on an 80-column terminal)."""
-    dates = (("First used", "firstUsed"), ("Last used", "lastUsed"))[0 if width >= 90 else 1:]
-    table = Table(title=title, header_style="bold", title_justify="left", min_width=len(title or ""))
-    table.add_column("Tool", overflow="fold", min_width=8)
-    table.add_column("Server", overflow="fold", min_width=6)
-    for header in ("Calls", "Errors", "Sessions"):
-        table.add_column(header, justify="right", no_wrap=True)
-    for header, _field in dates:
-        table.add_column(header, no_wrap=True)
-    for s in stats:
-        row = s.row()
-        table.add_row(row["tool"], row["server"] or "", tokens(row["calls"]), tokens(row["errors"]),
-                      tokens(row["sessionCount"]), *((row[field] or "")[:10] for _header, field in dates))
-    table.add_section()
-    table.add_row("Total", "", tokens(sum(s.calls for s in stats)), tokens(sum(s.errors for s in stats)), "",
-                  *("" for _ in dates), style="bold")
-    return table
-
-
-def log_table(title: str, summaries: Sequence[Any], width: int = 200) -> Table:
-    """MCP log files (:class:`claude_usage.sources.mcp_logs.LogSummary`), newest first; the size
-    column from ``width`` 90 columns on, and a problem column only when a file has one."""
-    sized = width >= 90
-    problems = any(s.error for s in summaries)
-    table = Table(title=title, header_style="bold", title_justify="left", min_width=len(title or ""))
-    table.add_column("File", overflow="fold", min_width=12)
-    table.add_column("Server", no_wrap=True)
-    for header in ("Entries", "Errors", *(("Size",) if sized else ())):
-        table.add_column(header, justify="right", no_wrap=True)
-    if problems:
-        table.add_column("Problem", overflow="fold", min_width=7)
-    for s in summaries:
-        cells = [s.log.path.name, s.log.server, tokens(s.entries), tokens(s.errors)]
-        cells += [tokens(s.size)] if sized else []
-        cells += [s.error or ""] if problems else []
-        table.add_row(*cells)
-    return table
-
-
-def _local_time(iso: str | None, zone: Any) -> str:
-    """An ISO UTC time from a JSON row as local ``YYYY-MM-DD HH:MM``."""
-    if not iso:
-        return "-"
-    from datetime import datetime
-
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(zone).strftime("%Y-%m-%d %H:%M")
-
-
-
-def blocks_table(title: str, rows: Sequence[dict[str, Any]], zone: Any, width: int = 200) -> Table:
-    """5-hour blocks (rows of :func:`claude_usage.blocks.block_row`) with local start times; a
-    gap row shows the idle time (a gap of no length, when the next block's hour begins before the
-    last activity + 5 h, is told on that block's row instead: ``after 5h 11m idle``); the
-    active block is marked, so is one where a usage limit was hit.
-    Under 100 columns of ``width`` the models are left out."""
-    from datetime import datetime
-
-    from claude_usage.blocks import duration_text
-
-    table = Table(title=title, header_style="bold", title_justify="left", min_width=len(title or ""))
-    table.add_column("Block start", no_wrap=True, min_width=16)
-    table.add_column("Status", overflow="fold", min_width=10)
-    with_models = width >= 100
-    if with_models:
-        table.add_column("Models", overflow="fold", min_width=12, ratio=1)
-    for header in ("Requests", "Tokens", "Cost (USD)"):
-        table.add_column(header, justify="right", no_wrap=True)
-    def instant(text: str) -> datetime:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-    idle_before = ""  # a pause of no length of its own, told on the block after it
-    for at, row in enumerate(rows):
-        start = _local_time(row["start"], zone)
-        if row["isGap"]:
-            # The time without requests, from the last request before to the first one after.
-            before, after = rows[at - 1] if at else None, rows[at + 1] if at + 1 < len(rows) else None
-            idle = ""
-            if before and after and not before["isGap"] and not after["isGap"]:
-                minutes = (instant(after["firstActivity"]) - instant(before["actualEnd"])).total_seconds() / 60
-                idle = duration_text(minutes)
-            if idle and row["start"] == row["end"]:
-                idle_before = f"after {idle} idle"
-                continue
-            table.add_row(start, f"gap, idle {idle}" if idle else "gap", *[""] * (4 if with_models else 3), style="dim")
-            continue
-        # A finished block says "done", or when it follows such a pause, the pause instead.
-        status = ", ".join(filter(None, ("ACTIVE" if row["isActive"] else "", idle_before))) or "done"
-        idle_before = ""
-        if row["limited"]:
-            status += ", limit hit"
-        partial = bool(row["unpricedRequests"] and row["costUsd"] is not None)
-        models = [", ".join(short_model(m) for m in row["modelsUsed"])] if with_models else []
-        table.add_row(start, status, *models, tokens(row["requests"]),
-                      tokens(row["totalTokens"]), money(row["costUsd"], partial),
-                      style="bold green" if row["isActive"] else None)
-    return table
-
-
-def active_block_items(row: dict[str, Any], zone: Any) -> list[tuple[str, str]]:
-    """Label/value lines for the active block: time left, burn rate, projection and the use of
-    each limit given (with its source: the user's, or an estimate)."""
-    from claude_usage.blocks import duration_text
-
-    items = [
-        ("Block", f"{_local_time(row['start'], zone)} - {_local_time(row['end'], zone)[11:]}"),
-        ("Time to reset", duration_text(row["timeToResetMinutes"])
-         + (f" (usage limit hit; resets {_local_time(row['limitResetTime'], zone)})" if row["limited"] and row["limitResetTime"] else "")),
-        ("Used", f"{tokens(row['totalTokens'])} tokens, {money(row['costUsd'])}"),
-    ]
-    rate, projection = row.get("burnRate"), row.get("projection")
-    if rate is None:
-        items.append(("Burn rate", "n/a (under a minute of activity)"))
-    else:
-        items.append(("Burn rate", f"{rate['tokensPerMinute']:,.0f} tokens/min, {money(rate['costPerHour'])}/h"))
-        items.append(("Projected at block end", f"{tokens(projection['totalTokens'])} tokens, {money(projection['costUsd'])}"))
-    for name, used in row.get("limits", {}).items():
-        label = "Token limit" if name == "tokens" else "Cost limit"
-        limit = tokens(int(used["limit"])) if name == "tokens" else money(used["limit"])
-        projected = "" if used["projectedPercent"] is None else f", projected {used['projectedPercent']:.0f}%"
-        warning = " [bold red]WARNING[/]" if used["warning"] else ""
-        items.append((label, f"{used['percentUsed']:.1f}% of {limit} ({used['source']}){projected}{warning}"))
-    return items
-
-
-def _correction_price(entry: dict[str, Any]) -> str:
-    """A correction's price for people: ``$30 / $150 per MTok in / out (above 200,000: $60 / $225)``
-    or ``x6 on the standard rates``."""
-    rates = entry["rates"]
-    if rates is None:
-        return f"x{entry['multiplier']:g} on the standard rates"
-    text = f"${rates['input']:g} / ${rates['output']:g} per MTok in / out"
-    if "tier" in rates:
-        text += f" (above {rates['tierThreshold']:,}: ${rates['tier']['input']:g} / ${rates['tier']['output']:g})"
-    return text
-
-
-def corrections_table(title: str, entries: Sequence[dict[str, Any]], width: int = 200) -> Table:
-    """The price corrections (rows of :meth:`claude_usage.pricing_corrections.Correction.describe`):
-    models, condition, validity (UTC dates, ``until`` excluded), price, and from 100 columns of
-    ``width`` on, the public source."""
-    with_source = width >= 100
-    table = Table(title=title, header_style="bold", title_justify="left", min_width=min(len(title), width))
-    table.add_column("Models", overflow="fold", min_width=12)
-    table.add_column("When", no_wrap=True)
-    table.add_column("Valid (UTC)", no_wrap=True)
-    table.add_column("Price", overflow="fold", min_width=16)
-    if with_source:
-        table.add_column("Source", overflow="fold", min_width=12)
-    for entry in entries:
-        models = ", ".join(entry["models"])
-        if entry["models"] == ["*"]:
-            models = f"all {entry['provider']} models but {len(entry['exceptModels'])} older ones"
-        valid = " ".join(filter(None, (entry["from"] and f"from {entry['from']}",
-                                        entry["until"] and f"before {entry['until']}"))) or "always"
-        table.add_row(models, entry["condition"], valid, _correction_price(entry), *([entry["source"]] if with_source else []))
     return table

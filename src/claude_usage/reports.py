@@ -48,7 +48,8 @@ class Query:
 
     ``zone``: IANA zone name for local buckets (None: ``$TZ`` or the machine's zone); ``since``/
     ``until``: inclusive local dates ``YYYY-MM-DD`` (an ``until`` before ``since`` selects
-    nothing); ``project``: project key; ``model``: exact model id; ``mode``: cost mode;
+    nothing); ``project``: project key, or a tuple of keys (any of them); ``model``: exact model
+    id, or a tuple of ids (see :mod:`claude_usage.filters` for the names users give); ``mode``: cost mode;
     ``start_hour``/``end_hour``: inclusive local hours 0-23 (a start after the end is a range
     across midnight); ``session``: one session id; ``first_weekday``: the first day of a week
     (0 = Monday); ``after_us``: only requests at or after this UTC instant (microseconds, on a
@@ -60,8 +61,8 @@ class Query:
     zone: str | None = None
     since: str | None = None
     until: str | None = None
-    project: str | None = None
-    model: str | None = None
+    project: str | tuple[str, ...] | None = None
+    model: str | tuple[str, ...] | None = None
     mode: str = "auto"
     start_hour: int | None = None
     end_hour: int | None = None
@@ -82,6 +83,17 @@ class Query:
     def clock(self) -> LocalClock:
         """The clock of this query's zone."""
         return clock_for(self.zone)
+
+
+def name_condition(column: str, table: str, value: str | tuple[str, ...]) -> tuple[str, list[str]]:
+    """SQL that ``column`` holds the id of the name ``value`` (or of one of the names of a
+    tuple) in the lookup ``table``, and its parameters."""
+    names = [value] if isinstance(value, str) else list(value)
+    if len(names) == 1:
+        return f"{column} = (SELECT id FROM {table} WHERE name = ?)", names
+    if not names:
+        return "1 = 0", []
+    return f"{column} IN (SELECT id FROM {table} WHERE name IN ({', '.join('?' * len(names))}))", names
 
 
 # -- sources: what a report sums ------------------------------------------------------------------
@@ -107,6 +119,12 @@ def _cell_cost(mode: str) -> tuple[str, str]:
     if mode == "display":
         return "u.cost_line", "0"
     return "(u.cost_line + u.cost_auto)", "u.unpriced_auto"
+
+
+def cell_cost(mode: str) -> tuple[str, str]:
+    """The SQL of a rollup cell's (``u``) known cost, in store units (:data:`COST_UNIT` USD),
+    and of its unpriced request count, under the cost ``mode``."""
+    return _cell_cost(mode)
 
 
 def _cell_sums(mode: str) -> str:
@@ -196,8 +214,9 @@ def _select(view: Any, query: Query, needs_local: bool, source: _Source | None =
     for column, table, value in (("project_id", "projects", query.project), ("model_id", "models", query.model),
                                  ("session_id", "sessions", query.session)):
         if value is not None:
-            where.append(f"u.{column} = (SELECT id FROM {table} WHERE name = ?)")
-            params.append(value)
+            condition, names = name_condition(f"u.{column}", table, value)
+            where.append(condition)
+            params += names
     if query.user is not None:
         where.append(f"u.session_id IN ({_TEAM_SESSIONS} WHERE mc.user_name = ?)")
         params.append(query.user)
@@ -280,6 +299,14 @@ def _select(view: Any, query: Query, needs_local: bool, source: _Source | None =
                 params.append(bound)
     return _Selection(source, " CROSS JOIN ".join(tables), where, params, local, segments,
                       (first + segments[0][2], last + segments[-1][2]), list(units or ()))
+
+
+def selection(view: Any, query: Query, source: _Source | None = None, local: bool = False) -> _Selection:
+    """What ``query`` selects, for a query of its own: the source table aliased ``u``
+    (``source``: :data:`CELLS`, :data:`ROWS`, ...; None: the smallest that serves), its
+    ``prefix()``, ``clause(joins)`` (``FROM ... WHERE ...``), ``params``, and with ``local``
+    the SQL of the local quarter hour (``local``); ``empty`` when nothing can match."""
+    return _select(view, query, local, source)
 
 
 # -- grouping -------------------------------------------------------------------------------------

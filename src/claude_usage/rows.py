@@ -95,19 +95,25 @@ def project_row(paths: Mapping[str, str], name: str, totals: Totals, breakdown: 
     }
 
 
-def session_row(paths: Mapping[str, str], session_id: str, totals: Totals, breakdown: bool = False) -> dict[str, Any]:
-    """A session's row: ``sessionId``, ``project`` (key; several if the session spans projects,
-    the first in order), ``path``, ``firstActivity``/``lastActivity`` (ISO UTC),
-    ``subagentCostUsd`` (known cost of its sidechain requests) and the usage row."""
+def session_row(paths: Mapping[str, str], session_id: str, totals: Totals, breakdown: bool = False,
+                titles: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """A session's row: ``sessionId``, ``title`` (the title Claude Code wrote or the first
+    prompt, from ``titles``; None when unknown), ``project`` (key; several if the session
+    spans projects, the first in order), ``path``, ``firstActivity``/``lastActivity`` (ISO
+    UTC), ``durationMinutes`` (from the first to the last request), ``subagentCostUsd`` (known
+    cost of its sidechain requests) and the usage row."""
     projects = sorted(totals.projects)
     project = projects[0] if projects else None
+    first, last = totals.first_ts_us, totals.last_ts_us
     return {
         "sessionId": session_id,
+        "title": (titles or {}).get(session_id),
         "project": project,
         "projects": projects,
         "path": paths.get(project) if project else None,
-        "firstActivity": iso_utc(totals.first_ts_us),
-        "lastActivity": iso_utc(totals.last_ts_us),
+        "firstActivity": iso_utc(first),
+        "lastActivity": iso_utc(last),
+        "durationMinutes": round((last - first) / 60_000_000, 2) if first is not None and last is not None else None,
         "subagentCostUsd": usd(totals.sidechain_cost_usd),
         **usage_row(totals, breakdown),
     }

@@ -37,6 +37,27 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+_PORT_IN_USE = (98, 48, 10048)  # EADDRINUSE on Linux, macOS, Windows
+_NOT_HERE = (99, 49, 10049)  # EADDRNOTAVAIL: an address of no interface of this machine
+
+
+def bind_problem(host: str, port: int, error: OSError) -> str:
+    """One line saying why ``host:port`` could not be bound and which option fixes it: the
+    host (a name that does not resolve, an address this machine does not have) or the port
+    (in use, or one that needs privileges)."""
+    where = f"{host}:{port}"
+    if isinstance(error, socket.gaierror):
+        return f"cannot listen on {where}: {host!r} is not an address or a known host name (choose another with --host or HOST)"
+    if error.errno in _NOT_HERE:
+        return f"cannot listen on {where}: {host} is not an address of this machine (choose another with --host or HOST)"
+    if error.errno in _PORT_IN_USE:
+        return f"cannot listen on {where}: port {port} is already in use (choose another with --port or PORT)"
+    reason = error.strerror or str(error)
+    if error.errno == 13 and port < 1024:  # EACCES: a privileged port
+        return f"cannot listen on {where}: {reason}; ports below 1024 need privileges (choose another with --port or PORT)"
+    return f"cannot listen on {where}: {reason} (check --host and --port)"
+
+
 def served_host_names(host: str, allowed_hosts: Sequence[str] = ()) -> list[str] | None:
     """The ``Host`` names the server answers to besides IP literals (DESIGN 9, DNS rebinding):
     ``host`` itself, ``localhost``, the machine's own names when bound to all interfaces or to
@@ -112,8 +133,7 @@ def run_server(
     try:
         sock = bind_socket(host, port)
     except OSError as error:
-        reason = "already in use" if error.errno in (98, 48, 10048) else (error.strerror or str(error))
-        console.print(f"[red]Error:[/] cannot listen on {host}:{port}: {reason} (choose another with --port or PORT)")
+        console.print(f"[red]Error:[/] {bind_problem(host, port, error)}")
         return 1
     bound_port = sock.getsockname()[1]
     from claude_usage.api.live import Live

@@ -167,6 +167,21 @@ def zone_segments(zone: ZoneInfo, first_qh: int, last_qh: int) -> list[tuple[int
     return segments
 
 
+def local_day_bounds_us(zone: ZoneInfo, since: str | None, until: str | None) -> tuple[int | None, int | None]:
+    """The UTC instants (microseconds) where the local day ``since`` starts and where the day
+    after ``until`` starts in ``zone`` (``YYYY-MM-DD``; None passes): the half-open UTC range of
+    an inclusive local date range, DST-correct."""
+
+    def start_of(day: date) -> int:
+        return (datetime(day.year, day.month, day.day, tzinfo=zone) - _EPOCH) // timedelta(microseconds=1)
+
+    first = start_of(date.fromisoformat(since)) if since else None
+    end = None
+    if until and until < "9999-12-31":  # the last day that can be told has no end to give
+        end = start_of(date.fromisoformat(until) + timedelta(days=1))
+    return first, end
+
+
 def day_index(day: str) -> int:
     """A local date ``YYYY-MM-DD`` as days since 1970-01-01."""
     return date.fromisoformat(day).toordinal() - _ORDINAL_1970

@@ -3,6 +3,11 @@
 Each ``tool_use`` id counts once (lines repeat in resumed sessions); an error is a
 ``tool_result`` with ``is_error: true`` for that id. MCP tools are named
 ``mcp__<server>__<tool>``, or ``mcp__plugin_<plugin>_<server>__<tool>`` for plugin servers.
+
+Every function takes the report filters (a :class:`~claude_usage.reports.Query`, issue 14):
+local dates in the query's zone (inclusive), project keys and model ids; each call counts by
+its first copy (its time, project and the model whose response called it). SQL over the
+stored tool uses, as every report (DESIGN section 7).
 """
 
 from __future__ import annotations
@@ -10,10 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from claude_usage.timebuckets import iso_utc
+from claude_usage.timebuckets import iso_utc, local_day_bounds_us
 
 MCP_PREFIX = "mcp__"
 LATEST_MCP_SESSIONS = 50
+HIGH_ERROR_RATE = 0.10  # a tool failing this often is highlighted
 
 
 @dataclass(frozen=True)
@@ -69,9 +75,14 @@ class ToolStats:
     first_ts_us: int | None = None
     last_ts_us: int | None = None
 
+    @property
+    def error_rate(self) -> float:
+        """Errors per call (0-1); 0 without calls."""
+        return self.errors / self.calls if self.calls else 0.0
+
     def row(self) -> dict[str, Any]:
-        """The JSON row of ``/api/v2/tools``: name, server (MCP only), calls, errors, sessionCount,
-        firstUsed, lastUsed (ISO UTC)."""
+        """The JSON row of ``/api/v2/tools``: name, server (MCP only), calls, errors,
+        ``errorRate`` (errors per call, 0-1), sessionCount, firstUsed, lastUsed (ISO UTC)."""
         return {
             "name": self.name.name,
             "server": self.name.server,
@@ -81,6 +92,7 @@ class ToolStats:
             "calls": self.calls,
             "count": self.calls,
             "errors": self.errors,
+            "errorRate": round(self.error_rate, 6),
             "sessionCount": self.sessions,
             "firstUsed": iso_utc(self.first_ts_us),
             "lastUsed": iso_utc(self.last_ts_us),
@@ -90,17 +102,41 @@ class ToolStats:
 # Each tool_use id once: its earliest copy (then by session id), as the transcripts repeat lines.
 _FIRST_COPIES = """
 WITH first_copies AS (
-    SELECT t.tool_key, t.name_id, t.session_id, t.cwd_id, t.ts,
+    SELECT t.tool_key, t.name_id, t.session_id, t.cwd_id, t.ts, t.project_id, t.model_id,
            ROW_NUMBER() OVER (PARTITION BY t.tool_key ORDER BY t.ts, s.name) AS place
     FROM tool_uses t JOIN sessions s ON s.id = t.session_id)
 """
 _MCP = f"substr(n.name, 1, {len(MCP_PREFIX)}) = '{MCP_PREFIX}'"
 
 
-def tool_stats(view: Any, mcp_only: bool = False, name: str | None = None) -> dict[str, ToolStats]:
-    """Per tool name: calls, error results, sessions, first and last use (SQL over the stored
-    tool uses); only MCP tools with ``mcp_only``, only ``name`` when given."""
+def _filtered(query: Any) -> tuple[list[str], list[Any]]:
+    """The WHERE conditions (over ``first_copies f``) and parameters of the report filters:
+    the local dates as a UTC range, the project keys and the model ids."""
+    from claude_usage.reports import name_condition
+
     where, params = ["f.place = 1"], []
+    if query is None:
+        return where, params
+    first, end = local_day_bounds_us(query.clock.zone, query.since, query.until)
+    if first is not None:
+        where.append("f.ts >= ?")
+        params.append(first)
+    if end is not None:
+        where.append("f.ts < ?")
+        params.append(end)
+    for column, table, value in (("f.project_id", "projects", query.project), ("f.model_id", "models", query.model)):
+        if value is not None:
+            condition, names = name_condition(column, table, value)
+            where.append(condition)
+            params += names
+    return where, params
+
+
+def tool_stats(view: Any, mcp_only: bool = False, name: str | None = None, query: Any = None) -> dict[str, ToolStats]:
+    """Per tool name: calls, error results, sessions, first and last use (SQL over the stored
+    tool uses) of the calls ``query`` selects (None: all); only MCP tools with ``mcp_only``,
+    only ``name`` when given."""
+    where, params = _filtered(query)
     if mcp_only:
         where.append(_MCP)
     if name is not None:
@@ -119,16 +155,21 @@ def ranked(stats: dict[str, ToolStats]) -> list[ToolStats]:
     return sorted(stats.values(), key=lambda s: (-s.calls, s.name.name))
 
 
-def session_tool_use(view: Any, name: str | None = None) -> list[dict[str, Any]]:
-    """Per session that called MCP tools (or the tool ``name``): ``{sessionId, cwd, startTime,
-    endTime, tools: {name: count}}`` (start and end are the first and last of those calls, ISO
-    UTC; cwd the first call's with one), latest first."""
-    condition, params = (("n.name = ?", [name]) if name is not None else (_MCP, []))
+def session_tool_use(view: Any, name: str | None = None, query: Any = None) -> list[dict[str, Any]]:
+    """Per session that called MCP tools (or the tool ``name``), of the calls ``query``
+    selects: ``{sessionId, cwd, startTime, endTime, tools: {name: count}}`` (start and end are
+    the first and last of those calls, ISO UTC; cwd the first call's with one), latest first."""
+    where, params = _filtered(query)
+    if name is not None:
+        where.append("n.name = ?")
+        params.append(name)
+    else:
+        where.append(_MCP)
     sessions: dict[str, dict[str, Any]] = {}
     for session, tool, ts, cwd in view.rows(
             f"{_FIRST_COPIES} SELECT s.name, n.name, f.ts, c.name FROM first_copies f "
             "JOIN tool_names n ON n.id = f.name_id JOIN sessions s ON s.id = f.session_id "
-            f"LEFT JOIN cwds c ON c.id = f.cwd_id WHERE f.place = 1 AND {condition} ORDER BY f.ts, n.name", params):
+            f"LEFT JOIN cwds c ON c.id = f.cwd_id WHERE {' AND '.join(where)} ORDER BY f.ts, n.name", params):
         entry = sessions.get(session)
         if entry is None:
             entry = sessions[session] = {"sessionId": session, "cwd": cwd, "start": ts, "end": ts, "tools": {}}
@@ -143,8 +184,9 @@ def session_tool_use(view: Any, name: str | None = None) -> list[dict[str, Any]]
     ]
 
 
-def mcp_session_count(view: Any) -> int:
-    """How many sessions used at least one MCP tool."""
+def mcp_session_count(view: Any, query: Any = None) -> int:
+    """How many sessions used at least one MCP tool (in the calls ``query`` selects)."""
+    where, params = _filtered(query)
     row = view.one(f"{_FIRST_COPIES} SELECT COUNT(DISTINCT f.session_id) FROM first_copies f "
-                   f"JOIN tool_names n ON n.id = f.name_id WHERE f.place = 1 AND {_MCP}")
+                   f"JOIN tool_names n ON n.id = f.name_id WHERE {' AND '.join(where)} AND {_MCP}", params)
     return row[0] if row else 0

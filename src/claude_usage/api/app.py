@@ -11,13 +11,14 @@ from typing import Any, Sequence
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from claude_usage import __version__
 from claude_usage.api import details, team_routes, tooling, v2
 from claude_usage.api import live as live_routes
+from claude_usage.api.assets import Assets
 from claude_usage.api.params import ApiError, known_parameters, refine_parameter_schemas
 from claude_usage.api.schemas import ErrorBody, Health
 from claude_usage.api.security import (
@@ -239,16 +240,22 @@ def create_app(
     def docs() -> HTMLResponse:
         return HTMLResponse(_DOCS_PAGE)
 
-    @app.get("/", include_in_schema=False)
-    def dashboard() -> FileResponse:
-        return FileResponse(_WEB / "index.html", media_type="text/html", headers={"Cache-Control": "no-cache"})
+    # The dashboard's files: compressed once, with validators (304s); plotly.js is cached a day.
+    assets = Assets()
+    assets.add_folder(_WEB)
+    assets.add("vendor/plotly.min.js", _plotly_js(), cache_control="max-age=86400")
 
-    @app.get("/assets/vendor/plotly.min.js", include_in_schema=False)
-    def plotly_js() -> FileResponse:
-        return FileResponse(_plotly_js(), media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
+    @app.get("/", include_in_schema=False)
+    def dashboard(request: Request) -> Response:
+        return assets.respond("index.html", request)
+
+    @app.get("/assets/{name:path}", include_in_schema=False)
+    def asset(name: str, request: Request) -> Response:
+        if name not in assets:
+            raise StarletteHTTPException(404)
+        return assets.respond(name, request)
 
     app.mount("/docs-assets", _DocsAssets(directory=_docs_assets()), name="docs-assets")
-    app.mount("/assets", StaticFiles(directory=_WEB), name="assets")
     app.include_router(v2.router)
     app.include_router(details.router)
     app.include_router(tooling.router)

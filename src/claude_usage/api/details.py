@@ -10,7 +10,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi import Query as Q
 
-from claude_usage import documents, reports
+from claude_usage import documents, reports, session_info
 from claude_usage.api.params import ApiError, OrderParam, bad_parameter, filters
 from claude_usage.api.schemas import (
     BlocksResponse,
@@ -20,6 +20,7 @@ from claude_usage.api.schemas import (
     MonthDetail,
     ProjectDetail,
     SessionDetail,
+    SessionRequests,
     SessionsResponse,
     SummaryResponse,
 )
@@ -27,7 +28,8 @@ from claude_usage.api.store import DataStore
 from claude_usage.api.v2 import ERRORS, json_response
 from claude_usage.reports import Query
 from claude_usage.rows import session_row
-from claude_usage.sources.todos import todo_files
+from claude_usage.local_files import project_sessions, todos_in
+from claude_usage.sources.todos import todo_files, todo_lists
 from claude_usage.store import facts
 from claude_usage.timebuckets import parse_day
 from claude_usage.tools import mcp_session_count
@@ -51,15 +53,20 @@ def _found(document: dict | None, what: str, q: Query) -> Response:
 
 
 def full_summary(store: DataStore, q: Query, view: Any) -> dict[str, Any]:
-    """The summary of the API: the store's, plus the MCP sessions, the todo lists and the
-    bytes of every data file (transcripts, todo lists, MCP logs). A team server has no local
-    files: its MCP and todo counts are null and its size is that of the pushed transcripts."""
+    """The summary of the API: the store's, plus the sessions that used MCP tools and the todo
+    lists (both within the filters), and the bytes of every data file (transcripts, todo
+    lists, MCP logs). A team server has no local files: its MCP and todo counts are null and
+    its size is that of the pushed transcripts."""
     if store.team:
         return documents.summary(view, q, {"totalMcpSessions": None, "totalTodoFiles": None})
     todos = todo_files(store.roots)
     logs = store.logs.summaries()
     other_bytes = sum(path.stat().st_size for path in todos) + sum(log.size for log in logs)
-    extra = {"totalMcpSessions": mcp_session_count(view), "totalTodoFiles": len(todos)}
+    todo_count = len(todos)
+    if q.since or q.until or q.project is not None:
+        sessions = None if q.project is None else project_sessions(view, q.project)
+        todo_count = len(todos_in(todo_lists(store.roots), q, sessions))
+    extra = {"totalMcpSessions": mcp_session_count(view, q), "totalTodoFiles": todo_count}
     document = documents.summary(view, q, extra)
     document["totalSize"] += other_bytes
     return document
@@ -167,7 +174,8 @@ def sessions(
         count, groups = reports.session_page(view, q, sortBy, sortOrder == "desc", (page - 1) * limit, limit)
         paths = facts.project_paths(view, sorted({p for _, t in groups for p in t.projects}))
         unpriced = sorted(reports.overall(view, q).unpriced_models)
-        return count, [session_row(paths, s, t, breakdown=True) for s, t in groups], unpriced
+        named = session_info.titles(view, [s for s, _ in groups])
+        return count, [session_row(paths, s, t, breakdown=True, titles=named) for s, t in groups], unpriced
 
     count, data, unpriced = store.cached(("sessions", q, sortBy, sortOrder, page, limit), compute)
     pages = max(1, -(-count // limit))
@@ -181,3 +189,20 @@ def session(request: Request, session_id: str = Path(description="Session id"), 
     store = _store(request)
     document = store.cached(("session", q, session_id), lambda view: documents.session_detail(view, q, session_id))
     return _found(document, f"session {session_id!r}", q)
+
+
+@router.get("/sessions/{session_id}/requests", response_model=SessionRequests, responses=DETAIL_ERRORS,
+            summary="One session's requests in time order (its timeline)")
+def session_requests(
+    request: Request,
+    session_id: str = Path(description="Session id"),
+    q: Query = Depends(filters),
+    limit: int = Q(session_info.TIMELINE_LIMIT, ge=1, le=20_000, description="Requests at most (the first ones)"),
+) -> Response:
+    store = _store(request)
+    count, rows = store.cached(("session-requests", q, session_id, limit),
+                               lambda view: session_info.timeline(view, q, session_id, limit))
+    if not count:
+        raise ApiError(404, "not_found", f"No usage for session {session_id!r} (timezone {q.clock.name}, with the filters given)")
+    return json_response({"sessionId": session_id, "data": rows, "totalRequests": count, "shown": len(rows),
+                          "timezone": q.clock.name})

@@ -22,6 +22,7 @@ from fastapi.responses import StreamingResponse
 
 from claude_usage.api.params import ApiError
 from claude_usage.api.store import DataStore
+from claude_usage.formats import plural
 from claude_usage.timebuckets import iso_utc
 from claude_usage.reports import Query
 
@@ -41,9 +42,9 @@ def data_problems(diagnostics: Any) -> list[str]:
     dataset's warnings)."""
     found = []
     if diagnostics.skippedFiles:
-        found.append(f"{diagnostics.skippedFiles:,} *.jsonl path(s) skipped: not regular files (see warnings)")
+        found.append(f"{plural(diagnostics.skippedFiles, '*.jsonl path')} skipped: not regular files (see warnings)")
     if diagnostics.unreadableFiles:
-        found.append(f"{diagnostics.unreadableFiles:,} transcript(s) could not be read (see warnings)")
+        found.append(f"{plural(diagnostics.unreadableFiles, 'transcript')} could not be read (see warnings)")
     return found
 
 

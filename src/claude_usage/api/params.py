@@ -105,21 +105,40 @@ def _local_date(name: str, value: str | None) -> str | None:
         raise bad_parameter(name, str(error)) from None
 
 
+PROJECT_HELP = "Project: its key (directory under projects/), its path, or the last part of its path"
+MODEL_HELP = "Model: its id, or a short name as the tables show it (opus-4-1, sonnet)"
+
+
 def filters(
     request: Request,
     tz: str | None = Q(None, description="IANA time zone of the local buckets (default: the server's)"),
     startDate: str | None = Q(None, description="First local date, inclusive (YYYY-MM-DD)"),
     endDate: str | None = Q(None, description="Last local date, inclusive (YYYY-MM-DD)"),
-    project: str | None = Q(None, description="Project key (directory under projects/), exact"),
-    model: str | None = Q(None, description="Model id, exact"),
+    project: str | None = Q(None, description=PROJECT_HELP),
+    model: str | None = Q(None, description=MODEL_HELP),
     mode: CostModeParam = Q("auto", description="Cost mode: auto (costUSD when present), calculate, display"),
     user: str | None = Q(None, description="Team server only: the sessions of this user"),
     machine: str | None = Q(None, description="Team server only: the sessions of this machine (name or id)"),
 ) -> Query:
-    """The common filters of DESIGN section 8 as a report query (zone checked, dates parsed).
+    """The common filters of DESIGN section 8 as a report query (zone checked, dates parsed,
+    ``project`` and ``model`` resolved to the keys and ids they name, see
+    :mod:`claude_usage.filters`). A project or model that names nothing is a 404 whose
+    message suggests the closest names.
 
     An ``endDate`` before ``startDate`` is an empty range (no day matches), not an error.
     ``user`` and ``machine`` (DESIGN 12) are refused (400) by a server of one machine's data."""
+    query = time_filters(request, tz, startDate, endDate)
+    if (user is not None or machine is not None) and not request.app.state.store.team:
+        name = "user" if user is not None else "machine"
+        raise bad_parameter(name, "this server reads one machine's transcripts; users and machines are filters of a "
+                            "team server (claude-usage serve --team URL)")
+    projects, models = resolve_names(request, project, model)
+    return Query(zone=query.zone, since=query.since, until=query.until, project=projects, model=models, mode=mode,
+                 user=user, machine=machine)
+
+
+def time_filters(request: Request, tz: str | None, startDate: str | None, endDate: str | None) -> Query:
+    """A query of the zone and the local dates only (checked: 400 names a bad one)."""
     if tz is not None and not tz.strip():
         raise bad_parameter("tz", "empty: give an IANA zone such as 'UTC' or 'Europe/Paris', or leave it out")
     zone = tz or request.app.state.store.default_zone
@@ -127,13 +146,48 @@ def filters(
         clock_for(zone)
     except ZoneError as error:
         raise bad_parameter("tz", str(error)) from None
-    since = _local_date("startDate", startDate)
-    until = _local_date("endDate", endDate)
-    if (user is not None or machine is not None) and not request.app.state.store.team:
-        name = "user" if user is not None else "machine"
-        raise bad_parameter(name, "this server reads one machine's transcripts; users and machines are filters of a "
-                            "team server (claude-usage serve --team URL)")
-    return Query(zone=zone, since=since, until=until, project=project, model=model, mode=mode, user=user, machine=machine)
+    return Query(zone=zone, since=_local_date("startDate", startDate), until=_local_date("endDate", endDate))
+
+
+def resolve_names(request: Request, project: str | None, model: str | None) -> tuple[Any, Any]:
+    """``(project keys, model ids)`` named by the ``project`` and ``model`` parameters (None
+    where not given); raises a 404 with suggestions for a name that matches nothing."""
+    from claude_usage.filters import NoMatch, resolve
+
+    if not (project and project.strip()) and not (model and model.strip()):
+        return None, None
+    try:
+        return request.app.state.store.answer(lambda view: resolve(view, project, model))
+    except NoMatch as error:
+        raise ApiError(404, "not_found", f"Parameter '{error.what}': {error}") from None
+
+
+def report_filters(
+    request: Request,
+    tz: str | None = Q(None, description="IANA time zone of the local dates (default: the server's)"),
+    startDate: str | None = Q(None, description="First local date, inclusive (YYYY-MM-DD)"),
+    endDate: str | None = Q(None, description="Last local date, inclusive (YYYY-MM-DD)"),
+    project: str | None = Q(None, description=PROJECT_HELP),
+    model: str | None = Q(None, description=MODEL_HELP),
+) -> Query:
+    """The filters of the tool analytics: dates, project and model (no cost mode: tools have
+    no cost)."""
+    query = time_filters(request, tz, startDate, endDate)
+    projects, models = resolve_names(request, project, model)
+    return Query(zone=query.zone, since=query.since, until=query.until, project=projects, model=models)
+
+
+def file_filters(
+    request: Request,
+    tz: str | None = Q(None, description="IANA time zone of the local dates (default: the server's)"),
+    startDate: str | None = Q(None, description="First local date, inclusive (YYYY-MM-DD)"),
+    endDate: str | None = Q(None, description="Last local date, inclusive (YYYY-MM-DD)"),
+    project: str | None = Q(None, description=PROJECT_HELP),
+) -> Query:
+    """The filters of the MCP logs and todo lists: dates and project (files have no model)."""
+    query = time_filters(request, tz, startDate, endDate)
+    projects, _ = resolve_names(request, project, None)
+    return Query(zone=query.zone, since=query.since, until=query.until, project=projects)
 
 
 def local_only(request: Request) -> None:

@@ -99,7 +99,7 @@ class MonthlyResponse(_Listing):
 class ModelStats(BaseModel):
     totalModels: int
     totalTokens: int
-    totalCost: str = Field(description="USD, 2 decimals")
+    totalCost: str = Field(description="USD, 4 decimals (as every cost string)")
     totalMessages: int
     totalSessions: int
     mostUsedModel: str | None
@@ -114,7 +114,7 @@ class ModelsResponse(BaseModel):
 
 class ProjectStats(BaseModel):
     totalProjects: int
-    totalCost: str = Field(description="USD, 2 decimals")
+    totalCost: str = Field(description="USD, 4 decimals (as every cost string)")
     totalTokens: int
     totalMessages: int
     activeProjects: int = Field(description="Projects with activity in the last 30 days")
@@ -151,11 +151,13 @@ class Health(BaseModel):
 
 class SessionRow(UsageRow):
     sessionId: str
+    title: str | None = Field(description="The title Claude Code wrote (or the user gave), else the first prompt typed")
     project: str | None = Field(description="Project key (the first, if the session spans several)")
     projects: list[str]
     path: str | None = Field(description="Real path of the project, from cwd")
     firstActivity: str | None
     lastActivity: str | None
+    durationMinutes: float | None = Field(description="From the first to the last request")
     subagentCostUsd: float | None = Field(description="USD cost of the session's sidechain (subagent) requests")
     models: list[ModelRow] | None = Field(None, description="One usage row per model")
 
@@ -165,10 +167,11 @@ class SessionsResponse(_Listing):
 
 
 class SubagentRow(UsageRow):
-    agentId: str
+    agentId: str = Field(description="From the transcript's name, agent-<id>.jsonl")
     file: str
-    agentType: str | None
-    description: str | None
+    agentType: str | None = Field(description="From agent-<id>.meta.json; null without one")
+    description: str | None = Field(description="From agent-<id>.meta.json; null without one")
+    task: str | None = Field(description="The first prompt of the subagent's transcript (the task it was given)")
     firstActivity: str | None
     lastActivity: str | None
 
@@ -177,6 +180,27 @@ class SessionDetail(SessionRow):
     subagents: list[SubagentRow]
     timezone: str
     unpricedModels: list[str]
+
+
+class TimelineRequest(BaseModel):
+    time: str = Field(description="ISO-8601 UTC")
+    model: str
+    inputTokens: int
+    outputTokens: int
+    cacheCreationTokens: int
+    cacheReadTokens: int
+    totalTokens: int
+    costUsd: float | None = Field(description="USD; null when the model has no price")
+    sidechain: bool = Field(description="A subagent's request")
+    agentId: str | None = Field(description="The subagent transcript it was read from, if any")
+
+
+class SessionRequests(BaseModel):
+    sessionId: str
+    data: list[TimelineRequest] = Field(description="The session's requests in time order")
+    totalRequests: int
+    shown: int = Field(description="Requests in data (at most limit)")
+    timezone: str
 
 
 class HourRow(UsageRow):
@@ -240,8 +264,51 @@ class HourlyResponse(BaseModel):
     unpricedModels: list[str]
 
 
+class PeriodPart(BaseModel):
+    since: str = Field(description="First local date")
+    until: str = Field(description="Last local date")
+    costUsd: float | None = Field(description="USD, priced requests only; null when none is priced")
+    totalTokens: int
+    requests: int
+    unpricedRequests: int
+
+
+class Period(PeriodPart):
+    previous: PeriodPart = Field(description="The same days of the period before")
+    change: float | None = Field(description="Relative change of the cost (0.25: 25% more); null without a previous cost")
+
+
+class Periods(BaseModel):
+    week: Period
+    month: Period
+
+
+class MonthProjection(BaseModel):
+    costUsd: float | None = Field(description="USD at the month's end if the days left cost the average day so far")
+    soFarUsd: float | None
+    dailyAverageUsd: float | None
+    daysElapsed: int = Field(description="Days of the month so far, today included")
+    daysInMonth: int
+    unpricedRequests: int = Field(description="This month's requests without a price (left out)")
+
+
+class SeriesRow(BaseModel):
+    key: str = Field(description="Model id or project key; 'other' sums the rest")
+    label: str = Field(description="The project's real path (from cwd), else the key")
+    costUsd: list[float | None] = Field(description="USD per day of days")
+    totalTokens: list[int] = Field(description="Tokens per day of days")
+
+
+class CostSeriesResponse(BaseModel):
+    by: str = Field(description="model or project")
+    days: list[str] = Field(description="Local dates with usage")
+    series: list[SeriesRow] = Field(description="Highest cost first")
+    timezone: str
+    unpricedModels: list[str]
+
+
 class SummaryResponse(BaseModel):
-    totalCost: str = Field(description="USD, 2 decimals")
+    totalCost: str = Field(description="USD, 4 decimals (as every cost string)")
     totalCostUsd: float | None
     totalTokens: int
     totalMessages: int
@@ -263,6 +330,8 @@ class SummaryResponse(BaseModel):
     placeholderOutputRequests: int = Field(
         description="Requests whose output count is a streaming placeholder (Claude Code before 2.1.97): undercounted")
     fastUnpricedRequests: int = Field(description="Fast-mode requests priced at the standard rate (no known fast price)")
+    periods: Periods = Field(description="This week and this month so far against the same days before")
+    monthProjection: MonthProjection
     timezone: str
     unpricedModels: list[str]
 
@@ -342,92 +411,3 @@ class ProjectDetail(ProjectRow):
     sessionList: list[SessionRow]
     timezone: str
     unpricedModels: list[str]
-
-
-class ToolRow(BaseModel):
-    name: str = Field(description="Tool name as called, e.g. Bash or mcp__github__get_issue")
-    server: str | None = Field(description="MCP server (null for built-in tools)")
-    tool: str
-    plugin: str | None
-    mcp: bool
-    calls: int = Field(description="Distinct tool_use ids")
-    count: int = Field(description="Same as calls")
-    errors: int = Field(description="tool_result blocks with is_error: true")
-    sessionCount: int
-    firstUsed: str | None
-    lastUsed: str | None
-
-
-class ToolsResponse(BaseModel):
-    data: list[ToolRow]
-    totalCalls: int
-    uniqueTools: int
-    totalErrors: int
-
-
-class McpSession(BaseModel):
-    sessionId: str
-    cwd: str | None
-    startTime: str | None
-    endTime: str | None
-    tools: dict[str, int]
-
-
-class McpToolsResponse(BaseModel):
-    totalCalls: int
-    uniqueTools: int
-    tools: list[ToolRow]
-    sessions: list[McpSession] = Field(description="The latest 50 sessions that used MCP tools")
-
-
-class McpToolDetail(ToolRow):
-    sessions: list[McpSession]
-
-
-class McpLogRow(BaseModel):
-    file: str
-    path: str
-    server: str
-    project: str | None
-    timestamp: str | None = Field(description="File modification time, ISO UTC")
-    size: int
-    entries: int
-    errors: int
-    malformed: int
-    sessionId: str | None
-    error: str | None = Field(None, description="Why the file could not be read whole")
-
-
-class McpLogsResponse(BaseModel):
-    data: list[McpLogRow]
-    pagination: Pagination
-
-
-class TodoRow(BaseModel):
-    file: str
-    path: str
-    sessionId: str
-    timestamp: str | None
-    size: int
-    tasks: int
-    pending: int
-    inProgress: int
-    completed: int
-    error: str | None = None
-
-
-class TodosResponse(BaseModel):
-    data: list[TodoRow]
-    pagination: Pagination
-
-
-class FileContentData(BaseModel):
-    content: str
-    size: int
-    modified: str | None
-    path: str
-
-
-class FileContent(BaseModel):
-    success: bool
-    data: FileContentData

@@ -16,10 +16,13 @@ from fastapi import Query as Q
 from fastapi.responses import StreamingResponse
 
 from claude_usage import tools
-from claude_usage.api.params import ApiError, bad_parameter, local_only, paginate
-from claude_usage.api.schemas import ErrorBody, FileContent, McpLogsResponse, McpToolDetail, McpToolsResponse, TodosResponse, ToolsResponse
+from claude_usage.api.params import ApiError, bad_parameter, file_filters, local_only, paginate, report_filters
+from claude_usage.api.schemas import ErrorBody
+from claude_usage.api.tool_schemas import FileContent, McpLogsResponse, McpToolDetail, McpToolsResponse, TodosResponse, ToolsResponse
 from claude_usage.api.store import DataStore
 from claude_usage.api.v2 import ERRORS, json_response
+from claude_usage.local_files import logs_in, project_sessions, todos_in
+from claude_usage.reports import Query
 from claude_usage.sources.discovery import is_within
 from claude_usage.sources.safe_files import NotRegularFileError, display_path, from_display, open_regular
 from claude_usage.sources.todos import todo_lists
@@ -31,7 +34,7 @@ router = APIRouter(prefix="/api/v2", tags=["tools and files"], dependencies=[Dep
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_PATH_CHARS = 4096
 READ_BYTES = 32 * 1024
-_NOT_FOUND = {404: {"model": ErrorBody, "description": "No such tool or file"}}
+_NOT_FOUND = {**ERRORS, 404: {"model": ErrorBody, "description": "No such tool or file, or no project or model matches a filter"}}
 _FILE_ERRORS: dict[int | str, dict[str, Any]] = {
     **ERRORS,
     **_NOT_FOUND,
@@ -44,12 +47,12 @@ def _store(request: Request) -> DataStore:
     return request.app.state.store
 
 
-@router.get("/tools", response_model=ToolsResponse, summary="Every tool used (built-in and MCP)")
-def all_tools(request: Request) -> Response:
+@router.get("/tools", response_model=ToolsResponse, responses=ERRORS, summary="Every tool used (built-in and MCP)")
+def all_tools(request: Request, q: Query = Depends(report_filters)) -> Response:
     store = _store(request)
 
     def compute(view):
-        ranked = tools.ranked(tools.tool_stats(view))
+        ranked = tools.ranked(tools.tool_stats(view, query=q))
         return {
             "data": [s.row() for s in ranked],
             "totalCalls": sum(s.calls for s in ranked),
@@ -57,36 +60,38 @@ def all_tools(request: Request) -> Response:
             "totalErrors": sum(s.errors for s in ranked),
         }
 
-    return json_response(store.cached(("tools",), compute))
+    return json_response(store.cached(("tools", q), compute))
 
 
-@router.get("/mcp/tools", response_model=McpToolsResponse, summary="MCP tools and the sessions that used them")
-def mcp_tools(request: Request) -> Response:
+@router.get("/mcp/tools", response_model=McpToolsResponse, responses=ERRORS,
+            summary="MCP tools and the sessions that used them")
+def mcp_tools(request: Request, q: Query = Depends(report_filters)) -> Response:
     store = _store(request)
 
     def compute(view):
-        ranked = tools.ranked(tools.tool_stats(view, mcp_only=True))
+        ranked = tools.ranked(tools.tool_stats(view, mcp_only=True, query=q))
         return {
             "totalCalls": sum(s.calls for s in ranked),
             "uniqueTools": len(ranked),
             "tools": [s.row() for s in ranked],
-            "sessions": tools.session_tool_use(view)[: tools.LATEST_MCP_SESSIONS],
+            "sessions": tools.session_tool_use(view, query=q)[: tools.LATEST_MCP_SESSIONS],
         }
 
-    return json_response(store.cached(("mcp-tools",), compute))
+    return json_response(store.cached(("mcp-tools", q), compute))
 
 
 @router.get("/mcp/tools/{name}", response_model=McpToolDetail, responses=_NOT_FOUND, summary="One MCP tool")
-def mcp_tool(request: Request, name: str = P(description="Full tool name, e.g. mcp__github__get_issue")) -> Response:
+def mcp_tool(request: Request, name: str = P(description="Full tool name, e.g. mcp__github__get_issue"),
+             q: Query = Depends(report_filters)) -> Response:
     store = _store(request)
 
     def compute(view):
-        found = tools.tool_stats(view, mcp_only=True, name=name)
+        found = tools.tool_stats(view, mcp_only=True, name=name, query=q)
         if name not in found:
             return None
-        return {**found[name].row(), "sessions": tools.session_tool_use(view, name)}
+        return {**found[name].row(), "sessions": tools.session_tool_use(view, name, query=q)}
 
-    document = store.cached(("mcp-tool", name), compute)
+    document = store.cached(("mcp-tool", name, q), compute)
     if document is None:
         raise ApiError(404, "not_found", f"No MCP tool {name!r} in the transcripts (see /api/v2/mcp/tools)")
     return json_response(document)
@@ -99,8 +104,9 @@ def mcp_logs(
     limit: int = Q(50, ge=1, le=500),
     sessionId: str | None = Q(None, description="Only logs whose first entry has this session id"),
     server: str | None = Q(None, description="Only logs of this server (the mcp-logs-<server> dir)"),
+    q: Query = Depends(file_filters),
 ) -> Response:
-    summaries = _store(request).logs.summaries()
+    summaries = logs_in(_store(request).logs.summaries(), q)
     if sessionId is not None:
         summaries = [s for s in summaries if s.session_id == sessionId]
     if server is not None:
@@ -110,8 +116,11 @@ def mcp_logs(
 
 
 @router.get("/todos", response_model=TodosResponse, responses=ERRORS, summary="TodoWrite lists")
-def todos(request: Request, page: int = Q(1, ge=1, le=1_000_000), limit: int = Q(50, ge=1, le=500)) -> Response:
-    rows = [t.row() for t in todo_lists(_store(request).roots)]
+def todos(request: Request, page: int = Q(1, ge=1, le=1_000_000), limit: int = Q(50, ge=1, le=500),
+          q: Query = Depends(file_filters)) -> Response:
+    store = _store(request)
+    sessions = None if q.project is None else store.answer(lambda view: project_sessions(view, q.project))
+    rows = [t.row() for t in todos_in(todo_lists(store.roots), q, sessions)]
     data, pagination = paginate(rows, page, limit)
     return json_response({"data": data, "pagination": pagination})
 

@@ -13,6 +13,7 @@ from fastapi import Query as Q
 from claude_usage import reports
 from claude_usage.api.params import OrderParam, filters, paginate
 from claude_usage.api.schemas import (
+    CostSeriesResponse,
     DailyResponse,
     ErrorBody,
     ModelsResponse,
@@ -27,7 +28,10 @@ from claude_usage.rows import cost_string, keyed_row, model_row, project_row
 from claude_usage.store import facts
 
 router = APIRouter(prefix="/api/v2", tags=["usage"])
-ERRORS: dict[int | str, dict[str, Any]] = {400: {"model": ErrorBody, "description": "A bad query parameter"}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "A bad query parameter"},
+    404: {"model": ErrorBody, "description": "No project or model matches a filter (the message suggests the closest names)"},
+}
 ACTIVE_DAYS = 30
 
 
@@ -131,7 +135,7 @@ def models(
         stats = {
             "totalModels": len(rows),
             "totalTokens": every.total_tokens,
-            "totalCost": cost_string(every.cost_usd, 2),
+            "totalCost": cost_string(every.cost_usd),
             "totalMessages": every.requests,
             "totalSessions": every.sessions,
             "mostUsedModel": most_used["model"] if most_used else None,
@@ -178,7 +182,7 @@ def projects(
         cutoff = (time.time() - ACTIVE_DAYS * 86400) * 1_000_000
         stats = {
             "totalProjects": len(rows),
-            "totalCost": cost_string(sum(groups[n].cost_usd for n in shown), 2),
+            "totalCost": cost_string(sum(groups[n].cost_usd for n in shown)),
             "totalTokens": sum(r["totalTokens"] for r in rows),
             "totalMessages": sum(r["messageCount"] for r in rows),
             "activeProjects": sum(1 for n in shown if (groups[n].last_ts_us or 0) >= cutoff),
@@ -187,3 +191,19 @@ def projects(
 
     rows, stats, unpriced = store.cached(("projects", q, sortBy, sortOrder, minCost, search), compute)
     return _listing(q, rows, unpriced, page, limit, stats=stats)
+
+
+@router.get("/cost-series", response_model=CostSeriesResponse, responses=ERRORS,
+            summary="Cost and tokens per local day, one series per model or per project (for stacked charts)")
+def cost_series(
+    request: Request,
+    q: Query = Depends(filters),
+    by: Literal["model", "project"] = Q("model", description="One series per model or per project"),
+) -> Response:
+    from claude_usage import insights
+
+    def compute(view):
+        return {"by": by, **insights.cost_series(view, q, by), "timezone": q.clock.name,
+                "unpricedModels": sorted(reports.overall(view, q).unpriced_models)}
+
+    return json_response(_store(request).cached(("cost-series", q, by), compute))

@@ -1,8 +1,10 @@
 """The ``claude-usage`` command line (Typer + Rich), one module per family of commands:
 
 - :mod:`~claude_usage.cli.common`: the app, the common options, opening the store;
-- :mod:`~claude_usage.cli.usage_commands`: daily, weekly, monthly, hourly, models, projects,
-  sessions, summary, process;
+- :mod:`~claude_usage.cli.group`: the command group (one error style, the default command);
+- :mod:`~claude_usage.cli.usage_commands`: daily, weekly, monthly, hourly, models, projects;
+- :mod:`~claude_usage.cli.session_commands`: sessions;
+- :mod:`~claude_usage.cli.summary_commands`: summary, today (the default command), process;
 - :mod:`~claude_usage.cli.block_commands`: blocks, statusline;
 - :mod:`~claude_usage.cli.tool_commands`: tools, mcp;
 - :mod:`~claude_usage.cli.admin_commands`: doctor, prices;
@@ -17,8 +19,16 @@ from typing import Annotated
 import typer
 
 from claude_usage import __version__
-from claude_usage.cli import (  # noqa: F401
-    admin_commands, block_commands, serve_command, team_commands, tool_commands, usage_commands)
+from claude_usage.cli import (  # noqa: F401  (each module adds its commands to the app)
+    admin_commands,
+    block_commands,
+    serve_command,
+    session_commands,
+    summary_commands,
+    team_commands,
+    tool_commands,
+    usage_commands,
+)
 from claude_usage.cli.common import app, out
 
 __all__ = ["app", "main"]

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import typer
-
 from claude_usage import __version__
 from claude_usage.cli.common import (
     DATA_OPTIONS,
-    EXIT_BAD_ROOT,
     Common,
     app,
     err,
+    fail,
     out,
     print_json,
     report_view,
@@ -71,7 +69,7 @@ def doctor(opts: Common) -> None:
     items.append(("Unpriced models", ", ".join(sorted(total.unpriced_models)) or "none"))
     items.append(("Price data", price_version))
     items.append(("Index check", store_check))
-    out.print(key_value_table(f"claude-usage {__version__} doctor", items))
+    out.print(key_value_table(f"claude-usage {__version__} doctor", items, out.width))
     warn_pricing(err, total)
 
 
@@ -97,17 +95,16 @@ def prices(opts: Common) -> None:
     claude-usage (fast mode, US-only inference) and the models of your --prices file."""
     from claude_usage.pricing import PriceOverrideError, Pricer, load_price_overrides
     from claude_usage.pricing_corrections import PriceCorrectionError, prices_document
-    from claude_usage.render import corrections_table
+    from claude_usage.render_listings import corrections_table
 
     try:
         document = prices_document(Pricer(load_price_overrides(opts.prices) if opts.prices else None))
     except (PriceOverrideError, PriceCorrectionError) as error:
-        err.print(f"[red]Error:[/] {error}")
-        raise typer.Exit(EXIT_BAD_ROOT) from None
+        fail(str(error))
     if opts.json:
         print_json(document)
         return
-    out.print(f"Price data: {document['priceData']} (version stored with costs: {document['version']})", soft_wrap=True)
+    out.print(f"Price data: {document['priceData']} (version stored with costs: {document['version']})")
     out.print(corrections_table(f"Price corrections in force ({document['correctionsFile']})", document["corrections"], out.width))
     if document["overrides"]:
         out.print(f"Your --prices file names: {', '.join(document['overrides'])} (used as given for these models).")

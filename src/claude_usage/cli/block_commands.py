@@ -7,7 +7,19 @@ from typing import Annotated, Optional
 
 import typer
 
-from claude_usage.cli.common import FILTER_OPTIONS, Common, app, err, now_us, out, print_json, query_for, report_view, with_options
+from claude_usage.cli.common import (
+    FILTER_OPTIONS,
+    Common,
+    app,
+    empty_notice,
+    err,
+    now_us,
+    out,
+    print_json,
+    query_for,
+    report_view,
+    with_options,
+)
 
 
 @app.command()
@@ -25,7 +37,8 @@ def blocks(
     Blocks are the windows of Claude subscription limits. Limits are yours or estimates from
     past blocks, never Anthropic's quota."""
     from claude_usage.blocks import block_length_us, blocks_document, parse_limit, query_blocks
-    from claude_usage.render import active_block_items, blocks_table, key_value_table, warn_pricing
+    from claude_usage.render import key_value_table, warn_pricing
+    from claude_usage.render_blocks import active_block_items, blocks_table
     from claude_usage.rows import money_text
     from claude_usage.totals import summed
 
@@ -52,12 +65,12 @@ def blocks(
     rows = document["blocks"]
     if not active and rows:
         title = f"Claude Code {session_length:g}-hour blocks ({query.clock.name})"
-        out.print(blocks_table(title, rows, zone, out.width))
+        out.print(blocks_table(title, rows, zone, out.width, opts.compact))
     active_rows = [row for row in rows if row["isActive"]]
     for row in active_rows:
-        out.print(key_value_table("Active block", active_block_items(row, zone)))
+        out.print(key_value_table("Active block", active_block_items(row, zone), out.width))
     if not rows:
-        out.print("No active block: the next request starts one." if active else "No usage in the selected range.")
+        out.print("No active block: the next request starts one." if active else empty_notice(query))
     elif not active_rows and (tokens_given is not None or cost_given is not None):
         err.print("Note: limits apply to the active block, and no block is active now.")
     if not active_rows:  # the limits resolved, shown nowhere else

@@ -14,17 +14,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Callable, Iterator, Optional
+from typing import Annotated, Any, Callable, Iterator, NoReturn, Optional
 
 import msgspec
 import typer
 
 from claude_usage import __version__
+from claude_usage.cli.group import CommandGroup
+from claude_usage.cli.progress import LazyProgress
 
 app = typer.Typer(
     name="claude-usage",
-    help="Tokens and USD cost of your Claude Code use, from its local transcripts.",
-    no_args_is_help=True,
+    cls=CommandGroup,
+    help="Tokens and USD cost of your Claude Code use, from its local transcripts. "
+         "Without a command: today's summary and the daily table (`claude-usage today`).",
     add_completion=False,
     rich_markup_mode="rich",
 )
@@ -90,6 +93,7 @@ class Common:
     mode: Mode = Mode.auto
     order: Order | None = None
     breakdown: bool = False
+    compact: bool = False
     data_dir: list[Path] | None = None
     projects_path: Path | None = None
     demo: bool = False
@@ -117,15 +121,16 @@ _DATA = "Data"
 _FILTERS = "Filters"
 _OUTPUT = "Output"
 _COMMON_OPTIONS: dict[str, Any] = {
-    "json": Annotated[bool, typer.Option("--json", help="Print JSON (exact values) instead of a table.", rich_help_panel=_OUTPUT)],
-    "since": Annotated[Optional[str], typer.Option(help="First local date, inclusive (YYYY-MM-DD or YYYYMMDD).", callback=_day_option, rich_help_panel=_FILTERS)],
-    "until": Annotated[Optional[str], typer.Option(help="Last local date, inclusive (YYYY-MM-DD or YYYYMMDD).", callback=_day_option, rich_help_panel=_FILTERS)],
-    "tz": Annotated[Optional[str], typer.Option(help="IANA time zone for days and hours (default: $TZ or the machine's).", rich_help_panel=_FILTERS)],
-    "project": Annotated[Optional[str], typer.Option(help="Only this project (its key: the directory under projects/).", rich_help_panel=_FILTERS)],
-    "model": Annotated[Optional[str], typer.Option(help="Only this model id.", rich_help_panel=_FILTERS)],
+    "json": Annotated[bool, typer.Option("--json", "-j", help="Print JSON (exact values) instead of a table.", rich_help_panel=_OUTPUT)],
+    "since": Annotated[Optional[str], typer.Option("--since", "-s", help="First local date, inclusive (YYYY-MM-DD or YYYYMMDD).", callback=_day_option, rich_help_panel=_FILTERS)],
+    "until": Annotated[Optional[str], typer.Option("--until", "-u", help="Last local date, inclusive (YYYY-MM-DD or YYYYMMDD).", callback=_day_option, rich_help_panel=_FILTERS)],
+    "tz": Annotated[Optional[str], typer.Option("--tz", "-z", help="IANA time zone for days and hours (default: $TZ or the machine's).", rich_help_panel=_FILTERS)],
+    "project": Annotated[Optional[str], typer.Option(help="Only this project: its key (the directory under projects/), its path, or the last part of its path.", rich_help_panel=_FILTERS)],
+    "model": Annotated[Optional[str], typer.Option(help="Only this model: its id or a short name as the tables show it (opus-4-1, sonnet).", rich_help_panel=_FILTERS)],
     "mode": Annotated[Mode, typer.Option(help="Cost mode: auto (costUSD when the line has it), calculate, display.", rich_help_panel=_FILTERS)],
     "order": Annotated[Optional[Order], typer.Option(help="Sort order (default: dates and sessions ascending, models and projects by cost descending).", rich_help_panel=_OUTPUT)],
-    "breakdown": Annotated[bool, typer.Option("--breakdown", help="Add per-model rows.", rich_help_panel=_OUTPUT)],
+    "breakdown": Annotated[bool, typer.Option("--breakdown", "-b", help="Add per-model rows.", rich_help_panel=_OUTPUT)],
+    "compact": Annotated[bool, typer.Option("--compact", help="Narrow tables: the key, total tokens and cost only.", rich_help_panel=_OUTPUT)],
     "data_dir": Annotated[Optional[list[Path]], typer.Option("--data-dir", help="Claude config dir (holding projects/) or a projects dir; repeatable.", rich_help_panel=_DATA)],
     "projects_path": Annotated[Optional[Path], typer.Option("--projects-path", help="One projects dir.", rich_help_panel=_DATA)],
     "demo": Annotated[bool, typer.Option("--demo", help="Use the bundled demo data.", rich_help_panel=_DATA)],
@@ -171,39 +176,7 @@ def with_options(*names: str) -> Callable:
 
 
 REPORT_OPTIONS = tuple(_COMMON_OPTIONS)
-FILTER_OPTIONS = ("json", "since", "until", "tz", "project", "model", "mode", *DATA_OPTIONS, *TEAM_OPTIONS)
-
-
-class _LazyProgress:
-    """A progress bar (files and MB) on stderr, shown only once a scan has taken over a second."""
-
-    def __init__(self) -> None:
-        self.started = time.monotonic()
-        self.bar: Any = None
-        self.task: Any = None
-
-    def __call__(self, files_done: int, files_total: int, bytes_done: int, bytes_total: int) -> None:
-        if self.bar is None:
-            if time.monotonic() - self.started < 1.0 or files_done >= files_total:
-                return
-            from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
-
-            self.bar = Progress(
-                TextColumn("Reading transcripts"),
-                BarColumn(),
-                TextColumn("{task.fields[files]}"),
-                DownloadColumn(),
-                TimeRemainingColumn(),
-                console=err.real(),
-                transient=True,
-            )
-            self.bar.start()
-            self.task = self.bar.add_task("scan", total=bytes_total or 1, files="")
-        self.bar.update(self.task, completed=bytes_done, files=f"{files_done:,}/{files_total:,} files")
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
+FILTER_OPTIONS = ("json", "since", "until", "tz", "project", "model", "mode", "compact", *DATA_OPTIONS, *TEAM_OPTIONS)
 
 
 def _roots(opts: Common, demo_fallback: bool = False) -> tuple[list, str | None]:
@@ -310,12 +283,13 @@ def open_source(opts: Common, demo_fallback: bool = False) -> Source:
 def load(opts: Common, demo_fallback: bool = False) -> Source:
     """Open the store for ``opts`` and bring it up to date (a progress bar for long scans);
     print the file problems and the history note on stderr."""
+    from claude_usage.formats import plural
     from claude_usage.store import facts
 
     source = open_source(opts, demo_fallback)
     if getattr(source.store, "team", False):
         return source  # the team store is brought up to date by the machines' pushes
-    progress = _LazyProgress()
+    progress = LazyProgress(err)
     try:
         source.store.refresh(source.pricer, progress, forget_deleted=opts.forget_deleted)
     finally:
@@ -326,7 +300,7 @@ def load(opts: Common, demo_fallback: bool = False) -> Source:
     print_warnings(warnings)
     if missing:  # on stderr, so --json output stays clean
         err.print(
-            f"Note: includes history from {missing:,} transcript(s) that no longer exist "
+            f"Note: includes history from {plural(missing, 'transcript')} that no longer exist "
             "(Claude Code deletes them after 30 days); --forget-deleted drops it."
         )
     return source
@@ -367,38 +341,69 @@ def logs_root_for(roots: list, given: Path | None = None) -> Path:
     return demo_logs_dir(demo[0]) if demo else mcp_logs_root()
 
 
+def fail(message: str, code: int = EXIT_BAD_ROOT) -> NoReturn:
+    """Print ``Error: message`` on stderr (the one error style of every command) and exit with
+    ``code`` (2: a bad option or value, 1: nothing to show)."""
+    from rich.markup import escape
+
+    err.print(f"[red]Error:[/] {escape(message)}")
+    raise typer.Exit(code)
+
+
 def query_for(opts: Common, view: Any, first_weekday: int = 0) -> Any:
-    """The report query of ``opts``; exits with code 2 on an unknown zone, and warns when
-    ``--project`` or ``--model`` names nothing in the store (``view``)."""
+    """The report query of ``opts``, with ``--project`` and ``--model`` resolved to the keys
+    and ids they name in the store (``view``; see :mod:`claude_usage.filters`); exits with
+    code 2 on an unknown zone, a range that ends before it starts, or a project or model that
+    names nothing (with the closest names)."""
+    from claude_usage.filters import NoMatch, resolve
     from claude_usage.reports import Query, clock_for
     from claude_usage.timebuckets import ZoneError
 
     try:
         clock_for(opts.tz)
     except ZoneError as error:
-        err.print(f"[red]Error:[/] --tz: {error}")
-        raise typer.Exit(EXIT_BAD_ROOT) from None
-    checks = [("--project", opts.project, "projects", "name"), ("--model", opts.model, "models", "name")]
+        fail(f"--tz: {error}")
+    try:
+        projects, models = resolve(view, opts.project, opts.model)
+    except NoMatch as error:
+        fail(f"--{error.what}: {error}; `claude-usage {error.what}s` lists them")
     if opts.team:
-        checks += [("--user", opts.user, "users", "user_name"), ("--machine", opts.machine, "users", "name")]
-    for flag, wanted, listing, column in checks:
-        table = "machines" if listing == "users" else listing
-        if wanted is not None and view.one(f"SELECT 1 FROM {table} WHERE {column} = ?", (wanted,)) is None:
-            err.print(f"[yellow]Warning:[/] {flag} {wanted!r} matches no request; `claude-usage {listing}` lists them")
+        for flag, wanted, column in (("--user", opts.user, "user_name"), ("--machine", opts.machine, "name")):
+            if wanted is not None and view.one(f"SELECT 1 FROM machines WHERE {column} = ?", (wanted,)) is None:
+                fail(f"{flag} {wanted!r} matches no machine that pushed; `claude-usage users` lists them")
     if opts.since and opts.until and opts.since > opts.until:
-        err.print(f"[red]Error:[/] --until {opts.until} is before --since {opts.since}")
-        raise typer.Exit(EXIT_BAD_ROOT)
+        fail(f"--until {opts.until} is before --since {opts.since}")
     return Query(
         zone=opts.tz,
         since=opts.since,
         until=opts.until,
-        project=opts.project,
-        model=opts.model,
+        project=projects,
+        model=models,
         mode=opts.mode.value,
         first_weekday=first_weekday,
         user=opts.user,
         machine=opts.machine,
     )
+
+
+def empty_notice(query: Any) -> str:
+    """What to print instead of a table of nothing (issue 14): which range and filters found
+    no usage, e.g. ``No usage from 2025-01-01 to 2025-01-31 for project app (UTC).``"""
+    if query.since and query.until:
+        span = f" from {query.since} to {query.until}" if query.since != query.until else f" on {query.since}"
+    elif query.since or query.until:
+        span = f" since {query.since}" if query.since else f" until {query.until}"
+    else:
+        span = ""
+    names = []
+    for what, value in (("project", query.project), ("model", query.model)):
+        if value is not None:
+            values = [value] if isinstance(value, str) else list(value)
+            names.append(f"{what}{'s' if len(values) > 1 else ''} {', '.join(values)}")
+    where = f" for {' and '.join(names)}" if names else ""
+    if not span and not where:
+        return "No usage in the transcripts yet."
+    return f"No usage{span}{where} ({query.clock.name})."
 
 
 def print_json(document: Any) -> None:

@@ -23,6 +23,7 @@ from claude_usage.records import Diagnostics, RequestSet, UsageRecord
 from claude_usage.sources import lenient_json
 from claude_usage.sources.discovery import TranscriptFile
 from claude_usage.sources.safe_files import NotRegularFileError, open_regular
+from claude_usage.sources.session_titles import SessionTitle, TitleCollector
 
 CHUNK_BYTES = 1 << 22
 HEAD_BYTES = 4096
@@ -109,10 +110,12 @@ class _Line(msgspec.Struct, gc=False):
 
 
 class _Light(msgspec.Struct, gc=False):
-    """What a line without usage contributes: its ``cwd`` (for the project's real path)."""
+    """What a line without usage contributes: its ``cwd`` (for the project's real path), and
+    its time and session (for the session titles)."""
 
     cwd: Any = None
     timestamp: Any = None
+    sessionId: Any = None
 
 
 _LINE_DECODER = msgspec.json.Decoder(_Line)
@@ -121,8 +124,8 @@ _LIGHT_DECODER = msgspec.json.Decoder(_Light)
 
 class ToolCall(msgspec.Struct, gc=False, array_like=True):
     """One ``tool_use`` block: its ``id``, tool ``name`` (e.g. ``Bash``, ``mcp__github__get_issue``),
-    the line's session, project key, UTC time in microseconds, ``cwd``, and the line's byte
-    ``offset`` in its file."""
+    the line's session, project key, UTC time in microseconds, ``cwd``, the line's byte
+    ``offset`` in its file, and the ``model`` whose response called it (None when unknown)."""
 
     id: str
     name: str
@@ -131,6 +134,7 @@ class ToolCall(msgspec.Struct, gc=False, array_like=True):
     ts_us: int
     cwd: str | None = None
     offset: int = 0
+    model: str | None = None
 
 
 class UsageLimitNotice(msgspec.Struct, gc=False, array_like=True):
@@ -184,7 +188,8 @@ class FileScan(msgspec.Struct):
     ``records``: the most complete :class:`UsageRecord` of each response among the file's
     committed lines, and among its tail (the global dedupe is done by the loader); ``tool_calls``:
     every ``tool_use`` block (repeats included); ``tool_errors``: ``[tool_use_id, line offset]``
-    of tool results with ``is_error: true``; ``limits``: usage-limit messages; ``committed_offset``: byte offset just past the last
+    of tool results with ``is_error: true``; ``limits``: usage-limit messages; ``titles``: session title candidates
+    (:mod:`claude_usage.sources.session_titles`); ``committed_offset``: byte offset just past the last
     newline-terminated line (an unterminated last line is never committed, DESIGN section 3).
     ``diagnostics`` and ``cwds`` (``cwd -> [line count, latest timestamp string]``) cover the
     committed lines; ``tail`` and ``tail_cwds`` the unterminated last line, if any (its records and
@@ -201,6 +206,7 @@ class FileScan(msgspec.Struct):
     tool_calls: list[ToolCall]
     tool_errors: list[list]
     limits: list[UsageLimitNotice] = msgspec.field(default_factory=list)
+    titles: list[SessionTitle] = msgspec.field(default_factory=list)
     tail: Diagnostics = msgspec.field(default_factory=Diagnostics)
     tail_cwds: dict[str, list] = msgspec.field(default_factory=dict)
     head: str | None = None
@@ -454,6 +460,8 @@ class _Scanner:
         self.tool_calls: list[ToolCall] = []
         self.tool_errors: list[list] = []
         self.limits: list[UsageLimitNotice] = []
+        self.titles = TitleCollector(source.is_subagent, parse_timestamp_us)
+        self.first_session: str | None = None
 
     def _tools(self, line: _Line, offset: int) -> None:
         """Collect the ``tool_use`` blocks and failed ``tool_result`` blocks of a line (or of the
@@ -479,6 +487,7 @@ class _Scanner:
                     ts_us=ts_us,
                     cwd=_str_or_none(line.cwd),
                     offset=offset,
+                    model=_str_or_none(message.model),
                 ))
             elif block.type == "tool_result" and block.is_error is True and type(block.tool_use_id) is str:
                 self.tool_errors.append([block.tool_use_id, offset])
@@ -530,16 +539,22 @@ class _Scanner:
             start += 3  # a byte-order mark, as some editors write: the JSON after it is intact
         # Tool results (most of the bytes) are found near the start of their line; only other
         # lines are searched whole for usage.
-        carries_tools = buffer.find(b'"tool_result"', start, end) >= 0
-        carries_usage = carries_tools or buffer.find(b'"usage"', start, end) >= 0
-        carries_tools = carries_tools or carries_usage
+        results = buffer.find(b'"tool_result"', start, end) >= 0
+        carries_usage = results or buffer.find(b'"usage"', start, end) >= 0
+        carries_tools = results or carries_usage
         raw = view[start:end]
+        if not results:  # a title or a typed prompt carries no tool result
+            self.titles.line(buffer, start, end, raw, offset, carries_usage)
         decoded = self._decode(raw, _Line if carries_tools else _Light, tail)
         if decoded is None:
             return
         if type(decoded) is tuple:  # a line nested too deeply, read with its deep parts dropped
             decoded, raw = decoded
         self._note_cwd(decoded.cwd, decoded.timestamp)
+        if type(decoded.timestamp) is str:
+            self.titles.last_stamp = decoded.timestamp
+        if self.first_session is None and type(decoded.sessionId) is str and decoded.sessionId:
+            self.first_session = decoded.sessionId
         if not carries_tools:
             return
         self._tools(decoded, offset)
@@ -714,7 +729,8 @@ def scan_file(source: TranscriptFile, start: int = 0) -> FileScan:
     view.release()
     return FileScan(
         _most_complete(scanner.records, committed), diag, committed, scanner.cwds, errors, scanner.tool_calls,
-        scanner.tool_errors, limits=scanner.limits, tail=tail, tail_cwds=tail_cwds, head=head, head_length=head_length,
+        scanner.tool_errors, limits=scanner.limits,
+        titles=scanner.titles.finish(scanner.first_session or source.fallback_session), tail=tail, tail_cwds=tail_cwds, head=head, head_length=head_length,
         tail_mark=tail_mark,
     )
 

@@ -132,9 +132,11 @@ def _tool_rows(store: Any, conn: Any, file_id: int, project_id: int, prepared: P
         names = store.name_ids("tool_names", [c.name for c in calls])
         sessions = store.name_ids("sessions", [c.session_id for c in calls])
         cwds = store.name_ids("cwds", [c.cwd for c in calls if c.cwd])
-        conn.executemany("INSERT INTO tool_uses VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", [
+        models = store.name_ids("models", [c.model for c in calls if c.model])
+        conn.executemany("INSERT INTO tool_uses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", [
             (file_id, c.offset, key, names[c.name], sessions[c.session_id], project_id,
-             cwds[c.cwd] if c.cwd else None, c.ts_us) for c, key in zip(calls, prepared.tool_keys)])
+             cwds[c.cwd] if c.cwd else None, c.ts_us, models[c.model] if c.model else None)
+            for c, key in zip(calls, prepared.tool_keys)])
     if scan.tool_errors:
         conn.executemany("INSERT INTO tool_errors VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                          [(file_id, offset, key) for (_id, offset), key in zip(scan.tool_errors, prepared.error_keys)])
@@ -142,6 +144,20 @@ def _tool_rows(store: Any, conn: Any, file_id: int, project_id: int, prepared: P
         sessions = store.name_ids("sessions", [n.session_id for n in scan.limits])
         conn.executemany("INSERT INTO limit_notices VALUES (?, ?, ?, ?, ?, ?)", [
             (file_id, n.offset, n.ts_us, n.reset_us, sessions[n.session_id], n.text) for n in scan.limits])
+    _title_rows(store, conn, file_id, scan)
+
+
+def _title_rows(store: Any, conn: Any, file_id: int, scan: FileScan) -> None:
+    """A scan's session title candidates. The first prompt of a transcript counts once: when
+    the file already has one (a read from its committed offset), later prompts are not kept."""
+    titles = scan.titles
+    if titles and any(t.kind <= 0 for t in titles) and conn.execute(
+            "SELECT 1 FROM session_titles WHERE file_id = ? AND kind <= 0 LIMIT 1", (file_id,)).fetchone():
+        titles = [t for t in titles if t.kind > 0]
+    if titles:
+        sessions = store.name_ids("sessions", [t.session_id for t in titles])
+        conn.executemany("INSERT INTO session_titles VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", [
+            (file_id, t.offset, t.kind, sessions[t.session_id], t.ts_us, t.text) for t in titles])
 
 
 def _add_cwds(conn: Any, project_id: int, cwds: dict[str, list], sign: int) -> None:
@@ -214,7 +230,7 @@ def _note_keys_from(conn: Any, file_id: int, start: int) -> None:
 
 def _drop_from(conn: Any, file_id: int, start: int) -> None:
     """Delete a file's rows (requests and tool rows) from byte ``start`` on, to be read again."""
-    for table in ("requests", "tool_uses", "tool_errors", "limit_notices"):
+    for table in ("requests", "tool_uses", "tool_errors", "limit_notices", "session_titles"):
         conn.execute(f"DELETE FROM {table} WHERE file_id = ? AND line >= ?", (file_id, start))
 
 

@@ -18,13 +18,16 @@ indexes, ``ON CONFLICT``); :func:`ddl` fills in the few words an engine spells i
   hour x model x project x kind) and ``session_h`` (which sessions were active in an hour, per
   model and project) serve reports in zones whose offset is a whole number of hours (most), with
   several times fewer rows.
+- ``session_titles``: what names a session (:mod:`claude_usage.sources.session_titles`): the
+  title lines Claude Code wrote and the first prompt of each transcript, a few rows per file.
+  ``tool_uses`` keeps each call's model, so that tool analytics take the report filters.
 - Both rollups are recomputed from the kept rows for the cells a write touched, in the same
   transaction as the rows, so they can never drift from them.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 # SQLite's application_id of every store this product writes ("CUsg"): the marker that tells
 # our own files from any other file a mistyped --index could name (those are never touched).
 APPLICATION_ID = 0x43557367
@@ -133,6 +136,7 @@ CREATE TABLE requests (
 {{rollup_tables}}CREATE TABLE tool_uses (
     file_id INTEGER NOT NULL, line {{big}} NOT NULL, tool_key {{big}} NOT NULL, name_id INTEGER NOT NULL,
     session_id INTEGER NOT NULL, project_id INTEGER NOT NULL, cwd_id INTEGER, ts {{big}} NOT NULL,
+    model_id INTEGER,
     PRIMARY KEY (file_id, line, tool_key)
 ){{no_rowid}};
 CREATE TABLE tool_errors (
@@ -144,6 +148,12 @@ CREATE TABLE limit_notices (
     session_id INTEGER NOT NULL, text TEXT NOT NULL
 );
 CREATE INDEX limit_notices_by_file ON limit_notices (file_id, line);
+CREATE TABLE session_titles (
+    file_id INTEGER NOT NULL, line {{big}} NOT NULL, kind INTEGER NOT NULL, session_id INTEGER NOT NULL,
+    ts {{big}} NOT NULL, text TEXT NOT NULL,
+    PRIMARY KEY (file_id, line, kind)
+){{no_rowid}};
+CREATE INDEX session_titles_by_session ON session_titles (session_id);
 CREATE TABLE project_cwds (
     project_id INTEGER NOT NULL, cwd TEXT NOT NULL, lines {{big}} NOT NULL, latest TEXT NOT NULL,
     PRIMARY KEY (project_id, cwd)

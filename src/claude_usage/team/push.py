@@ -202,7 +202,7 @@ def _session_owners(conn: PgConnection) -> None:
 def _send_extras(raw: Any, local: Any, machine_id: int) -> None:
     """What the reports need besides the requests: the machine's transcripts (size, line
     counters, problems, subagent metadata: the team's diagnostics), its usage-limit notices
-    (blocks) and project paths (projects). Few rows, sent whole; only the differences are
+    (blocks), project paths (projects) and session titles (sessions). Few rows, sent whole; only the differences are
     written, and the data version moves only when there are some."""
     file_columns = ("size", "missing", "agent", "problems", "tail_diag", *(f"d_{name}" for name in DIAG_COLUMNS))
     with local.reading() as view:
@@ -211,6 +211,8 @@ def _send_extras(raw: Any, local: Any, machine_id: int) -> None:
                             "JOIN sessions s ON s.id = n.session_id")
         cwds = view.rows("SELECT p.name, c.cwd, c.lines, c.latest FROM project_cwds c JOIN projects p ON p.id = c.project_id "
                          "WHERE c.lines > 0")
+        titles = view.rows("SELECT f.path, t.line, t.kind, s.name, t.ts, t.text FROM session_titles t "
+                           "JOIN files f ON f.id = t.file_id JOIN sessions s ON s.id = t.session_id")
     conn = PgConnection(raw)
     with raw.transaction():
         conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS incoming_files (path TEXT, size BIGINT, missing INTEGER, agent TEXT, "
@@ -249,5 +251,26 @@ def _send_extras(raw: Any, local: Any, machine_id: int) -> None:
                 "WHERE project_cwds.lines < excluded.lines OR project_cwds.latest < excluded.latest",
                 [(cwd, lines, latest, name) for name, cwd, lines, latest in cwds])
             added += max(cursor.rowcount, 0)
+        if titles:
+            added += _send_titles(raw, conn, machine_id, titles)
         if added:
             rollups.bump_version(conn)
+
+
+def _send_titles(raw: Any, conn: PgConnection, machine_id: int, titles: list[tuple]) -> int:
+    """Write the machine's session titles (``(path, line, kind, session, ts, text)`` rows; their
+    files are in the team store already) that are new or changed; returns how many."""
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS incoming_titles (path TEXT, line BIGINT, kind INTEGER, session TEXT, "
+                 "ts BIGINT, text TEXT) ON COMMIT DELETE ROWS")
+    with raw.cursor().copy("COPY incoming_titles FROM STDIN") as copy:
+        for row in titles:
+            copy.write_row(row)
+    conn.execute("INSERT INTO sessions (name) SELECT DISTINCT session FROM incoming_titles ON CONFLICT (name) DO NOTHING")
+    return conn.execute("""
+        INSERT INTO session_titles (file_id, line, kind, session_id, ts, text)
+        SELECT f.id, i.line, i.kind, s.id, i.ts, i.text FROM incoming_titles i
+        JOIN files f ON f.machine_id = ? AND f.path = i.path JOIN sessions s ON s.name = i.session
+        ON CONFLICT (file_id, line, kind) DO UPDATE SET session_id = excluded.session_id, ts = excluded.ts,
+            text = excluded.text
+        WHERE (session_titles.session_id, session_titles.ts, session_titles.text)
+            IS DISTINCT FROM (excluded.session_id, excluded.ts, excluded.text)""", (machine_id,)).rowcount

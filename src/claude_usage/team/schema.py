@@ -94,9 +94,26 @@ CREATE TABLE project_cwds (
 CREATE TABLE changes (version BIGINT PRIMARY KEY, first_ts BIGINT, last_ts BIGINT);
 """
 
+# What names a session (the title lines and first prompts of its transcripts), as in the
+# embedded store; the writer role, when it exists already, may add and update them.
+_TITLES = f"""
+CREATE TABLE session_titles (
+    file_id INTEGER NOT NULL, line BIGINT NOT NULL, kind INTEGER NOT NULL, session_id INTEGER NOT NULL,
+    ts BIGINT NOT NULL, text TEXT NOT NULL,
+    PRIMARY KEY (file_id, line, kind)
+);
+CREATE INDEX session_titles_by_session ON session_titles (session_id);
+DO $$ BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{WRITER_ROLE}') THEN
+        GRANT INSERT, UPDATE ON session_titles TO {WRITER_ROLE};
+    END IF;
+END $$;
+"""
+
 # (number, what it does, SQL). Append only: a migration that ran is never edited.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "team store: machines, push marks, requests, lookups, rollups", _FIRST.replace("{rollups}", rollup_ddl("postgres"))),
+    (2, "session titles (the names the Sessions views show)", _TITLES),
 ]
 LATEST = MIGRATIONS[-1][0]
 
@@ -139,7 +156,8 @@ def roles_sql(database: str) -> str:
     (reads only). Passwords are placeholders to replace."""
     derived = ", ".join(f"{SCHEMA}.{table}" for table in ("usage_qh", "usage_h", "session_h", "session_usage", "changes"))
     written = ", ".join(f"{SCHEMA}.{table}" for table in ("meta", "machines", "push_marks", "models", "projects", "sessions",
-                                                          "files", "requests", "limit_notices", "project_cwds"))
+                                                          "files", "requests", "limit_notices", "project_cwds",
+                                                          "session_titles"))
     return f"""-- Roles of claude-usage team mode; replace the passwords, then run as the database owner.
 CREATE ROLE {WRITER_ROLE} LOGIN PASSWORD 'choose-a-writer-password';
 CREATE ROLE {READER_ROLE} LOGIN PASSWORD 'choose-a-reader-password';

@@ -1,6 +1,7 @@
 // The dashboard: routes in the URL hash (#/view/key?filters), global filters, live updates.
 
-import { el, loading } from "./ui.js";
+import { el, loading, plural } from "./ui.js";
+import { loadPlotly } from "./charts.js";
 import { views, tabs } from "./views.js";
 import { teamView } from "./team.js";
 
@@ -42,10 +43,13 @@ export function setParams(params) {
   go(view, key, { ...current, ...params });
 }
 
+/** The global filters of the current view: only those that apply to it (the API refuses the
+ * others, and a filter that cannot apply must not look applied). */
 function filterParams() {
-  const { params } = route();
+  const { view, params } = route();
+  const applies = views[view].filters;
   const out = { tz: params.tz || browserZone };
-  for (const name of FILTERS) if (name !== "tz" && params[name]) out[name] = params[name];
+  for (const name of applies) if (name !== "tz" && params[name]) out[name] = params[name];
   return out;
 }
 
@@ -73,7 +77,15 @@ export async function api(path, params = {}, withFilters = true) {
     showError(`The claude-usage server does not answer (${error.message}). Is it still running?`);
     throw error;
   }
-  if (response.status === 404) return null;
+  if (response.status === 404) {
+    // A filter naming no project or model is an error to show (with the API's suggestion);
+    // any other 404 is a day, project or session without usage, which the view tells.
+    let body = {};
+    try { body = await response.json(); } catch { /* not JSON */ }
+    if (!String(body.message || "").startsWith("Parameter '")) return null;
+    showError(body.message);
+    throw new Error(body.message);
+  }
   if (!response.ok) {
     let message = `HTTP ${response.status}`;
     try { message = (await response.json()).message || message; } catch { /* not JSON */ }
@@ -83,17 +95,25 @@ export async function api(path, params = {}, withFilters = true) {
   return response.json();
 }
 
+/** A notice: its headline always shown, the rest behind "more" on a phone (open on a wider
+ * screen), so that notices never fill a phone's first screen. */
+export function setNotice(box, headline, ...rest) {
+  const details = el("details", { class: "notice-details" }, el("summary", {}, el("strong", {}, headline)), el("div", {}, " ", ...rest));
+  if (!window.matchMedia("(max-width: 600px)").matches) details.open = true;
+  box.replaceChildren(details);
+  box.hidden = false;
+}
+
 /** Flag models without a price (from any response's ``unpricedModels``). */
 export function flagUnpriced(models) {
   if (models && models.length) {
-    notice.replaceChildren(`Costs exclude the requests of ${models.length} model(s) without a price: ${models.join(", ")}. ` +
-      "Their tokens are counted; add their rates with ", el("code", { class: "nowrap" }, "--prices FILE"), ".");
-    notice.hidden = false;
+    setNotice(notice, `Costs leave out ${plural(models.length, "model")} without a price.`,
+      `Models: ${models.join(", ")}. Their tokens are counted; add their rates with `, el("code", { class: "nowrap" }, "--prices FILE"), ".");
   }
 }
 
 function updateStamp() {
-  stamp.textContent = `updated ${new Date().toLocaleTimeString(undefined, { hour12: false })}`;
+  stamp.textContent = `updated ${new Date().toLocaleTimeString(undefined, { hour: "numeric", minute: "2-digit" })}`;
 }
 
 /** Draw the current view; ``quiet`` keeps the old content until the new one is ready. */
@@ -106,14 +126,21 @@ export async function render(quiet = false) {
   notice.hidden = true;
   for (const link of document.querySelectorAll("#tabs a")) {
     link.setAttribute("aria-current", link.dataset.view === view ? "page" : "false");
+    // On a phone the tabs scroll sideways: keep the current one in sight.
+    if (link.dataset.view === view) link.scrollIntoView({ block: "nearest", inline: "nearest" });
   }
   syncControls();
   try {
     const content = await views[view].render({ key, params, api, go, setParams, flagUnpriced });
     if (mine !== generation) return;
+    // Which filters of the bar do not apply here, said under the view's title.
+    const heading = content.querySelector("h1");
+    if (views[view].why && heading) heading.after(el("p", { class: "filter-note", "data-testid": "filter-note" }, views[view].why));
     main.replaceChildren(content);
     clearError();
     updateStamp();
+    // The charts' library, once the first view's numbers are on the screen.
+    requestAnimationFrame(() => setTimeout(loadPlotly, 0));
   } catch (error) {
     if (mine !== generation) return;
     if (!main.querySelector(".panel, .cards")) main.replaceChildren(el("div", { class: "empty" }, "Nothing to show: the data could not be loaded."));
@@ -125,15 +152,26 @@ export async function render(quiet = false) {
 
 const controls = Object.fromEntries(FILTERS.map((name) => [name, document.getElementById(name)]));
 
+const toggle = document.getElementById("filter-toggle");
+
 function syncControls() {
-  const { params } = route();
+  const { view, params } = route();
+  const applies = views[view].filters;
   for (const name of FILTERS) {
     const value = name === "tz" ? params.tz || browserZone : params[name] || (name === "mode" ? "auto" : "");
     if (controls[name].tagName === "SELECT" && value && ![...controls[name].options].some((o) => o.value === value)) {
       controls[name].append(el("option", { value }, value));
     }
     controls[name].value = value;
+    // A filter that cannot apply to this view is visibly off, not silently ignored.
+    const off = !applies.includes(name);
+    controls[name].disabled = off;
+    controls[name].closest("label").classList.toggle("off", off);
+    controls[name].closest("label").title = off ? views[view].why : "";
   }
+  const set = applies.filter((name) => name !== "tz" && name !== "mode" && params[name]).length + (params.tz ? 1 : 0)
+    + (applies.includes("mode") && params.mode && params.mode !== "auto" ? 1 : 0);
+  toggle.textContent = set ? `Filters · ${set} set` : "Filters";
 }
 
 function fillZones() {
@@ -170,6 +208,10 @@ async function fillChoices() {
 for (const name of FILTERS) {
   controls[name].addEventListener("change", () => setParams({ [name]: controls[name].value, page: "" }));
 }
+toggle.addEventListener("click", () => {
+  const open = document.getElementById("controls").classList.toggle("open");
+  toggle.setAttribute("aria-expanded", String(open));
+});
 document.getElementById("clear").addEventListener("click", () => {
   const { view, key } = route();
   location.hash = `#/${view}${key != null ? "/" + encodeURIComponent(key) : ""}`;
@@ -207,7 +249,9 @@ function listen() {
 function enterTeamMode(team) {
   teamMode = true;
   for (const name of LOCAL_ONLY) delete views[name];
-  views.team = { label: "Team", render: teamView };
+  // Every view left reads the pushed requests: the user and machine filters apply to each.
+  for (const view of Object.values(views)) view.filters = [...view.filters, "user", "machine"];
+  views.team = { label: "Team", render: teamView, filters: views.summary.filters };
   for (const label of document.querySelectorAll(".team-only")) label.hidden = false;
   document.getElementById("origin").textContent =
     `Tokens and costs pushed by ${team.machines} machine(s) of ${team.users} user(s) to the team database`;
@@ -220,10 +264,9 @@ async function showSource() {
     if (health?.team) enterTeamMode(health.team);
     const box = document.getElementById("source-notice");
     if (health?.demo) {
-      box.replaceChildren(el("strong", {}, "Demo data. "), health.notice || "These are the bundled demo data (--demo), not your own.",
+      setNotice(box, "Demo data.", health.notice || "These are the bundled demo data (--demo), not your own.",
         " To see your own usage, start the server on the machine where Claude Code keeps its transcripts, or with ",
         el("code", { class: "nowrap" }, "--data-dir DIR"), ".");
-      box.hidden = false;
     }
   } catch { /* the banner says it */ }
 }

@@ -8,6 +8,30 @@ function theme() {
   return { text: get("--text"), muted: get("--muted"), line: get("--line"), accent: get("--accent"), accent2: get("--accent-2") };
 }
 
+// Charts waiting for plotly.js. Its 4.8 MB take a second or two to compile on a slow machine: it is
+// loaded once the first view has been painted (loadPlotly), so that it never delays the numbers.
+const waiting = new Set();
+let requested = false;
+
+/** Load plotly.js (once); the charts waiting for it are drawn when it is in. */
+export function loadPlotly() {
+  if (requested) return;
+  requested = true;
+  const script = document.createElement("script");
+  script.src = "/assets/vendor/plotly.min.js";
+  script.addEventListener("load", () => {
+    for (const draw of waiting) draw();
+    waiting.clear();
+  });
+  document.head.append(script);
+}
+
+/** Run ``draw`` now if plotly.js is loaded, else as soon as it is. */
+function whenPlotly(draw) {
+  if (window.Plotly) draw();
+  else waiting.add(draw);
+}
+
 export const palette = ["#c96442", "#3b6ea5", "#5a9e6f", "#b58a2e", "#8d5fb0", "#c05780", "#4f9fae", "#7d7a70", "#d08c60", "#6a8caf"];
 
 /** An x axis of local days ("YYYY-MM-DD"): whole days only, so that a short range does not
@@ -55,11 +79,11 @@ export function chart(name, traces, layout = {}, height) {
     merged.margin = { ...base.margin, r: 64, ...(layout.margin || {}) };
   }
   const draw = () => {
-    if (!window.Plotly) return;
+    if (!node.isConnected) return;  // the view was replaced meanwhile
     window.Plotly.react(node, traces, merged, { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d"] });
   };
-  // Draw once the node is in the page (Plotly measures it).
-  requestAnimationFrame(draw);
+  // Draw once the node is in the page (Plotly measures it) and plotly.js is loaded.
+  requestAnimationFrame(() => whenPlotly(draw));
   const png = el("button", {
     type: "button",
     onclick: async () => {

@@ -3,7 +3,7 @@
 
 import { cards, el, emptyState, fmt, panel, table } from "./ui.js";
 import { chart, palette } from "./charts.js";
-import { COST, REQUESTS, TOKEN_COLUMNS, totalsRow } from "./views.js";
+import { COST, REQUESTS, TOKEN_COLUMNS, totalsRow } from "./common.js";
 
 // On phones (under 600 px) the optional columns give way to the name, total tokens and cost.
 const SESSIONS = { key: "sessions", label: "Sessions", num: true, optional: true, format: (r) => fmt.tokens(r.sessions) };

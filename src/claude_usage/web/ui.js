@@ -4,18 +4,39 @@ const locale = navigator.language || undefined;
 const integer = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
 const decimal = new Intl.NumberFormat(locale, { maximumFractionDigits: 2 });
 const usd = new Intl.NumberFormat(locale, { style: "currency", currency: "USD", minimumFractionDigits: 2, maximumFractionDigits: 2 });
-const usdFine = new Intl.NumberFormat(locale, { style: "currency", currency: "USD", minimumFractionDigits: 4, maximumFractionDigits: 4 });
 const percent = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 1 });
+// Times without seconds, in the user's 12/24-hour convention (the locale's).
+const dateTime = new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" });
+const dateOnly = new Intl.DateTimeFormat(locale, { dateStyle: "medium" });
+const timeOnly = new Intl.DateTimeFormat(locale, { timeStyle: "short" });
+
+/** ``count`` with its noun, singular or plural: "1 model", "2 models", "1,234 requests". */
+export function plural(count, noun, many) {
+  return `${integer.format(count)} ${count === 1 ? noun : many || `${noun}s`}`;
+}
+
+/** Minutes for people: "42m", "3h 05m", and past 48 hours "14d 21h" (not "357h 13m"). */
+export function duration(minutes) {
+  if (minutes == null) return "–";
+  const total = Math.max(0, Math.round(minutes));
+  const hours = Math.floor(total / 60);
+  if (hours >= 48) return `${Math.floor(hours / 24)}d ${hours % 24}h`;
+  return hours ? `${hours}h ${String(total % 60).padStart(2, "0")}m` : `${total}m`;
+}
 
 export const fmt = {
   tokens: (n) => (n == null ? "–" : integer.format(n)),
   number: (n) => (n == null ? "–" : decimal.format(n)),
-  // Unknown costs (models without a price) are never shown as $0.
+  // Unknown costs (models without a price) are never shown as $0; money has 2 decimals.
   cost: (n) => (n == null ? "n/a" : usd.format(n)),
-  costFine: (n) => (n == null ? "n/a" : usdFine.format(n)),
+  // An average below a cent says so instead of "$0.00".
+  costSmall: (n) => (n == null ? "n/a" : n > 0 && n < 0.005 ? "<$0.01" : usd.format(n)),
   percent: (n) => (n == null ? "–" : percent.format(n)),
-  time: (iso) => (iso ? new Date(iso).toLocaleString(locale) : "–"),
-  date: (iso) => (iso ? new Date(iso).toLocaleDateString(locale) : "–"),
+  change: (n) => (n == null ? "–" : `${n >= 0 ? "+" : "−"}${percent.format(Math.abs(n))}`),
+  time: (iso) => (iso ? dateTime.format(new Date(iso)) : "–"),
+  clock: (iso) => (iso ? timeOnly.format(new Date(iso)) : "–"),
+  date: (iso) => (iso ? dateOnly.format(new Date(iso)) : "–"),
+  duration,
 };
 
 /** el("div", {class: "x", onclick: f}, child, "text", ...) */
@@ -53,12 +74,12 @@ export function noDataHelp() {
     el("p", {}, "If filters are set above, clear them to see everything."));
 }
 
-/** Summary cards: ``[label, value, sub, attrs]`` each. Eight or more go in two rows, so that
+/** Summary cards: ``[label, value, sub, attrs]`` each. Seven or more go in two rows, so that
  * every number has room on a laptop screen; phones get two a row. */
 export function cards(items) {
   const perRow = items.length > 6 ? Math.ceil(items.length / 2) : items.length;
   return el("div", { class: "cards", style: `--per-row: ${perRow}` }, items.map(([label, value, sub, attrs]) =>
-    el("div", { class: "card", ...(attrs || {}) }, el("div", { class: "label" }, label),
+    el("div", { ...(attrs || {}), class: ["card", attrs?.class].filter(Boolean).join(" ") }, el("div", { class: "label" }, label),
       el("div", { class: "value" }, value), sub ? el("div", { class: "sub" }, sub) : null)));
 }
 
@@ -84,15 +105,15 @@ export function downloadCsv(name, columns, rows) {
   setTimeout(() => { URL.revokeObjectURL(link.href); link.remove(); }, 1000);
 }
 
-/** A column's classes: numbers right-aligned, ``optional`` columns hidden on phones, and (for body
- * cells) long text wrapping. */
+/** A column's classes: numbers right-aligned, ``optional`` columns hidden on phones, the cost
+ * column marked (``cost``), and (for body cells) long text wrapping. */
 function columnClass(column, header = false) {
   const align = column.num ? "num" : column.wrap && !header ? "wrap" : null;
-  return [align, column.optional ? "optional" : null].filter(Boolean).join(" ") || null;
+  return [align, column.optional ? "optional" : null, column.cost ? "cost" : null].filter(Boolean).join(" ") || null;
 }
 
 /** Text that may wrap after path separators and punctuation, not inside a word. */
-function breakable(value) {
+export function breakable(value) {
   const text = String(value ?? "");
   const parts = text.split(/(?<=[/\\_.,-])/);
   return parts.length < 2 ? text : parts.flatMap((part, i) => (i ? [el("wbr"), part] : [part]));
