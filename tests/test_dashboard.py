@@ -53,6 +53,8 @@ def test_every_view_loads_without_errors_and_screenshots(server, browser, tmp_pa
         for view in pages:
             page = watched.open(f"{server.url}/#/{view}")
             assert page.locator("#banner").is_hidden(), view
+            # The user and machine filters belong to a team server: not shown here, not even disabled.
+            assert page.locator("#user").is_hidden() and page.locator("#machine").is_hidden(), view
             if view == "summary":  # its two small tables fit a phone without scrolling sideways
                 for label in ("top-sessions", "top-projects"):
                     fits = page.locator(f'table[aria-label="{label}"]').evaluate(
