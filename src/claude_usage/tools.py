@@ -99,14 +99,21 @@ class ToolStats:
         }
 
 
-# Each tool_use id once: its earliest copy (then by session id), as the transcripts repeat lines.
-_FIRST_COPIES = """
+def _first_copies(only: str | None = None) -> str:
+    """The CTE ``first_copies``: each tool_use id once, its earliest copy (then by session id),
+    as the transcripts repeat lines. ``only``: a condition on ``name`` of ``tool_names`` that
+    narrows the calls before they are ranked (the copies of a call share its name), so that
+    MCP tools or one tool cost a ranking of their own calls only."""
+    narrow = f" WHERE t.name_id IN (SELECT id FROM tool_names WHERE {only})" if only else ""
+    return f"""
 WITH first_copies AS (
     SELECT t.tool_key, t.name_id, t.session_id, t.cwd_id, t.ts, t.project_id, t.model_id,
            ROW_NUMBER() OVER (PARTITION BY t.tool_key ORDER BY t.ts, s.name) AS place
-    FROM tool_uses t JOIN sessions s ON s.id = t.session_id)
+    FROM tool_uses t JOIN sessions s ON s.id = t.session_id{narrow})
 """
-_MCP = f"substr(n.name, 1, {len(MCP_PREFIX)}) = '{MCP_PREFIX}'"
+
+
+_MCP_NAME = f"substr(name, 1, {len(MCP_PREFIX)}) = '{MCP_PREFIX}'"
 
 
 def _filtered(query: Any) -> tuple[list[str], list[Any]]:
@@ -137,13 +144,11 @@ def tool_stats(view: Any, mcp_only: bool = False, name: str | None = None, query
     tool uses) of the calls ``query`` selects (None: all); only MCP tools with ``mcp_only``,
     only ``name`` when given."""
     where, params = _filtered(query)
-    if mcp_only:
-        where.append(_MCP)
+    only = " AND ".join(([_MCP_NAME] if mcp_only else []) + (["name = ?"] if name is not None else [])) or None
     if name is not None:
-        where.append("n.name = ?")
-        params.append(name)
+        params.insert(0, name)
     rows = view.rows(
-        f"{_FIRST_COPIES} SELECT n.name, COUNT(*), "
+        f"{_first_copies(only)} SELECT n.name, COUNT(*), "
         "SUM(CASE WHEN f.tool_key IN (SELECT tool_key FROM tool_errors) THEN 1 ELSE 0 END), "
         "COUNT(DISTINCT f.session_id), MIN(f.ts), MAX(f.ts) "
         f"FROM first_copies f JOIN tool_names n ON n.id = f.name_id WHERE {' AND '.join(where)} GROUP BY n.name", params)
@@ -161,13 +166,10 @@ def session_tool_use(view: Any, name: str | None = None, query: Any = None) -> l
     the first and last of those calls, ISO UTC; cwd the first call's with one), latest first."""
     where, params = _filtered(query)
     if name is not None:
-        where.append("n.name = ?")
-        params.append(name)
-    else:
-        where.append(_MCP)
+        params.insert(0, name)
     sessions: dict[str, dict[str, Any]] = {}
     for session, tool, ts, cwd in view.rows(
-            f"{_FIRST_COPIES} SELECT s.name, n.name, f.ts, c.name FROM first_copies f "
+            f"{_first_copies('name = ?' if name is not None else _MCP_NAME)} SELECT s.name, n.name, f.ts, c.name FROM first_copies f "
             "JOIN tool_names n ON n.id = f.name_id JOIN sessions s ON s.id = f.session_id "
             f"LEFT JOIN cwds c ON c.id = f.cwd_id WHERE {' AND '.join(where)} ORDER BY f.ts, n.name", params):
         entry = sessions.get(session)
@@ -187,6 +189,6 @@ def session_tool_use(view: Any, name: str | None = None, query: Any = None) -> l
 def mcp_session_count(view: Any, query: Any = None) -> int:
     """How many sessions used at least one MCP tool (in the calls ``query`` selects)."""
     where, params = _filtered(query)
-    row = view.one(f"{_FIRST_COPIES} SELECT COUNT(DISTINCT f.session_id) FROM first_copies f "
-                   f"JOIN tool_names n ON n.id = f.name_id WHERE {' AND '.join(where)} AND {_MCP}", params)
+    row = view.one(f"{_first_copies(_MCP_NAME)} SELECT COUNT(DISTINCT f.session_id) FROM first_copies f "
+                   f"WHERE {' AND '.join(where)}", params)
     return row[0] if row else 0
