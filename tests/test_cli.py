@@ -243,7 +243,7 @@ def test_unknown_project_or_model_is_an_error_with_a_suggestion():
     assert "Error: --project: no project matches 'nope'" in result.stderr
     result = runner.invoke(app, ["daily", "--data-dir", data, "--project", "ai-musik"])
     assert result.exit_code == 2
-    assert "did you mean 'ai-music'?" in result.stderr  # the last part of /Users/user1/dev/ai-music
+    assert "did you mean 'ai-music'? `claude-usage projects` lists them" in result.stderr  # the last part of /Users/user1/dev/ai-music
     result = runner.invoke(app, ["daily", "--data-dir", data, "--model", "sonet"])
     assert result.exit_code == 2 and "did you mean 'sonnet-4'?" in result.stderr
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -389,6 +390,7 @@ def test_team_server_serves_users_filters_and_live_pushes(pg):
         assert PASSWORD.encode() not in cmdline, "the password shows in the process list"
         health = httpx.get(server.url + "/api/health").json()
         assert PASSWORD not in json.dumps(health) and health["team"]["machines"] == 1
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", health["team"]["lastPush"]), health["team"]
         assert health["indexPath"].startswith("postgres@127.0.0.1:")
         users = httpx.get(server.url + "/api/v2/users").json()
         assert [row["user"] for row in users["users"]] == ["ann"]

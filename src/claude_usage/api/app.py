@@ -126,8 +126,10 @@ class _DocsAssets(StaticFiles):
 def _team_health(view: Any) -> dict[str, Any]:
     """What a team server says of its database: machines, users, the latest push (no
     credentials: the database is named ``user@host:port/database`` in ``indexPath``)."""
-    machines, users, last = view.one("SELECT COUNT(*), COUNT(DISTINCT user_name), MAX(last_push) FROM machines")
-    return {"machines": machines, "users": users, "lastPush": None if last is None else last.isoformat()}
+    machines, users, last = view.one(
+        "SELECT COUNT(*), COUNT(DISTINCT user_name), "
+        "to_char(MAX(last_push) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM machines")
+    return {"machines": machines, "users": users, "lastPush": last}  # ISO-8601 UTC, as every time of the API
 
 
 def create_app(

@@ -366,7 +366,8 @@ def query_for(opts: Common, view: Any, first_weekday: int = 0) -> Any:
     try:
         projects, models = resolve(view, opts.project, opts.model)
     except NoMatch as error:
-        fail(f"--{error.what}: {error}; `claude-usage {error.what}s` lists them")
+        said = str(error)
+        fail(f"--{error.what}: {said}{' ' if said.endswith('?') else '; '}`claude-usage {error.what}s` lists them")
     if opts.team:
         for flag, wanted, column in (("--user", opts.user, "user_name"), ("--machine", opts.machine, "name")):
             if wanted is not None and view.one(f"SELECT 1 FROM machines WHERE {column} = ?", (wanted,)) is None:

@@ -200,24 +200,30 @@ def transcript_files(root: DataRoot) -> list[TranscriptFile]:
     skipped silently; unreadable files are reported by the reader.
     """
     base = root.projects_dir
+    base_text = os.fspath(base)
     out: list[TranscriptFile] = []
-    for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
+    # Plain strings and one split per directory: a refresh lists every transcript each time,
+    # thousands of them for a long history.
+    for dirpath, dirnames, filenames in os.walk(base_text, followlinks=False):
         dirnames.sort()
-        for name in sorted(filenames):
-            if not name.endswith(".jsonl"):
+        names = sorted(name for name in filenames if name.endswith(".jsonl"))
+        if not names:
+            continue
+        inner = dirpath[len(base_text):].strip(os.sep)
+        folders = [display_path(part) for part in inner.split(os.sep)] if inner else []
+        folder = Path(dirpath)
+        for name in names:
+            full = os.path.join(dirpath, name)
+            if os.path.islink(full) and not is_within(full, base_text):
                 continue
-            path = Path(dirpath) / name
-            if path.is_symlink() and not is_within(path, base):
-                continue
-            rel = [display_path(part) for part in path.relative_to(base).parts]
-            stem = display_path(path.stem)
-            if len(rel) == 1:
+            stem = display_path(name[: -len(".jsonl")])
+            if not folders:
                 project, session = "(root)", stem
-            elif len(rel) == 2:
-                project, session = rel[0], stem
+            elif len(folders) == 1:
+                project, session = folders[0], stem
             else:
-                project, session = rel[0], rel[1]
-            out.append(TranscriptFile(path, root, project, session))
+                project, session = folders[0], folders[1]
+            out.append(TranscriptFile(folder / name, root, project, session))
     return out
 
 
