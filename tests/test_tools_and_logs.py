@@ -229,3 +229,30 @@ def test_logs_and_todos_endpoints(logs_dir, tool_data):
     assert rows["s2.json"]["tasks"] == 0
     assert "error" in rows["broken.json"]
     assert summary["totalTodoFiles"] == 3
+
+
+def test_summary_mcp_sessions_follow_appends(tool_data):
+    """The MCP session count is kept between writes that add no MCP call and counted again after
+    one that does. Hand count: 2 sessions (s1, s2); a Bash call in a new session s3 leaves 2; an
+    MCP call in s3 makes 3; an MCP call in a new file rewritten away (truncated) makes 2 again."""
+    import time
+
+    project = tool_data / "projects" / "-home-dev-app"
+
+    def served(server, requests):
+        deadline = time.monotonic() + 30
+        while httpx.get(server.url + "/api/health").json()["records"] != requests:
+            assert time.monotonic() < deadline, "the append was not read"
+            httpx.post(server.url + "/api/v2/refresh", headers={"Origin": server.url})
+            time.sleep(0.1)
+        return httpx.get(server.url + "/api/v2/summary").json()["totalMcpSessions"]
+
+    with RunningServer("--data-dir", str(tool_data)) as server:
+        assert served(server, 3) == 2  # msg_a, msg_b, msg_c
+        write_lines(project / "s3.jsonl", [with_tools("msg_d", "2025-10-03T09:00:00Z", "s3", ("t6", "Bash"))])
+        assert served(server, 4) == 2
+        with open(project / "s3.jsonl", "a") as handle:
+            handle.write(json.dumps(with_tools("msg_e", "2025-10-03T09:05:00Z", "s3", ("t7", "mcp__github__get_issue"))) + "\n")
+        assert served(server, 5) == 3
+        write_lines(project / "s3.jsonl", [with_tools("msg_d", "2025-10-03T09:00:00Z", "s3", ("t6", "Bash"))])
+        assert served(server, 4) == 2

@@ -32,7 +32,6 @@ from claude_usage.local_files import project_sessions, todos_in
 from claude_usage.sources.todos import todo_files, todo_lists
 from claude_usage.store import facts
 from claude_usage.timebuckets import parse_day
-from claude_usage.tools import mcp_session_count
 
 router = APIRouter(prefix="/api/v2", tags=["details"])
 DETAIL_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -66,7 +65,7 @@ def full_summary(store: DataStore, q: Query, view: Any) -> dict[str, Any]:
     if q.since or q.until or q.project is not None:
         sessions = None if q.project is None else project_sessions(view, q.project)
         todo_count = len(todos_in(todo_lists(store.roots), q, sessions))
-    extra = {"totalMcpSessions": mcp_session_count(view, q), "totalTodoFiles": todo_count}
+    extra = {"totalMcpSessions": store.mcp_sessions(view, q), "totalTodoFiles": todo_count}
     document = documents.summary(view, q, extra)
     document["totalSize"] += other_bytes
     return document

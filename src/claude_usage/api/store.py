@@ -12,6 +12,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Callable, Hashable
 
+from claude_usage import tools
 from claude_usage.sources.mcp_logs import LogCatalog, mcp_logs_root
 from claude_usage.sources.todos import todo_dirs
 
@@ -38,6 +39,7 @@ class DataStore:
         self.logs = LogCatalog(logs_root if logs_root is not None else mcp_logs_root())
         self._cache: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
         self._rows = 0
+        self._mcp: OrderedDict[Hashable, int] = OrderedDict()  # MCP session counts by query and MCP mark
         self._lock = threading.Lock()
         self.version = store.version()
 
@@ -75,6 +77,24 @@ class DataStore:
             while len(self._cache) > CACHE_ENTRIES or self._rows > CACHE_ROWS:
                 self._rows -= self._cache.popitem(last=False)[1][1]
         return value
+
+    def mcp_sessions(self, view: Any, query: Any) -> int:
+        """How many sessions used MCP tools in the calls ``query`` selects
+        (:func:`claude_usage.tools.mcp_session_count`), computed again only when the stored MCP
+        calls changed (the ``mcp_calls`` mark of the store, with its ``store_id``): most writes
+        of Claude Code add no MCP call, and the count ranks the copies of every MCP call."""
+        mark = view.one("SELECT (SELECT value FROM meta WHERE key = 'store_id'), "
+                        "(SELECT value FROM meta WHERE key = 'mcp_calls')")
+        key = (query, mark)
+        with self._lock:
+            if key in self._mcp:
+                return self._mcp[key]
+        count = tools.mcp_session_count(view, query)
+        with self._lock:
+            self._mcp[key] = count
+            while len(self._mcp) > CACHE_ENTRIES:
+                self._mcp.popitem(last=False)
+        return count
 
     def changed(self, version: int) -> None:
         """Serve data version ``version`` from now on and drop every cached answer."""

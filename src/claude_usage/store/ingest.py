@@ -29,6 +29,7 @@ from claude_usage.sources.transcripts import FileScan, head_fingerprint, line_pr
 from claude_usage.store import rollups
 from claude_usage.store.prepare import Prepared, cost_units, scan_many
 from claude_usage.store.schema import DIAG_COLUMNS, FAST, FAST_UNPRICED, GEO_US, QUARTER_HOUR_US
+from claude_usage.tools import MCP_PREFIX
 
 BATCH_BYTES = 64 << 20
 BATCH_FILES = 400
@@ -137,6 +138,8 @@ def _tool_rows(store: Any, conn: Any, file_id: int, project_id: int, prepared: P
             (file_id, c.offset, key, names[c.name], sessions[c.session_id], project_id,
              cwds[c.cwd] if c.cwd else None, c.ts_us, models[c.model] if c.model else None)
             for c, key in zip(calls, prepared.tool_keys)])
+        if any(c.name.startswith(MCP_PREFIX) for c in calls):
+            note_mcp_change(conn)
     if scan.tool_errors:
         conn.executemany("INSERT INTO tool_errors VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                          [(file_id, offset, key) for (_id, offset), key in zip(scan.tool_errors, prepared.error_keys)])
@@ -231,7 +234,18 @@ def _note_keys_from(conn: Any, file_id: int, start: int) -> None:
 def _drop_from(conn: Any, file_id: int, start: int) -> None:
     """Delete a file's rows (requests and tool rows) from byte ``start`` on, to be read again."""
     for table in ("requests", "tool_uses", "tool_errors", "limit_notices", "session_titles"):
-        conn.execute(f"DELETE FROM {table} WHERE file_id = ? AND line >= ?", (file_id, start))
+        gone = conn.execute(f"DELETE FROM {table} WHERE file_id = ? AND line >= ?", (file_id, start)).rowcount
+        if table == "tool_uses" and gone:
+            note_mcp_change(conn)
+
+
+def note_mcp_change(conn: Any) -> None:
+    """Mark that the write under way changes the stored MCP tool calls (``meta`` key
+    ``mcp_calls``: the version of the last such write), so that the MCP session count, which
+    ranks every MCP call's copies, is computed again only then (see
+    :meth:`claude_usage.api.store.DataStore.mcp_sessions`)."""
+    conn.execute("INSERT INTO meta (key, value) VALUES ('mcp_calls', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                 (str(rollups.next_version(conn)),))
 
 
 def _request_rows(store: Any, file_id: int, project_id: int, prepared: Prepared, version: int) -> list[list]:
