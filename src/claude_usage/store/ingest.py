@@ -489,6 +489,9 @@ def refresh(store: Any, pricer_factory: Callable[[], Any], progress: ProgressCal
         # the file, and a damaged store is rebuilt.
         store.conn.execute("PRAGMA synchronous = OFF")
         store.conn.execute("PRAGMA wal_autocheckpoint = 16384")
+        # Its sorts (the request indexes, the winners, the rollups) spill to temporary files
+        # past the page cache instead of growing in memory with the history.
+        store.conn.execute("PRAGMA temp_store = FILE")
     conflicts = done_files = done_bytes = batch_bytes = 0
     batch: list[tuple[Plan, Prepared]] = []
     if progress is not None and plans:
@@ -524,6 +527,7 @@ def refresh(store: Any, pricer_factory: Callable[[], Any], progress: ProgressCal
         if state.deferred:
             store.conn.execute("PRAGMA synchronous = NORMAL")
             store.conn.execute("PRAGMA wal_autocheckpoint = 1000")
+            store.conn.execute("PRAGMA temp_store = MEMORY")
     if conflicts and attempt < 5:
         # Another process stored some of these files meanwhile: plan them again from what it
         # stored (only what is still missing is read).

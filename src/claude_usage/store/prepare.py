@@ -96,6 +96,9 @@ def _start_worker() -> None:
         _WORKER_PRICER[0].store = None  # the parent's connection is not this process's to use
 
 
+IN_FLIGHT_PER_WORKER = 3  # files submitted ahead per scanning process
+
+
 def _job(source: Any, start: int) -> bytes:
     return msgspec.msgpack.encode(prepare(scan_file(source, start), _WORKER_PRICER[0]))
 
@@ -112,13 +115,28 @@ def scan_many(plans: Sequence[Any], pricer: Any, workers: int | None = None) -> 
         for plan in plans:
             yield plan, prepare(scan_file(plan.source, plan.start), pricer)
         return
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     _WORKER_PRICER[:] = [pricer]  # inherited by the forked workers
-    with ProcessPoolExecutor(max_workers=min(workers, len(plans)), mp_context=multiprocessing.get_context("fork"),
+    workers = min(workers, len(plans))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
                              initializer=_start_worker) as pool:
-        # Largest first, so that the last file to finish is a small one.
-        order = sorted(plans, key=lambda p: p.size - p.start, reverse=True)
-        futures = {pool.submit(_job, plan.source, plan.start): plan for plan in order}
-        for future in as_completed(futures):
-            yield futures[future], _DECODE.decode(future.result())
+        # Largest first, so that the last file to finish is a small one. A few files per worker
+        # in flight at most: results wait in memory only until the writer takes them, never the
+        # whole history's.
+        order = iter(sorted(plans, key=lambda p: p.size - p.start, reverse=True))
+        pending: dict[Any, Any] = {}
+
+        def submit_next() -> None:
+            plan = next(order, None)
+            if plan is not None:
+                pending[pool.submit(_job, plan.source, plan.start)] = plan
+
+        for _ in range(workers * IN_FLIGHT_PER_WORKER):
+            submit_next()
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                plan = pending.pop(future)
+                submit_next()
+                yield plan, _DECODE.decode(future.result())
