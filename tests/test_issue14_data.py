@@ -274,6 +274,11 @@ def test_api_and_cli_filter_tools_logs_and_todos(spread):
         assert todo(get("/api/v2/todos", startDate="2025-10-02")) == ["a2", "b1"]
         assert todo(get("/api/v2/todos", tz="America/Los_Angeles", endDate="2025-10-03")) == ["a1", "a2", "b1"]  # b1: 10-03 18:00 there
         assert get("/api/v2/summary", project="site")["totalTodoFiles"] == 1
+        # MCP calls (hand count above): t2 (a1, 10-01), t4 (a2, 10-03, Opus), t6 (b1, 10-03 23:30Z, site).
+        mcp_sessions = lambda **filters: get("/api/v2/summary", **filters)["totalMcpSessions"]  # noqa: E731
+        assert (mcp_sessions(), mcp_sessions(project="site"), mcp_sessions(startDate="2025-10-02")) == (3, 1, 2)
+        assert (mcp_sessions(model="opus-4-1"), mcp_sessions(tz="Asia/Tokyo", endDate="2025-10-03")) == (1, 2)
+        assert mcp_sessions(startDate="2025-10-05") == 0
         # The model filter does not apply to logs and todos: the API does not take it there.
         assert httpx.get(server.url + "/api/v2/todos", params={"model": "sonnet"}).status_code == 400
     cli = [sys.executable, "-m", "claude_usage"]

@@ -186,6 +186,31 @@ def session_tool_use(view: Any, name: str | None = None, query: Any = None) -> l
     ]
 
 
+def mcp_first_calls(view: Any) -> list[tuple[int, int, int, int | None]]:
+    """The first copy of every MCP call as ``(ts µs, session id, project id, model id)``
+    (store ids), in time order: what :func:`count_mcp_sessions` counts from, for any filters."""
+    return view.rows(f"{_first_copies(_MCP_NAME)} SELECT f.ts, f.session_id, f.project_id, f.model_id "
+                     "FROM first_copies f WHERE f.place = 1 ORDER BY f.ts, f.session_id")
+
+
+def count_mcp_sessions(view: Any, calls: list[tuple[int, int, int, int | None]], query: Any) -> int:
+    """:func:`mcp_session_count` over ``calls`` (from :func:`mcp_first_calls`): the sessions of
+    the calls within ``query``'s local dates (a binary search), projects and models."""
+    from bisect import bisect_left
+
+    first, end = local_day_bounds_us(query.clock.zone, query.since, query.until)
+    low = 0 if first is None else bisect_left(calls, (first,))
+    high = len(calls) if end is None else bisect_left(calls, (end,))
+    wanted = []
+    for table, value in (("projects", query.project), ("models", query.model)):
+        names = None if value is None else [value] if isinstance(value, str) else list(value)
+        wanted.append(None if names is None else {row[0] for row in view.rows(
+            f"SELECT id FROM {table} WHERE name IN ({', '.join('?' * len(names))})", names)} if names else set())
+    projects, models = wanted
+    return len({session for _ts, session, project, model in calls[low:high]
+                if (projects is None or project in projects) and (models is None or model in models)})
+
+
 def mcp_session_count(view: Any, query: Any = None) -> int:
     """How many sessions used at least one MCP tool (in the calls ``query`` selects)."""
     where, params = _filtered(query)

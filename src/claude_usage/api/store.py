@@ -39,7 +39,8 @@ class DataStore:
         self.logs = LogCatalog(logs_root if logs_root is not None else mcp_logs_root())
         self._cache: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
         self._rows = 0
-        self._mcp: OrderedDict[Hashable, int] = OrderedDict()  # MCP session counts by query and MCP mark
+        self._mcp_mark: Any = None  # the MCP mark of the store when _mcp_calls were read
+        self._mcp_calls: list[tuple[int, int, int, int | None]] = []
         self._lock = threading.Lock()
         self.version = store.version()
 
@@ -80,21 +81,19 @@ class DataStore:
 
     def mcp_sessions(self, view: Any, query: Any) -> int:
         """How many sessions used MCP tools in the calls ``query`` selects
-        (:func:`claude_usage.tools.mcp_session_count`), computed again only when the stored MCP
-        calls changed (the ``mcp_calls`` mark of the store, with its ``store_id``): most writes
-        of Claude Code add no MCP call, and the count ranks the copies of every MCP call."""
+        (:func:`claude_usage.tools.mcp_session_count`). The first copies of the MCP calls are
+        read again only when the stored MCP calls changed (the ``mcp_calls`` mark of the store,
+        with its ``store_id``): most writes of Claude Code add no MCP call, and finding the first
+        copies ranks every copy; any filters are then counted from them in memory."""
         mark = view.one("SELECT (SELECT value FROM meta WHERE key = 'store_id'), "
                         "(SELECT value FROM meta WHERE key = 'mcp_calls')")
-        key = (query, mark)
         with self._lock:
-            if key in self._mcp:
-                return self._mcp[key]
-        count = tools.mcp_session_count(view, query)
-        with self._lock:
-            self._mcp[key] = count
-            while len(self._mcp) > CACHE_ENTRIES:
-                self._mcp.popitem(last=False)
-        return count
+            calls = self._mcp_calls if self._mcp_mark == mark else None
+        if calls is None:
+            calls = tools.mcp_first_calls(view)
+            with self._lock:
+                self._mcp_mark, self._mcp_calls = mark, calls
+        return tools.count_mcp_sessions(view, calls, query)
 
     def changed(self, version: int) -> None:
         """Serve data version ``version`` from now on and drop every cached answer."""
