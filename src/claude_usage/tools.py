@@ -193,27 +193,33 @@ def mcp_first_calls(view: Any) -> list[tuple[int, int, int, int | None]]:
                      "FROM first_copies f WHERE f.place = 1 ORDER BY f.ts, f.session_id")
 
 
-def count_mcp_sessions(view: Any, calls: list[tuple[int, int, int, int | None]], query: Any) -> int:
-    """:func:`mcp_session_count` over ``calls`` (from :func:`mcp_first_calls`): the sessions of
-    the calls within ``query``'s local dates (a binary search), projects and models."""
+def count_mcp_sessions(view: Any, calls: list[tuple[int, int, int, int | None]], query: Any = None) -> int:
+    """How many sessions made the MCP ``calls`` (from :func:`mcp_first_calls`) that ``query``
+    selects (None: all): within its local dates (a binary search), projects and models."""
     from bisect import bisect_left
 
+    if query is None:
+        return len({session for _ts, session, _project, _model in calls})
     first, end = local_day_bounds_us(query.clock.zone, query.since, query.until)
     low = 0 if first is None else bisect_left(calls, (first,))
     high = len(calls) if end is None else bisect_left(calls, (end,))
-    wanted = []
-    for table, value in (("projects", query.project), ("models", query.model)):
-        names = None if value is None else [value] if isinstance(value, str) else list(value)
-        wanted.append(None if names is None else {row[0] for row in view.rows(
-            f"SELECT id FROM {table} WHERE name IN ({', '.join('?' * len(names))})", names)} if names else set())
-    projects, models = wanted
+
+    def ids(table: str, value: str | tuple[str, ...] | None) -> set[int] | None:
+        """The ids of the names a filter gives (None: no filter)."""
+        if value is None:
+            return None
+        names = [value] if isinstance(value, str) else list(value)
+        if not names:
+            return set()
+        return {row[0] for row in view.rows(f"SELECT id FROM {table} WHERE name IN ({', '.join('?' * len(names))})", names)}
+
+    projects, models = ids("projects", query.project), ids("models", query.model)
     return len({session for _ts, session, project, model in calls[low:high]
                 if (projects is None or project in projects) and (models is None or model in models)})
 
 
 def mcp_session_count(view: Any, query: Any = None) -> int:
-    """How many sessions used at least one MCP tool (in the calls ``query`` selects)."""
-    where, params = _filtered(query)
-    row = view.one(f"{_first_copies(_MCP_NAME)} SELECT COUNT(DISTINCT f.session_id) FROM first_copies f "
-                   f"WHERE {' AND '.join(where)}", params)
-    return row[0] if row else 0
+    """How many sessions used at least one MCP tool (in the calls ``query`` selects; None:
+    all). The server keeps :func:`mcp_first_calls` between writes and counts with
+    :func:`count_mcp_sessions` itself."""
+    return count_mcp_sessions(view, mcp_first_calls(view), query)

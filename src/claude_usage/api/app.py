@@ -126,9 +126,10 @@ class _DocsAssets(StaticFiles):
 def _team_health(view: Any) -> dict[str, Any]:
     """What a team server says of its database: machines, users, the latest push (no
     credentials: the database is named ``user@host:port/database`` in ``indexPath``)."""
+    from claude_usage.team.users import iso_utc_sql
+
     machines, users, last = view.one(
-        "SELECT COUNT(*), COUNT(DISTINCT user_name), "
-        "to_char(MAX(last_push) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM machines")
+        f"SELECT COUNT(*), COUNT(DISTINCT user_name), {iso_utc_sql('MAX(last_push)')} FROM machines")
     return {"machines": machines, "users": users, "lastPush": last}  # ISO-8601 UTC, as every time of the API
 
 

@@ -16,12 +16,17 @@ from claude_usage.rows import usage_row
 from claude_usage.totals import Totals
 
 
+def iso_utc_sql(expression: str) -> str:
+    """SQL (PostgreSQL) of a ``timestamptz`` expression as ISO-8601 UTC text to the second
+    (``2026-12-01T14:32:06Z``), the form of every time of the API."""
+    return f"to_char(({expression}) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+
 def machines(view: Any) -> list[dict[str, Any]]:
     """Every machine that pushed: ``[{machine, machineId, user, firstPush, lastPush, pushes}]``
     (times as ISO UTC), by user then name."""
-    rows = view.rows("SELECT machine_key, name, user_name, to_char(first_push AT TIME ZONE 'UTC', "
-                     "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), to_char(last_push AT TIME ZONE 'UTC', "
-                     "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), pushes FROM machines ORDER BY user_name, name, machine_key")
+    rows = view.rows(f"SELECT machine_key, name, user_name, {iso_utc_sql('first_push')}, {iso_utc_sql('last_push')}, "
+                     "pushes FROM machines ORDER BY user_name, name, machine_key")
     return [{"machine": name, "machineId": key, "user": user, "firstPush": first, "lastPush": last, "pushes": pushes}
             for key, name, user, first, last, pushes in rows]
 
