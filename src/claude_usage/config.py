@@ -289,7 +289,7 @@ TEMPLATE = '''# claude-usage settings; `claude-usage config` shows what is in fo
 [alerts]
 # thresholds = [50, 80, 100]   # percent of a budget; one alert per budget, period and threshold
 # projection = true            # also alert when the month's (week's, day's) projection reaches 100%
-# webhook_url = "https://example.com/hook"   # POST of a JSON body per alert (sent by `serve`)
+# webhook_url = "https://example.com/hook"   # POST of a JSON body per alert (sent by `serve` or the status line)
 # webhook_timeout_s = 5
 # webhook_retries = 3
 '''
