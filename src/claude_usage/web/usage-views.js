@@ -86,7 +86,9 @@ export async function monthlyView({ api, go, flagUnpriced }) {
   const footer = totalsRow(rows, "Total", "month");
   if (priced) Object.assign(footer, { planPriceUsd: monthly.plan.priceUsd * rows.length, valueRatio: footer.costUsd / (monthly.plan.priceUsd * rows.length) });
   content.append(panel(`Months (${monthly.timezone})`, table({
-    columns: [{ key: "month", label: "Month" }, ...USAGE_COLUMNS, ...(priced ? [PLAN_PRICE_COLUMN, VALUE_COLUMN] : [])],
+    // With a plan, the requests make room for its value on a phone.
+    columns: [{ key: "month", label: "Month" }, ...(priced ? USAGE_COLUMNS.map((c) => (c === REQUESTS ? { ...c, optional: true } : c)) : USAGE_COLUMNS),
+      ...(priced ? [PLAN_PRICE_COLUMN, VALUE_COLUMN] : [])],
     rows: [...rows].reverse(), footer, csvName: "monthly", tools,
     onRow: (r) => go("daily", null, { startDate: `${r.month}-01`, endDate: `${r.month}-31` }), label: "months",
   }), tools));
