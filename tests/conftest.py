@@ -43,6 +43,8 @@ def pytest_sessionstart(session):
     import tempfile
 
     os.environ["CLAUDE_USAGE_CACHE"] = tempfile.mkdtemp(prefix="claude-usage-test-cache-")
+    # ... and the settings dir too: a developer's own plan or budgets never change what tests see.
+    os.environ.setdefault("CLAUDE_USAGE_CONFIG", os.path.join(os.environ["CLAUDE_USAGE_CACHE"], "config"))
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -62,14 +62,15 @@ def usage_table(
     rows: Sequence[tuple[str, Totals]],
     total: Totals,
     breakdown: bool = False,
-    extra_headers: Sequence[str] = ("Models",),
+    extra_headers: Sequence[str | Column] = ("Models",),
     extra: Any = None,
     width: int = 200,
     compact: bool = False,
 ) -> Any:
     """A table with one row per ``(key, totals)``, optional per-model sub-rows and a totals row.
 
-    ``extra(key, totals)`` gives the cells of ``extra_headers`` (default: the models used). An
+    ``extra(key, totals)`` gives the cells of ``extra_headers`` (default: the models used; a
+    :class:`~claude_usage.table_fit.Column` is used as given, empty in the totals row). An
     extra column of counts is right-aligned, summed in the totals row and kept longer than
     descriptive ones. A column of web searches appears only when ``total`` has any. A row
     without requests (an hour of the day without usage) shows ``-``. The terminal ``width``
@@ -85,11 +86,13 @@ def usage_table(
             for model, sub in sorted(t.by_model.items()):
                 lines.append((f"  └ {short_model(model)}", [""] * len(extra_headers), sub, "dim"))
     keyed = [described for _, described, _, style in lines if style is None]
-    counts = [bool(keyed) and all(re.fullmatch(r"[\d,]+", cells[i]) for cells in keyed) for i in range(len(extra_headers))]
+    counts = [bool(keyed) and not isinstance(extra_headers[i], Column) and all(re.fullmatch(r"[\d,]+", cells[i]) for cells in keyed)
+              for i in range(len(extra_headers))]
     sums = [f"{sum(int(cells[i].replace(',', '')) for cells in keyed):,}" if count else "" for i, count in enumerate(counts)]
     lines.append(("Total", sums, total, "bold"))
     columns = [Column(key_header, rank=REQUIRED, wrap=True)]
-    columns += [Column(header, "right" if count else "left", COUNT_RANK if count else DESCRIPTIVE_RANK)
+    columns += [header if isinstance(header, Column) else
+                Column(header, "right" if count else "left", COUNT_RANK if count else DESCRIPTIVE_RANK)
                 for header, count in zip(extra_headers, counts)]
     columns += [Column(header, "right", rank, group=group) for header, rank, group, _cell in usage]
     table_rows = []

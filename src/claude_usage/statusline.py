@@ -114,6 +114,7 @@ def status_line(hook: dict[str, Any], data_dirs: list[str] | None = None, zone: 
     or odd fields, nor for missing data (the line then says what it can). The store is
     ``index_path``, else ``$CLAUDE_USAGE_INDEX``, else the one the other commands use for the
     same data dirs. ``now_us``: UTC microseconds (default: now); ``zone``: for "today"."""
+    from claude_usage.alerts import status_line_segments
     from claude_usage.pricing import Pricer
     from claude_usage.reports import Query, clock_for, overall
     from claude_usage.store import open_store
@@ -144,6 +145,7 @@ def status_line(hook: dict[str, Any], data_dirs: list[str] | None = None, zone: 
             if isinstance(session_id, str) and session_id:
                 session_totals = overall(view, Query(session=session_id))
             active = active_block(view, query, now_us, session_hours)
+        budget_parts = status_line_segments(store, clock.name, now_us)
     finally:
         store.close()
     parts.append(f"{_money(session_totals)} session" if session_totals is not None else "no session")
@@ -159,7 +161,7 @@ def status_line(hook: dict[str, Any], data_dirs: list[str] | None = None, zone: 
         if rate is not None:
             per_hour = "n/a" if rate.cost_per_hour is None else money_text(rate.cost_per_hour)
             parts.append(f"{per_hour}/h, {rate.tokens_per_minute:,.0f} tok/min")
-    return " | ".join(parts)
+    return " | ".join(parts + budget_parts)
 
 
 def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:

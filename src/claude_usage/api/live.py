@@ -5,7 +5,8 @@ At start-up the store is brought up to date in the background (``/api/health`` s
 watcher (watchfiles) triggers a refresh on every change. Whoever writes the store (this server,
 a CLI command, the status line, another server), the change is seen by polling its data
 version and pushed to ``GET /api/v2/events`` clients as ``{"type": "update", "totals":
-<summary>, "changedDays": [...]}`` (Server-Sent Events).
+<summary>, "changedDays": [...]}`` (Server-Sent Events); after each change the budgets are
+checked, and an alert raised is pushed as ``{"type": "alert", "alert": {...}}``.
 """
 
 from __future__ import annotations
@@ -124,6 +125,11 @@ class Live:
         self._version_lock = threading.Lock()
         self._stop: asyncio.Event | None = None
         self._pricer_instance: Any = None
+        self.budget_watch: Any = None  # the budget alerts (not on a team server, whose store is the machines')
+        if not state.team:
+            from claude_usage.api.budget_routes import BudgetWatch
+
+            self.budget_watch = BudgetWatch(state)
 
     # -- following the store ---------------------------------------------------------------
 
@@ -150,7 +156,19 @@ class Live:
                 for ts in range(first, last + step, step):  # every local day the span touches
                     days.add(clock.parts(min(ts, last - 1))[0])
             self.hub.publish({"type": "update", "totals": self.totals(), "changedDays": sorted(days)})
+            self.check_budgets()
             return True
+
+    def check_budgets(self) -> None:
+        """Raise the alerts of the budgets the store's data reached (SSE ``{"type": "alert"}``
+        events and the webhook, :class:`~claude_usage.api.budget_routes.BudgetWatch`); a
+        failure is logged, never raised."""
+        if self.budget_watch is None:
+            return
+        try:
+            self.budget_watch.check(self.hub.publish)
+        except Exception as error:
+            log.warning("checking the budgets failed: %s: %s", type(error).__name__, error)
 
     def totals(self) -> dict[str, Any]:
         """The summary object of the events (that of ``/api/v2/summary``), in the server's zone."""
@@ -285,6 +303,7 @@ class Live:
         try:
             await self._refresh_logged(initial=True)
             await asyncio.to_thread(self._deep_check)
+            await asyncio.to_thread(self.check_budgets)  # the data as found, before any change
         finally:
             self.state, self.progress = "ok", 1.0
         try:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from claude_usage.api.budget_schemas import PlanInfo
+
 
 class ErrorBody(BaseModel):
     """Every 4xx answer: a short error type and what to fix."""
@@ -53,6 +55,9 @@ class WeekRow(UsageRow):
 
 class MonthRow(UsageRow):
     month: str = Field(description="Local month YYYY-MM")
+    planPriceUsd: float | None = Field(None, description="The plan's monthly price (settings file); null without a "
+                                       "plan or on the api plan")
+    valueRatio: float | None = Field(None, description="API-equivalent cost (costUsd) / planPriceUsd; null without a price")
 
 
 class ModelRow(UsageRow):
@@ -94,6 +99,7 @@ class WeeklyResponse(_Listing):
 
 class MonthlyResponse(_Listing):
     data: list[MonthRow]
+    plan: PlanInfo | None = Field(None, description="The settings' plan; null without one")
 
 
 class ModelStats(BaseModel):

@@ -222,7 +222,7 @@ class ResponseCache:
     file-reading and streaming endpoints are never cached."""
 
     UNCACHED = ("/api/health", "/api/v2/events", "/api/v2/refresh", "/api/v2/mcp/logs", "/api/v2/todos",
-                "/api/v2/logs/content")
+                "/api/v2/logs/content", "/api/v2/budgets")
     MAX_BYTES = 32 << 20
     MAX_ANSWER_BYTES = 4 << 20
 

@@ -103,8 +103,11 @@ def monthly(
     if year is not None:
         since, until = max(q.since or "", f"{year:04d}-01-01"), min(q.until or "9999", f"{year:04d}-12-31")
         q = replace(q, since=since, until=until)
+    from claude_usage.plan_value import plan_document, served_plan, with_value
+
     rows, unpriced = _time_rows(_store(request), "month", q, order)
-    return _listing(q, rows, unpriced, page, limit)
+    plan = served_plan()
+    return _listing(q, with_value(rows, plan), unpriced, page, limit, plan=plan_document(plan))
 
 
 ModelSort = Literal["totalTokens", "cost", "messages", "sessions", "model"]

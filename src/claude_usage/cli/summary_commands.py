@@ -55,11 +55,37 @@ def _projection_line(projection: dict[str, Any]) -> str:
             f"({plural(projection['daysElapsed'], 'day')} of {projection['daysInMonth']} so far)")
 
 
+def _budget_item(row: dict[str, Any]) -> tuple[str, str]:
+    """A budget's line: ``("Month budget", "$10.26 of $20.00 (51%), projected $21.21 (106%)")``."""
+    from claude_usage.formats import shorten
+    from claude_usage.render import money
+
+    label = f"{row['period'].capitalize()} budget" if row["project"] is None else \
+        f"{shorten(row['project'], 18)} {row['period']}"
+    text = f"{money(row['spentUsd'])} of {money(row['limitUsd'])} ({row['percent']:.0f}%)"
+    if row["status"] == "over":
+        return label, text + ", over"
+    if row["projectedUsd"] is not None and row["status"] == "projected-over":
+        return label, f"{text}, projected {money(row['projectedUsd'])} ({row['projectedPercent']:.0f}%)"
+    return label, f"{text}, {money(row['remainingUsd'])} left"
+
+
+def budget_rows(view: Any, query: Any) -> list[dict[str, Any]]:
+    """The settings' budgets in their current periods as JSON rows (in the query's zone and
+    cost mode; its other filters do not apply); exits with code 2 on a bad settings file."""
+    from claude_usage import budgets
+    from claude_usage.cli.config_commands import load_settings
+
+    settings = load_settings()
+    return [budgets.state_row(s) for s in budgets.state(view, settings, now_us(), query.clock.name, query.mode)]
+
+
 @app.command()
 @with_options(*FILTER_OPTIONS)
 def summary(opts: Common) -> None:
     """Totals at a glance: cost, tokens, requests, sessions, projects, cache hit ratio, today,
-    this week and month against the same days before, and the month's projected cost."""
+    this week and month against the same days before, the month's projected cost, and the
+    budgets of the settings file (`claude-usage config`) in their current periods."""
     from claude_usage import reports
     from claude_usage.documents import summary as summary_document
     from claude_usage.formats import local_time, plural
@@ -70,9 +96,10 @@ def summary(opts: Common) -> None:
         query = query_for(opts, view)
         total, today, month = reports.today_and_month(view, query)
         document = summary_document(view, query)
+        budget_state = budget_rows(view, query)
     if opts.json:
-        print_json({"summary": document, "totals": usage_row(total), "timezone": query.clock.name,
-                    "unpricedModels": document["unpricedModels"]})
+        print_json({"summary": document, "totals": usage_row(total), "budgets": budget_state,
+                    "timezone": query.clock.name, "unpricedModels": document["unpricedModels"]})
         warn_pricing(err, total)
         return
     if not total.requests:
@@ -85,6 +112,7 @@ def summary(opts: Common) -> None:
         ("This week", _period_line(document["periods"]["week"], "week")),
         ("This month", _period_line(document["periods"]["month"], "month")),
         ("Month projection", _projection_line(document["monthProjection"])),
+        *[_budget_item(row) for row in budget_state],
         ("Total tokens", tokens(total.total_tokens)),
         ("Input / output", f"{tokens(total.input_tokens)} / {tokens(total.output_tokens)}"),
         ("Cache create / read", f"{tokens(total.cache_creation_tokens)} / {tokens(total.cache_read_tokens)}"),

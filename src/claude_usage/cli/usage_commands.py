@@ -40,10 +40,13 @@ def _report(
     extra: Callable[..., list[str]] | None = None,
     first_weekday: int = 0,
     paths: bool = False,
+    json_extra: dict[str, Any] | None = None,
+    footer: Callable[[list, Any], str | None] | None = None,
 ) -> None:
     """Query ``groups_of(view, query)``, sort, and print a table or ``{"<name>": [row_of(paths,
-    key, totals, breakdown)], "totals", "timezone", "unpricedModels"}`` (``paths``: the
-    projects' real paths, when the rows show them)."""
+    key, totals, breakdown)], "totals", "timezone", "unpricedModels", **json_extra}``
+    (``paths``: the projects' real paths, when the rows show them); ``footer(groups, total)``:
+    a line under the table."""
     from claude_usage import reports
     from claude_usage.store import facts
 
@@ -57,7 +60,8 @@ def _report(
     from claude_usage.render import usage_table, warn_pricing
 
     if opts.json:
-        print_json(envelope(name, [row_of(known_paths, key, t, opts.breakdown) for key, t in groups], total, query))
+        print_json({**envelope(name, [row_of(known_paths, key, t, opts.breakdown) for key, t in groups], total, query),
+                    **(json_extra or {})})
         warn_pricing(err, total)  # on stderr: the JSON names the models too
         return
 
@@ -68,6 +72,9 @@ def _report(
     title = f"Claude Code usage by {header.lower()} ({query.clock.name})"
     out.print(usage_table(title, header, groups, total, opts.breakdown, extra_headers, describe, width=out.width,
                           compact=opts.compact))
+    line = footer(groups, total) if footer else None
+    if line:
+        out.print(line, highlight=False)
     warn_pricing(err, total)
 
 
@@ -104,11 +111,54 @@ def weekly(
     _report(opts, "weekly", "Week", _series("week", opts.breakdown), _keyed("week"), first_weekday=first)
 
 
+VALUE_RANK = 85  # the plan's value column: kept after the token kinds go, before total tokens
+
+
+def _plan_footer(plan: Any) -> Callable[[list, Any], str | None]:
+    """The line under the monthly table: the plan, its price, and the value of the months shown."""
+    from claude_usage.plan_value import value_ratio
+    from claude_usage.render import money
+
+    def footer(groups: list, total: Any) -> str | None:
+        if plan.price_usd is None:
+            return f"Plan {plan.name}: pay per use, so the API cost is the price (no value ratio)."
+        paid = plan.price_usd * len(groups)
+        ratio = value_ratio(total.known_cost_usd, paid)
+        return (f"Plan {plan.name} at {money(plan.price_usd)} a month. Value = API-equivalent cost / price; "
+                f"{len(groups)} months: {money(total.known_cost_usd)} for {money(paid)}"
+                + (f" ({ratio:.2f}x)." if ratio is not None else "."))
+
+    return footer
+
+
 @app.command()
 @with_options(*REPORT_OPTIONS)
 def monthly(opts: Common) -> None:
-    """Usage and cost per local month."""
-    _report(opts, "monthly", "Month", _series("month", opts.breakdown), _keyed("month"))
+    """Usage and cost per local month; with a plan in the settings (`claude-usage config`), its
+    value: the month's API-equivalent cost against the plan's price."""
+    from claude_usage.cli.config_commands import load_settings
+    from claude_usage.plan_value import plan_document, value_fields
+    from claude_usage.rows import keyed_row
+    from claude_usage.table_fit import Column
+
+    plan = load_settings().plan
+    if plan is None:
+        _report(opts, "monthly", "Month", _series("month", opts.breakdown), _keyed("month"))
+        return
+
+    def row_of(_paths: Any, key: str, t: Any, breakdown: bool) -> dict:
+        return {**keyed_row("month", key, t, breakdown), **value_fields(t.known_cost_usd, plan)}
+
+    def extra(_paths: Any, _key: str, t: Any) -> list[str]:
+        from claude_usage.filters import short_model
+
+        ratio = value_fields(t.known_cost_usd, plan)["valueRatio"]
+        return [", ".join(short_model(m) for m in sorted(t.models)), "-" if ratio is None else f"{ratio:.2f}x"]
+
+    headers: tuple = ("Models",) if plan.price_usd is None else ("Models", Column("Value", "right", VALUE_RANK))
+    _report(opts, "monthly", "Month", _series("month", opts.breakdown), row_of, extra_headers=headers,
+            extra=(lambda paths, key, t: extra(paths, key, t)[: len(headers)]),
+            json_extra={"plan": plan_document(plan)}, footer=_plan_footer(plan))
 
 
 @app.command()

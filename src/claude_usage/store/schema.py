@@ -21,13 +21,15 @@ indexes, ``ON CONFLICT``); :func:`ddl` fills in the few words an engine spells i
 - ``session_titles``: what names a session (:mod:`claude_usage.sources.session_titles`): the
   title lines Claude Code wrote and the first prompt of each transcript, a few rows per file.
   ``tool_uses`` keeps each call's model, so that tool analytics take the report filters.
+- ``budget_alerts``: the alerts of the user's budgets (:mod:`claude_usage.alerts`), one row per
+  budget, period and threshold; the key makes exactly one process raise each alert.
 - Both rollups are recomputed from the kept rows for the cells a write touched, in the same
   transaction as the rows, so they can never drift from them.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 # SQLite's application_id of every store this product writes ("CUsg"): the marker that tells
 # our own files from any other file a mistyped --index could name (those are never touched).
 APPLICATION_ID = 0x43557367
@@ -160,6 +162,11 @@ CREATE TABLE project_cwds (
 ){{no_rowid}};
 CREATE TABLE changes (version {{big}} PRIMARY KEY, first_ts {{big}}, last_ts {{big}});
 CREATE TABLE rates (key TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE budget_alerts (
+    budget TEXT NOT NULL, period TEXT NOT NULL, threshold TEXT NOT NULL, ts {{big}} NOT NULL,
+    spent_usd REAL NOT NULL, limit_usd REAL NOT NULL, projected_usd REAL, sent INTEGER NOT NULL,
+    PRIMARY KEY (budget, period, threshold)
+){{no_rowid}};
 """
 
 # The indexes of the requests table: a first build over many files makes them once, at its end

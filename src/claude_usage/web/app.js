@@ -4,6 +4,7 @@ import { el, loading, plural } from "./ui.js";
 import { loadPlotly } from "./charts.js";
 import { views, tabs } from "./views.js";
 import { teamView } from "./team.js";
+import { showAlert } from "./budgets.js";
 
 const FILTERS = ["startDate", "endDate", "tz", "project", "model", "mode", "user", "machine"];
 const LOCAL_ONLY = ["tools", "logs", "todos"];  // views of this machine's files: not on a team server
@@ -236,7 +237,12 @@ function listen() {
     stamp.classList.add("live");
     if (lost) { lost = false; render(true); fillChoices(); }  // back after an outage
   };
-  source.onmessage = () => { render(true); fillChoices(); };
+  source.onmessage = (message) => {
+    let event = {};
+    try { event = JSON.parse(message.data); } catch { /* an update */ }
+    if (event.type === "alert") { showAlert(event.alert); render(true); return; }  // a budget alert: a toast
+    render(true); fillChoices();
+  };
   source.onerror = () => {
     lost = true;
     stamp.classList.remove("live");

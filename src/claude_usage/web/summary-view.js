@@ -4,6 +4,7 @@
 
 import { cards, el, emptyState, fmt, noDataHelp, panel, plural, table } from "./ui.js";
 import { COST, REQUESTS, costOverTime, lastPart, narrow, pathText, pricedOnly } from "./common.js";
+import { budgetsPanel } from "./budgets.js";
 
 const LIMIT_KEY = "claude-usage.blockTokenLimit";
 let countdownTimer = null;
@@ -126,6 +127,8 @@ export async function summaryView(context) {
       return details;
     })));
   }
+  const budgets = await budgetsPanel(api, context.params.tz || Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC");
+  if (budgets) content.append(budgets);
   content.append(await activeBlockPanel(api));
   const [trend, trendTools] = await costOverTime(context, daily, "daily-cost");
   content.append(panel("Cost per day", trend, trendTools));

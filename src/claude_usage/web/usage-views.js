@@ -7,6 +7,7 @@ import {
   narrow, pathText, pricedOnly, shortModel, totalsRow, usageCards,
 } from "./common.js";
 import { heatmapChart } from "./heatmap.js";
+import { PLAN_PRICE_COLUMN, VALUE_COLUMN, planCards } from "./budgets.js";
 
 // -- Daily and a day's hours ---------------------------------------------------------------------
 
@@ -79,10 +80,16 @@ export async function monthlyView({ api, go, flagUnpriced }) {
       hovertemplate: "%{x}<br>$%{y:.2f}<extra></extra>" },
   ], { xaxis: { type: "category" }, yaxis: { title: { text: "USD" } } });
   content.append(panel("Cost per month", graph, graphTools));
+  content.append(panel("Value for money", planCards(monthly)));
   const tools = [];
+  const priced = monthly.plan && monthly.plan.priceUsd != null;
+  const footer = totalsRow(rows, "Total", "month");
+  if (priced) Object.assign(footer, { planPriceUsd: monthly.plan.priceUsd * rows.length, valueRatio: footer.costUsd / (monthly.plan.priceUsd * rows.length) });
   content.append(panel(`Months (${monthly.timezone})`, table({
-    columns: [{ key: "month", label: "Month" }, ...USAGE_COLUMNS],
-    rows: [...rows].reverse(), footer: totalsRow(rows, "Total", "month"), csvName: "monthly", tools,
+    // With a plan, the requests make room for its value on a phone.
+    columns: [{ key: "month", label: "Month" }, ...(priced ? USAGE_COLUMNS.map((c) => (c === REQUESTS ? { ...c, optional: true } : c)) : USAGE_COLUMNS),
+      ...(priced ? [PLAN_PRICE_COLUMN, VALUE_COLUMN] : [])],
+    rows: [...rows].reverse(), footer, csvName: "monthly", tools,
     onRow: (r) => go("daily", null, { startDate: `${r.month}-01`, endDate: `${r.month}-31` }), label: "months",
   }), tools));
   return content;
