@@ -8,6 +8,7 @@
 - :mod:`~claude_usage.cli.block_commands`: blocks, statusline;
 - :mod:`~claude_usage.cli.tool_commands`: tools, mcp;
 - :mod:`~claude_usage.cli.admin_commands`: doctor, prices;
+- :mod:`~claude_usage.cli.exchange_commands`: export, import;
 - :mod:`~claude_usage.cli.serve_command`: serve;
 - :mod:`~claude_usage.cli.team_commands`: push, team init, users.
 """
@@ -22,6 +23,7 @@ from claude_usage import __version__
 from claude_usage.cli import (  # noqa: F401  (each module adds its commands to the app)
     admin_commands,
     block_commands,
+    exchange_commands,
     serve_command,
     session_commands,
     summary_commands,
