@@ -231,8 +231,12 @@ def _jsonl_records(stream: IO[str]) -> Iterator[tuple[int, ExportRow | str]]:
             continue
         try:
             yield number, _valid(_ROW_DECODER.decode(line))
-        except (msgspec.ValidationError, msgspec.DecodeError, ValueError) as error:
-            yield number, _problem(error) if not isinstance(error, msgspec.DecodeError) else "not a JSON object"
+        except msgspec.ValidationError as error:  # (a DecodeError, itself a ValueError)
+            yield number, _problem(error)
+        except msgspec.DecodeError:
+            yield number, "not a JSON object"
+        except ValueError as error:
+            yield number, _problem(error)
 
 
 def _csv_records(stream: IO[str]) -> Iterator[tuple[int, ExportRow | str]]:
