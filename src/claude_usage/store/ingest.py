@@ -546,7 +546,8 @@ def refresh(store: Any, pricer_factory: Callable[[], Any], progress: ProgressCal
         result.files_read += again.files_read
         result.bytes_read += again.bytes_read
     if forget_deleted:  # also what earlier refreshes kept as history
-        vanished += [(row[0], row[1]) for row in store.conn.execute("SELECT id, path FROM files WHERE missing = 1 AND imported = 0")]
+        vanished += [(row[0], row[1]) for row in store.conn.execute(
+            "SELECT id, path FROM files WHERE missing = 1 AND imported = 0")]
     if vanished:
         result.changed += vanish(store, vanished, forget_deleted)
     result.files_missing = store.conn.execute("SELECT COUNT(*) FROM files WHERE missing = 1").fetchone()[0]
