@@ -108,6 +108,7 @@ def run_server(
     allowed_hosts: Sequence[str] = (),
     max_connections: int = 1000,
     autopush: Any = None,
+    metrics_public: bool = False,
 ) -> int:
     """Serve ``store`` (days in ``zone`` unless a request says otherwise) until interrupted,
     with at most ``rate_limit`` requests per minute per client (0 = no limit) and the MCP logs
@@ -119,6 +120,7 @@ def run_server(
     ``max_connections`` connections are kept open (fewer if the open-file limit is lower), and
     a request's headers must arrive within 10 s. ``autopush`` (``serve --push-to``, a
     :class:`~claude_usage.team.autopush.AutoPush`) pushes to the team store after changes.
+    ``metrics_public`` serves ``/metrics`` to other machines' clients too (loopback only otherwise).
 
     Returns the process exit code: 1 with a one-line error when the address cannot be bound.
     """
@@ -141,7 +143,8 @@ def run_server(
     state = DataStore(store, zone, notice, logs_root)
     live = Live(state, pricer_factory, heartbeat, autopush)
     hosts = served_host_names(host, allowed_hosts)
-    app = create_app(state, rate_limit=rate_limit, origins=own_origins(host, bound_port), hosts=hosts, live=live)
+    app = create_app(state, rate_limit=rate_limit, origins=own_origins(host, bound_port), hosts=hosts, live=live,
+                     metrics_public=metrics_public)
     shown = f"[{host}]" if ":" in host else host
     following = f"the team database {store.path}" if state.team else "the transcripts"
     console.print(f"claude-usage following {following} live on http://{shown}:{bound_port} "

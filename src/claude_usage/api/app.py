@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from claude_usage import __version__
-from claude_usage.api import budget_routes, details, team_routes, tooling, v2
+from claude_usage.api import budget_routes, details, metrics, team_routes, tooling, v2
 from claude_usage.api import live as live_routes
 from claude_usage.api.assets import Assets
 from claude_usage.api.params import ApiError, known_parameters, refine_parameter_schemas
@@ -139,6 +139,7 @@ def create_app(
     origins: Sequence[str] = (),
     hosts: Sequence[str] | None = None,
     live: Any = None,
+    metrics_public: bool = False,
 ) -> FastAPI:
     """The API over ``store``.
 
@@ -146,7 +147,8 @@ def create_app(
     requests per minute per client (0 = no limit); ``origins`` are the origins allowed by CORS
     (the server's own; none means same-origin only); ``hosts`` the accepted ``Host`` names
     (None: any); ``live`` (:class:`~claude_usage.api.live.Live`) keeps the data up to date while
-    the app runs.
+    the app runs; ``metrics_public`` serves ``/metrics`` to clients of other machines too
+    (loopback clients only otherwise).
     """
 
     @asynccontextmanager
@@ -172,6 +174,7 @@ def create_app(
     )
     app.state.store = store
     app.state.live = live
+    app.state.metrics_public = metrics_public
 
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
@@ -265,6 +268,7 @@ def create_app(
     app.include_router(team_routes.router)
     app.include_router(live_routes.router)
     app.include_router(budget_routes.router)
+    app.include_router(metrics.router)
     app.openapi = lambda: _openapi(app, store.team)  # type: ignore[method-assign]
     app.openapi()  # built once now, not on the first request
     # Outermost last: HEAD answered as GET without a body, headers on every answer (errors

@@ -9,6 +9,7 @@
 - :mod:`~claude_usage.cli.tool_commands`: tools, mcp;
 - :mod:`~claude_usage.cli.admin_commands`: doctor, prices;
 - :mod:`~claude_usage.cli.config_commands`: config (plan, budgets, alerts);
+- :mod:`~claude_usage.cli.exchange_commands`: export, import;
 - :mod:`~claude_usage.cli.serve_command`: serve;
 - :mod:`~claude_usage.cli.team_commands`: push, team init, users.
 """
@@ -24,6 +25,7 @@ from claude_usage.cli import (  # noqa: F401  (each module adds its commands to 
     admin_commands,
     block_commands,
     config_commands,
+    exchange_commands,
     serve_command,
     session_commands,
     summary_commands,

@@ -19,6 +19,7 @@ def serve(
     sse_heartbeat: Annotated[float, typer.Option(min=0.1, help="Seconds between heartbeats on /api/v2/events.")] = 15.0,
     allowed_host: Annotated[Optional[list[str]], typer.Option("--allowed-host", help="Another Host name to answer to (a DNS name of this machine, a proxy's); repeatable; '*' for any.")] = None,
     max_connections: Annotated[int, typer.Option(min=1, help="Open connections at most; more are closed at once.")] = 1000,
+    metrics_public: Annotated[bool, typer.Option("--metrics-public", help="Serve /metrics (Prometheus) to other machines too; by default only clients on this machine get it.")] = False,
     push_to: Annotated[Optional[str], typer.Option("--push-to", metavar="URL", rich_help_panel="Team (PostgreSQL)", help="Also push this machine's requests to the team database after every change (see `claude-usage push`).")] = None,
     push_every: Annotated[float, typer.Option(min=1.0, rich_help_panel="Team (PostgreSQL)", help="With --push-to: seconds between pushes at most.")] = 60.0,
     push_machine: Annotated[Optional[str], typer.Option("--push-machine", rich_help_panel="Team (PostgreSQL)", help="With --push-to: this machine's name (default: the host name).")] = None,
@@ -51,5 +52,5 @@ def serve(
     raise typer.Exit(run_server(
         source.store, query.clock.name, host, port, source.notice, err, rate_limit, logs_root_for(source.roots),
         pricer_factory=source.pricer, heartbeat=sse_heartbeat, allowed_hosts=allowed_host or (),
-        max_connections=max_connections, autopush=autopush,
+        max_connections=max_connections, autopush=autopush, metrics_public=metrics_public,
     ))

@@ -8,7 +8,8 @@ are unchanged), a rotated, truncated or rewritten one whole. Each batch of scans
 one transaction with the dedupe of the keys it touches and the rollup cells they change, so a
 process killed at any point leaves a store from which the next run gives exactly the totals of a
 fresh scan. A vanished file keeps its requests (history beyond Claude Code's 30-day cleanup)
-unless ``forget_deleted``.
+unless ``forget_deleted``. Requests read from an export (``files.imported``,
+:mod:`claude_usage.store.imports`) are no transcript's: a refresh leaves them alone.
 """
 
 from __future__ import annotations
@@ -84,7 +85,8 @@ def _same_bytes(path: Any, fingerprint: str | None, length: int, end: int | None
 def plan_refresh(store: Any) -> tuple[list[Plan], list[tuple[int, str]]]:
     """The files to read (new, grown, rewritten) and the stored files that vanished."""
     known = {row[1]: row for row in store.conn.execute(
-        "SELECT id, path, dev, ino, size, mtime_ns, ctime_ns, committed, head, head_length, tail_mark, missing FROM files")}
+        "SELECT id, path, dev, ino, size, mtime_ns, ctime_ns, committed, head, head_length, tail_mark, missing FROM files"
+        " WHERE imported = 0")}
     plans: list[Plan] = []
     seen: set[str] = set()
     for root in store.roots:
@@ -163,7 +165,7 @@ def _title_rows(store: Any, conn: Any, file_id: int, scan: FileScan) -> None:
             (file_id, t.offset, t.kind, sessions[t.session_id], t.ts_us, t.text) for t in titles])
 
 
-def _add_cwds(conn: Any, project_id: int, cwds: dict[str, list], sign: int) -> None:
+def add_cwds(conn: Any, project_id: int, cwds: dict[str, list], sign: int) -> None:
     """Add (``sign`` 1) or take away (-1) a file's ``cwd -> [lines, latest]`` counts from its
     project's (the project's path is its most frequent cwd)."""
     if not cwds:
@@ -192,16 +194,16 @@ def _file_row(store: Any, conn: Any, plan: Plan, scan: FileScan) -> tuple[int, i
     if row is not None:
         old_project = row[1]
         old_cwds = json.loads(row[2]) if row[2] else {}
-        _add_cwds(conn, old_project, json.loads(row[3]) if row[3] else {}, -1)  # the tail is read again
+        add_cwds(conn, old_project, json.loads(row[3]) if row[3] else {}, -1)  # the tail is read again
         if plan.start > 0:
             for name, value in zip(DIAG_COLUMNS, row[6:]):
                 setattr(diag, name, getattr(diag, name) + value)
             cwds = merge_cwds({k: list(v) for k, v in old_cwds.items()}, cwds)
             head, head_length = row[4], row[5]
         else:
-            _add_cwds(conn, old_project, old_cwds, -1)
-    _add_cwds(conn, project_id, scan.cwds if plan.start > 0 and row is not None else cwds, 1)
-    _add_cwds(conn, project_id, scan.tail_cwds, 1)
+            add_cwds(conn, old_project, old_cwds, -1)
+    add_cwds(conn, project_id, scan.cwds if plan.start > 0 and row is not None else cwds, 1)
+    add_cwds(conn, project_id, scan.tail_cwds, 1)
     size = plan.start + scan.diagnostics.bytes + scan.tail.bytes
     agent = json.dumps(read_agent_meta(source.path)) if source.is_subagent else None
     problems = scan.errors + line_problems(source.name, diag, scan.tail)
@@ -272,7 +274,7 @@ def _existing(conn: Any, keys: list[int]) -> set[int]:
     return found
 
 
-def _note_new_spans(conn: Any, rows: list[list]) -> None:
+def note_new_spans(conn: Any, rows: list[list]) -> None:
     """Widen ``touched`` by the sessions and quarter hours of rows kept at once."""
     spans: dict[int, list[int]] = {}
     for row in rows:
@@ -340,7 +342,7 @@ def apply_batch(store: Any, batch: list[tuple[Plan, Prepared]], state: "_Build")
         before = rollups.kept_count(conn)
         if not state.deferred:
             rollups.note_touched(conn)
-            _note_new_spans(conn, alone)
+            note_new_spans(conn, alone)
         for file_id, _project_id, plan, _prepared in written:
             if plan.base is not None:
                 _drop_from(conn, file_id, plan.start)
@@ -414,10 +416,21 @@ def vanish(store: Any, vanished: list[tuple[int, str]], forget: bool) -> int:
                 continue
             row = conn.execute("SELECT project_id, cwds, tail_cwds FROM files WHERE id = ?", (file_id,)).fetchone()
             for text in row[1:]:
-                _add_cwds(conn, row[0], json.loads(text) if text else {}, -1)
+                add_cwds(conn, row[0], json.loads(text) if text else {}, -1)
             _drop_from(conn, file_id, 0)
             conn.execute("DELETE FROM files WHERE id = ?", (file_id,))
         return rollups.finish_write(conn, before)
+
+
+def price_row(pricer: Any, model: str, ts: int, inp: int, out: int, cache_5m: int, cache_1h: int, cache_read: int,
+              searches: int, flags: int) -> tuple[int | None, int]:
+    """The cost (store units, None when unknown) and flags of a stored request's values, priced
+    now by ``pricer`` (the one pricing function): the flags with ``FAST_UNPRICED`` set anew."""
+    record = UsageRecord("", ts, model, "", "", "", 0, inp, out, cache_5m, cache_1h, cache_read,
+                         speed="fast" if flags & FAST else None, web_search_requests=searches,
+                         inference_geo="us" if flags & GEO_US else None)
+    cost, fast_unpriced = pricer.price(record)
+    return cost_units(cost), (flags & ~FAST_UNPRICED) | (FAST_UNPRICED if fast_unpriced else 0)
 
 
 def reprice_if_needed(store: Any, pricer: Any, chunk: int = 50_000) -> bool:
@@ -440,12 +453,8 @@ def reprice_if_needed(store: Any, pricer: Any, chunk: int = 50_000) -> bool:
                 break
             updates = []
             for row_id, model_id, ts, inp, out, c5, c1, read, searches, flags in rows:
-                record = UsageRecord("", ts, models[model_id], "", "", "", 0, inp, out, c5, c1, read,
-                                     speed="fast" if flags & FAST else None, web_search_requests=searches,
-                                     inference_geo="us" if flags & GEO_US else None)
-                cost, fast_unpriced = pricer.price(record)
-                updates.append((cost_units(cost), (flags & ~FAST_UNPRICED) | (FAST_UNPRICED if fast_unpriced else 0), written,
-                                row_id))
+                cost, new_flags = price_row(pricer, models[model_id], ts, inp, out, c5, c1, read, searches, flags)
+                updates.append((cost, new_flags, written, row_id))
             conn.executemany("UPDATE requests SET cost = ?, flags = ?, version = ? WHERE id = ?", updates)
             last = rows[-1][0]
         rollups.rebuild_all(conn)
@@ -476,6 +485,7 @@ def refresh(store: Any, pricer_factory: Callable[[], Any], progress: ProgressCal
     reprice_if_needed(store, pricer())
     plans, vanished = plan_refresh(store)
     total_bytes = sum(p.size - p.start for p in plans)
+    # Imported sources count: a build beside imported requests must meet their keys (not cold).
     empty = store.conn.execute("SELECT COUNT(*) FROM files").fetchone()[0] == 0
     state = _Build(cold=empty, deferred=total_bytes >= DEFER_ROLLUPS_BYTES)
     state.bulk = state.cold and state.deferred
@@ -536,7 +546,8 @@ def refresh(store: Any, pricer_factory: Callable[[], Any], progress: ProgressCal
         result.files_read += again.files_read
         result.bytes_read += again.bytes_read
     if forget_deleted:  # also what earlier refreshes kept as history
-        vanished += [(row[0], row[1]) for row in store.conn.execute("SELECT id, path FROM files WHERE missing = 1")]
+        vanished += [(row[0], row[1]) for row in store.conn.execute(
+            "SELECT id, path FROM files WHERE missing = 1 AND imported = 0")]
     if vanished:
         result.changed += vanish(store, vanished, forget_deleted)
     result.files_missing = store.conn.execute("SELECT COUNT(*) FROM files WHERE missing = 1").fetchone()[0]

@@ -18,6 +18,10 @@ indexes, ``ON CONFLICT``); :func:`ddl` fills in the few words an engine spells i
   hour x model x project x kind) and ``session_h`` (which sessions were active in an hour, per
   model and project) serve reports in zones whose offset is a whole number of hours (most), with
   several times fewer rows.
+- ``files``: the transcripts read, and (``imported = 1``) the sources of requests read from an
+  export by ``claude-usage import`` (:mod:`claude_usage.store.imports`): one row per transcript
+  path the export names, under the path ``import:<path>``. A refresh never plans, marks missing
+  or forgets an imported source: its requests are history beyond Claude Code's cleanup.
 - ``session_titles``: what names a session (:mod:`claude_usage.sources.session_titles`): the
   title lines Claude Code wrote and the first prompt of each transcript, a few rows per file.
   ``tool_uses`` keeps each call's model, so that tool analytics take the report filters.
@@ -29,13 +33,14 @@ indexes, ``ON CONFLICT``); :func:`ddl` fills in the few words an engine spells i
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 # SQLite's application_id of every store this product writes ("CUsg"): the marker that tells
 # our own files from any other file a mistyped --index could name (those are never touched).
 APPLICATION_ID = 0x43557367
 COST_UNIT = 1e-10  # USD per stored cost unit: a request's cost is rounded to 1e-10 USD
 COST_SCALE = 10**10
 QUARTER_HOUR_US = 900_000_000
+IMPORT_PREFIX = "import:"  # files.path of an imported source: this prefix, then the path it names
 
 # Bits of requests.flags; the low two are the rollups' ``kind``.
 SIDECHAIN, FAST, GEO_US, PLACEHOLDER, FAST_UNPRICED = 1, 2, 4, 8, 16
@@ -114,6 +119,7 @@ CREATE TABLE files (
     head TEXT, head_length INTEGER NOT NULL DEFAULT 0,
     tail_mark TEXT,
     missing INTEGER NOT NULL DEFAULT 0,
+    imported INTEGER NOT NULL DEFAULT 0,
     agent TEXT, problems TEXT, cwds TEXT, tail_cwds TEXT, tail_diag {{blob}},
     {_DIAG_DDL}
 );
