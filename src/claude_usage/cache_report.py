@@ -187,19 +187,28 @@ def cache_report(view: Any, query: Query, by: str, pricer: Any) -> CacheReport:
     return CacheReport(groups, total)
 
 
-def report_document(report: CacheReport, query: Query, by: str) -> dict[str, Any]:
+def report_document(report: CacheReport, query: Query, by: str, view: Any = None) -> dict[str, Any]:
     """The JSON answer of a cache report (CLI ``--json`` and ``/api/v2/cache``): ``{by, data:
     [{<date|model|project>, ...row}], totals, timezone, unpricedModels, longContextModels}``;
-    days in date order, models and projects by savings (highest first, then by name)."""
+    days in date order, models and projects by savings (highest first, then by name). Project
+    rows also have ``path`` (the real path from the transcripts, read through ``view``; None
+    without it or when unknown)."""
     name = KEY_NAMES[by]
     items = list(report.groups.items())
     if by == "day":
         items.sort(key=lambda item: item[0])
     else:
         items.sort(key=lambda item: (-item[1].saved_usd, item[0]))
+    data = [{name: key, **stats.row()} for key, stats in items]
+    if by == "project":
+        from claude_usage.store import facts
+
+        paths = facts.project_paths(view, [row["project"] for row in data]) if view is not None and data else {}
+        for row in data:
+            row["path"] = paths.get(row["project"])
     return {
         "by": by,
-        "data": [{name: key, **stats.row()} for key, stats in items],
+        "data": data,
         "totals": report.total.row(),
         "timezone": query.clock.name,
         "unpricedModels": sorted(report.total.unpriced_models),

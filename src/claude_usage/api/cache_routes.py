@@ -43,6 +43,6 @@ def cache(
     state = request.app.state.store
 
     def compute(view):
-        return report_document(cache_report(view, q, by, state.pricer()), q, by)
+        return report_document(cache_report(view, q, by, state.pricer()), q, by, view)
 
     return json_response(state.cached(("cache", q, by), compute))

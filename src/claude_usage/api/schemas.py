@@ -436,6 +436,7 @@ class CacheRow(CacheStatsRow):
     date: str | None = Field(None, description="With by=day: the local date YYYY-MM-DD")
     model: str | None = Field(None, description="With by=model: the model id")
     project: str | None = Field(None, description="With by=project: the project key (directory under projects/)")
+    path: str | None = Field(None, description="With by=project: the project's real path (from cwd), null when unknown")
 
 
 class CacheResponse(BaseModel):

@@ -88,7 +88,7 @@ def cache(
         team = bool(getattr(source.store, "team", False))
         # The embedded store keeps the rates its last refresh resolved; a team store has none.
         pricer = Pricer(source.overrides, store=None if team else ViewRates(view))
-        document = report_document(cache_report(view, query, by.value, pricer), query, by.value)
+        document = report_document(cache_report(view, query, by.value, pricer), query, by.value, view)
     if opts.json:
         print_json(document)
     elif not document["data"]:
