@@ -1,7 +1,7 @@
 // The Cache view: prompt-cache hit ratio over time, what caching saved per day, the 5m / 1h write
 // mix, and the same by model and by project (GET /api/v2/cache).
 
-import { cards, el, fmt, noDataHelp, panel, table } from "./ui.js";
+import { cards, el, fmt, noDataHelp, panel, plural, table } from "./ui.js";
 import { chart, dayAxis, palette } from "./charts.js";
 import { DAY_BAR_MS, LEGEND_TOP, lastPart, pathText, shortModel } from "./common.js";
 
@@ -9,7 +9,7 @@ import { DAY_BAR_MS, LEGEND_TOP, lastPart, pathText, shortModel } from "./common
 function money(row, key) {
   const text = fmt.cost(row[key]);
   return row.unpricedRequests && row[key] != null
-    ? el("span", { class: "unpriced", title: `${row.unpricedRequests} request(s) without a price left out` }, `${text}*`) : text;
+    ? el("span", { class: "unpriced", title: `${plural(row.unpricedRequests, "request")} without a price left out` }, `${text}*`) : text;
 }
 
 const CACHE_COLUMNS = [
