@@ -19,7 +19,7 @@ from browser import LAPTOP, PHONE, Watched, launch, number, table_rows
 from conftest import BUGCASES, RunningServer, expected, writable_copy
 from helpers import assistant_line
 
-VIEWS = ["summary", "daily", "monthly", "hourly", "models", "projects", "sessions", "tools", "logs", "todos"]
+VIEWS = ["summary", "daily", "monthly", "hourly", "models", "projects", "cache", "sessions", "tools", "logs", "todos"]
 
 
 @pytest.fixture(scope="module")

@@ -195,7 +195,7 @@ def test_session_page_fits_and_tells_subagents_without_meta(server, browser):
 
 PHONE_VIEWS = ["summary", "daily", "daily/2025-11-29", "monthly", "hourly?show=table", "models", "projects",
                "projects/-Users-user1-workspace-claude-code-log-sample", "sessions",
-               "sessions/cb2e607c-c758-415a-8b45-c49e4631906a", "tools"]
+               "sessions/cb2e607c-c758-415a-8b45-c49e4631906a", "tools", "cache"]
 
 
 def test_phone_keeps_every_cost_column_in_view(server, browser):

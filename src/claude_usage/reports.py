@@ -301,12 +301,15 @@ def _select(view: Any, query: Query, needs_local: bool, source: _Source | None =
                       (first + segments[0][2], last + segments[-1][2]), list(units or ()))
 
 
-def selection(view: Any, query: Query, source: _Source | None = None, local: bool = False) -> _Selection:
+def selection(view: Any, query: Query, source: _Source | None = None, local: bool = False,
+              hours: bool = False) -> _Selection:
     """What ``query`` selects, for a query of its own: the source table aliased ``u``
     (``source``: :data:`CELLS`, :data:`ROWS`, ...; None: the smallest that serves), its
     ``prefix()``, ``clause(joins)`` (``FROM ... WHERE ...``), ``params``, and with ``local``
-    the SQL of the local quarter hour (``local``); ``empty`` when nothing can match."""
-    return _select(view, query, local, source)
+    the SQL of the local quarter hour (``local``); ``empty`` when nothing can match. With
+    ``hours`` and ``source`` :data:`CELLS`, the hourly rollup serves instead where it gives the
+    same answer (``selection.source`` says which; its ``qh`` is the UTC quarter hour of either)."""
+    return _select(view, query, local, source, None, hours)
 
 
 # -- grouping -------------------------------------------------------------------------------------

@@ -140,7 +140,7 @@ def run_server(
     bound_port = sock.getsockname()[1]
     from claude_usage.api.live import Live
 
-    state = DataStore(store, zone, notice, logs_root)
+    state = DataStore(store, zone, notice, logs_root, pricer_factory)
     live = Live(state, pricer_factory, heartbeat, autopush)
     hosts = served_host_names(host, allowed_hosts)
     app = create_app(state, rate_limit=rate_limit, origins=own_origins(host, bound_port), hosts=hosts, live=live,

@@ -417,3 +417,40 @@ class ProjectDetail(ProjectRow):
     sessionList: list[SessionRow]
     timezone: str
     unpricedModels: list[str]
+
+
+class CacheStatsRow(BaseModel):
+    """The prompt-cache sums of a group of requests (issue 15; see :mod:`claude_usage.cache_report`)."""
+
+    inputTokens: int = Field(description="Uncached input tokens")
+    cacheCreation5mTokens: int = Field(description="5-minute cache-write tokens")
+    cacheCreation1hTokens: int = Field(description="1-hour cache-write tokens")
+    cacheCreationTokens: int = Field(description="Cache-write tokens, 5m + 1h")
+    cacheReadTokens: int
+    hitRatio: float = Field(description="cache read / (input + cache creation + cache read), 0-1; 0 without input")
+    oneHourShare: float = Field(description="1h cache-write tokens / all cache-write tokens, 0-1; 0 without writes")
+    savedUsd: float | None = Field(description="USD: the cache reads at the input rate minus at the cache-read rate "
+                                   "(priced requests only; null when none is priced)")
+    oneHourExtraUsd: float | None = Field(description="USD: the 1h writes at the 1h write rate minus the same tokens at "
+                                          "the 5m write rate (priced requests only; null when none is priced)")
+    requests: int = Field(description="Deduplicated API responses")
+    unpricedRequests: int = Field(description="Requests of models without a price (no savings known)")
+    modelsUsed: list[str]
+
+
+class CacheRow(CacheStatsRow):
+    date: str | None = Field(None, description="With by=day: the local date YYYY-MM-DD")
+    model: str | None = Field(None, description="With by=model: the model id")
+    project: str | None = Field(None, description="With by=project: the project key (directory under projects/)")
+    path: str | None = Field(None, description="With by=project: the project's real path (from cwd), null when unknown")
+
+
+class CacheResponse(BaseModel):
+    by: str = Field(description="day, model or project")
+    data: list[CacheRow] = Field(description="Days in date order; models and projects by savings, highest first")
+    totals: CacheStatsRow
+    timezone: str
+    unpricedModels: list[str]
+    longContextModels: list[str] = Field(
+        description="Models with a long-context price tier in the selection: their requests above it (over 200k "
+                    "tokens of context) are counted at the base rates, so their savings are a lower bound")

@@ -28,10 +28,14 @@ class DataStore:
     size or mtime changes), ``version`` (the store's data version as last seen) and a bounded
     cache of computed answers keyed by endpoint, parameters and that version. ``notice`` is
     shown in ``/api/health`` (e.g. that the demo data is served because no Claude Code data was
-    found)."""
+    found). ``pricer_factory`` makes the pricer of the reports that price tokens themselves
+    (:meth:`pricer`)."""
 
-    def __init__(self, store: Any, default_zone: str, notice: str | None = None, logs_root: Path | None = None):
+    def __init__(self, store: Any, default_zone: str, notice: str | None = None, logs_root: Path | None = None,
+                 pricer_factory: Callable[[], Any] | None = None):
         self.store = store
+        self.pricer_factory = pricer_factory
+        self._pricer: Any = None
         self.team = bool(getattr(store, "team", False))  # a team store (DESIGN 12): no local files
         self.roots = list(store.roots)
         self.default_zone = default_zone
@@ -51,6 +55,21 @@ class DataStore:
         roots += todo_dirs(self.roots)
         roots.append(self.logs.root)
         return roots
+
+    def pricer(self) -> Any:
+        """One :class:`~claude_usage.pricing.Pricer` for the reports that price tokens
+        themselves (the cache report): ``pricer_factory()`` (the server's, with its
+        ``--prices`` overrides), else the default one; made on first use, its rates cache kept
+        for the server's life. Its own, not the live refresher's (whose rates go through the
+        writer's connection)."""
+        with self._lock:
+            if self._pricer is None:
+                from claude_usage.pricing import Pricer
+
+                made = self.pricer_factory() if self.pricer_factory is not None else Pricer()
+                made.store = None
+                self._pricer = made
+            return self._pricer
 
     def answer(self, compute: Callable[[Any], Any]) -> Any:
         """``compute(view)`` over one consistent view of the store."""

@@ -3,6 +3,7 @@
 - :mod:`~claude_usage.cli.common`: the app, the common options, opening the store;
 - :mod:`~claude_usage.cli.group`: the command group (one error style, the default command);
 - :mod:`~claude_usage.cli.usage_commands`: daily, weekly, monthly, hourly, models, projects;
+- :mod:`~claude_usage.cli.cache_command`: cache;
 - :mod:`~claude_usage.cli.session_commands`: sessions;
 - :mod:`~claude_usage.cli.summary_commands`: summary, today (the default command), process;
 - :mod:`~claude_usage.cli.block_commands`: blocks, statusline;
@@ -24,6 +25,7 @@ from claude_usage import __version__
 from claude_usage.cli import (  # noqa: F401  (each module adds its commands to the app)
     admin_commands,
     block_commands,
+    cache_command,
     config_commands,
     exchange_commands,
     serve_command,

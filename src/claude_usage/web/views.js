@@ -5,6 +5,7 @@ import { el } from "./ui.js";
 import { summaryView } from "./summary-view.js";
 import { dailyView, hourlyView, modelsView, monthlyView } from "./usage-views.js";
 import { projectsView } from "./project-views.js";
+import { cacheView } from "./cache-view.js";
 import { sessionsView } from "./session-views.js";
 import { logsView, todosView, toolsView } from "./tool-views.js";
 
@@ -20,6 +21,8 @@ export const views = {
   hourly: { label: "Hourly", render: hourlyView, filters: ALL },
   models: { label: "Models", render: modelsView, filters: ALL },
   projects: { label: "Projects", render: projectsView, filters: ALL },
+  cache: { label: "Cache", render: cacheView, filters: ALL.filter((f) => f !== "mode"),
+    why: "Savings are priced from the tokens at list rates, whatever the lines logged, so the cost mode is off here." },
   sessions: { label: "Sessions", render: sessionsView, filters: ALL },
   tools: { label: "Tools & MCP", render: toolsView, filters: ALL.filter((f) => f !== "mode"),
     why: "The dates, project and model above select the tool calls; calls have no cost, so the cost mode is off here." },
