@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from claude_usage import __version__
-from claude_usage.api import details, team_routes, tooling, v2
+from claude_usage.api import details, limits, team_routes, tooling, v2
 from claude_usage.api import live as live_routes
 from claude_usage.api.assets import Assets
 from claude_usage.api.params import ApiError, known_parameters, refine_parameter_schemas
@@ -262,6 +262,7 @@ def create_app(
     app.include_router(v2.router)
     app.include_router(details.router)
     app.include_router(tooling.router)
+    app.include_router(limits.router)
     app.include_router(team_routes.router)
     app.include_router(live_routes.router)
     app.openapi = lambda: _openapi(app, store.team)  # type: ignore[method-assign]

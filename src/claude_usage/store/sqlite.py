@@ -139,6 +139,46 @@ def _remove_database(path: Path) -> None:
             pass
 
 
+def saved_observations(path: Path) -> tuple[list[str], list[tuple]]:
+    """The rows of ``limit_observations`` in a store about to be rebuilt: ``(column names,
+    rows)``. They are the only data the transcripts cannot give again (what Claude Code told
+    the status line). Best effort: empty for a store without the table or one too damaged to
+    read."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            columns = [row[1] for row in conn.execute("PRAGMA table_info(limit_observations)")]
+            if not columns:
+                return [], []
+            return columns, conn.execute(f"SELECT {', '.join(columns)} FROM limit_observations").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return [], []
+
+
+def restore_observations(conn: sqlite3.Connection, saved: tuple[list[str], list[tuple]]) -> None:
+    """Put rows of :func:`saved_observations` into a new store: the columns both layouts have
+    (a store of another schema version may have more or fewer); nothing when a column of the
+    table's key is missing. A failure keeps the new store without them."""
+    old_columns, rows = saved
+    if not rows:
+        return
+    columns = [row[1] for row in conn.execute("PRAGMA table_info(limit_observations)")]
+    shared = [name for name in old_columns if name in columns]
+    if not {"session", "minute", "observed_us"} <= set(shared):
+        return
+    picks = [old_columns.index(name) for name in shared]
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(f"INSERT OR IGNORE INTO limit_observations ({', '.join(shared)}) VALUES ({', '.join('?' * len(shared))})",
+                         [tuple(row[i] for i in picks) for row in rows])
+        conn.execute("COMMIT")
+    except sqlite3.Error:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+
+
 class Reader:
     """One consistent view of the store (a read transaction): what report queries run on.
 
@@ -218,9 +258,11 @@ class SQLiteStore(StoreReads):
                 raise  # a path that cannot hold a database: not a damaged store
             reason = f"it is unreadable ({error})"
         self.notice(f"Rebuilding the index {self.path}: {reason}.")
+        kept = saved_observations(self.path)
         _remove_database(self.path)
         conn = connect(self.path, 16384)
         self._create(conn)
+        restore_observations(conn, kept)
         return conn
 
     def _create(self, conn: sqlite3.Connection) -> None:
@@ -238,7 +280,7 @@ class SQLiteStore(StoreReads):
         try:
             conn.executemany("INSERT INTO meta VALUES (?, ?)", [
                 ("schema", str(SCHEMA_VERSION)), ("roots", roots_key(self.roots)), ("price_version", ""),
-                ("version", "0"), ("requests", "0"), ("store_id", uuid.uuid4().hex),
+                ("version", "0"), ("requests", "0"), ("store_id", uuid.uuid4().hex), ("observations", "0"),
             ])
             conn.execute("COMMIT")
         except BaseException:
@@ -300,9 +342,11 @@ class SQLiteStore(StoreReads):
         with self.write_lock:
             self.notice(f"Rebuilding the index {self.path}: {reason}.")
             self.close()
+            kept = saved_observations(self.path)
             _remove_database(self.path)
             self.conn = connect(self.path, 16384)
             self._create(self.conn)
+            restore_observations(self.conn, kept)
             self.names = {}
 
     def close(self) -> None:
