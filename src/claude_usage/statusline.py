@@ -105,11 +105,10 @@ def _money(totals: Totals) -> str:
 
 
 def _model_name(hook: dict[str, Any]) -> str | None:
+    """The model's display name (else its id), when it is a short printable string."""
     model = hook.get("model")
-    if isinstance(model, dict):
-        name = model.get("display_name") or model.get("id")
-        return name if isinstance(name, str) and name else None
-    return model if isinstance(model, str) and model else None
+    name = (model.get("display_name") or model.get("id")) if isinstance(model, dict) else model
+    return name if isinstance(name, str) and name and len(name) <= 200 and name.isprintable() else None
 
 
 def status_line(hook: dict[str, Any], data_dirs: list[str] | None = None, zone: str | None = None,
