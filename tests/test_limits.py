@@ -249,7 +249,7 @@ def test_doctor_reports_sessions_whose_claude_code_cost_differs_by_more_than_5_p
     row = next(line for line in text.splitlines() if "s-1" in line)
     assert [cell.strip() for cell in row.strip("│┃ ").split("│")] == ["s-1", "$1.0000", "$1.2000", "+$0.2000", "+20.0%"]
     listed = json.loads(subprocess.run([*base, "sessions", *where, "--tz", "UTC", "--json"], capture_output=True, text=True, timeout=60, check=True).stdout)
-    assert {r["sessionId"]: r["claudeCodeCostUsd"] for r in listed["data"]} == {"s-1": 1.0, "s-2": 0.58}
+    assert {r["sessionId"]: r["claudeCodeCostUsd"] for r in listed["sessions"]} == {"s-1": 1.0, "s-2": 0.58}
 
 
 def test_observations_outlive_a_rebuild_of_the_store(tmp_path):
