@@ -11,7 +11,7 @@ from fastapi import Query as Q
 
 from claude_usage import limits_report
 from claude_usage.api.limit_schemas import LimitsResponse
-from claude_usage.api.params import bad_parameter, local_only, time_filters
+from claude_usage.api.params import local_only, time_filters
 from claude_usage.api.schemas import ErrorBody
 from claude_usage.api.store import DataStore
 from claude_usage.api.v2 import ERRORS, json_response
@@ -35,16 +35,15 @@ def official_now(store: DataStore) -> dict[str, Any] | None:
 
 
 def _span(q: Query, hours: int | None, now_us: int) -> tuple[int, int]:
-    """``[first, end)`` in UTC microseconds: the local dates given (``startDate`` alone runs
-    to now, ``endDate`` alone goes back ``hours`` from its end), else the last ``hours``."""
+    """``[first, end)`` in UTC microseconds: from the start of ``startDate`` (else ``hours``
+    before the end, 24 by default) to the end of ``endDate`` (else now); with both ``hours`` and
+    ``startDate``, the later start. A span longer than :data:`MAX_HOURS` keeps its last
+    :data:`MAX_HOURS` (the answer's ``since`` says where it starts)."""
     first, end = local_day_bounds_us(q.clock.zone, q.since, q.until)
     end = min(end, now_us) if end is not None else now_us
-    if first is None:
-        first = end - (hours or 24) * HOUR_US
-    elif hours is not None:
-        raise bad_parameter("hours", "give either hours or startDate (with or without endDate), not both")
-    if end - first > MAX_HOURS * HOUR_US:
-        raise bad_parameter("startDate", f"the span is over {MAX_HOURS // 24} days; ask for a shorter one")
+    if first is None or hours is not None:
+        first = max(first or 0, end - (hours or 24) * HOUR_US)
+    first = max(first, end - MAX_HOURS * HOUR_US)
     return first, max(first, end)
 
 
@@ -55,7 +54,8 @@ def limits(
     tz: str | None = Q(None, description="IANA time zone of startDate and endDate (default: the server's)"),
     startDate: str | None = Q(None, description="First local date of the history, inclusive (YYYY-MM-DD)"),
     endDate: str | None = Q(None, description="Last local date of the history, inclusive (YYYY-MM-DD)"),
-    hours: int | None = Q(None, ge=1, le=MAX_HOURS, description="History of the last N hours (default 24) when no startDate is given"),
+    hours: int | None = Q(None, ge=1, le=MAX_HOURS, description="History of the last N hours before endDate (or now); "
+                          "24 when no startDate is given; with startDate, the later start of the two"),
 ) -> Response:
     from claude_usage.blocks import query_blocks
 

@@ -76,7 +76,7 @@ function howToEnable() {
   return el("div", { class: "empty", "data-testid": "limits-empty" },
     el("p", {}, el("strong", {}, "No official limits recorded yet.")),
     el("p", {}, "Claude Code passes its status-line command the official 5-hour and weekly use (for Claude.ai Pro and Max plans, after a session's first reply). Make ",
-      el("code", {}, "claude-usage statusline"), " that command and every observation is kept here: in ", el("code", {}, "~/.claude/settings.json"), ","),
+      el("code", {}, "claude-usage statusline"), " that command and every observation is kept here. Add to ", el("code", {}, "~/.claude/settings.json")),
     el("pre", { class: "snippet" }, '"statusLine": {"type": "command", "command": "claude-usage statusline"}'),
     el("p", {}, "Our own estimate from the transcripts and the limit messages they hold are shown below meanwhile."));
 }
