@@ -253,3 +253,22 @@ def test_server_pushes_the_alert_and_serves_the_budgets(tmp_path, receiver):
     assert [b["threshold"] for b in receiver.bodies] == ["80"]  # exactly one POST
     log = "".join(server.output) + server.proc.stdout.read()
     assert "s3cr3t" not in log and "abc123" not in log
+
+
+def test_a_rebuilt_store_raises_no_alert_twice(tmp_path):
+    # 600k output tokens x $15/M = $9.00 of a $10 day: the 50% and 80% alerts, raised
+    # once.
+    config = parse("[budgets]\ndaily_usd = 10\n[alerts]\nprojection = false\n", Path("config.toml"))
+    write_lines(tmp_path / "data" / "projects" / "-home-dev-app" / "s.jsonl",
+                [line(1, 600_000, "2025-10-01T08:00:00.000Z")])
+    index = tmp_path / "index.sqlite"
+    store = store_of(tmp_path / "data", index)
+    now = us("2025-10-01T12:00:00")
+    # Both thresholds crossed at once: both recorded, the most severe one sent.
+    assert [a.threshold for a in evaluate(store, config, now)] == ["80"]
+    store.rebuild("a test")  # what a damaged or outdated store goes through
+    store.refresh(Pricer)
+    assert evaluate(store, config, now + 60_000_000) == []
+    with store.reading() as view:
+        assert view.rows("SELECT threshold FROM budget_alerts ORDER BY threshold") == [("50",), ("80",)]
+    store.close()

@@ -230,4 +230,8 @@ def session_detail(view: Any, query: Query, session_id: str) -> dict[str, Any] |
         })
     paths = facts.project_paths(view, sorted(total.projects))
     named = session_info.titles(view, [session_id])
-    return {**session_row(paths, session_id, total, breakdown=True, titles=named), "subagents": subagents, **_footer(q, total)}
+    from claude_usage.limits_report import session_costs
+
+    theirs = session_costs(view, [session_id])
+    return {**session_row(paths, session_id, total, breakdown=True, titles=named, claude_code_costs=theirs),
+            "subagents": subagents, **_footer(q, total)}

@@ -82,3 +82,27 @@ def active_block_items(row: dict[str, Any], zone: Any) -> list[tuple[str, str]]:
         warning = " [bold red]WARNING[/]" if used["warning"] else ""
         items.append((label, f"{used['percentUsed']:.1f}% of {limit} ({used['source']}){projected}{warning}"))
     return items
+
+
+def official_items(official: dict[str, Any] | None, estimate: dict[str, Any] | None, zone: Any) -> list[tuple[str, str]]:
+    """Label/value lines for the official limits Claude Code passed to the status line
+    (:func:`claude_usage.limits_report.official_json`) beside our estimate of the active block
+    (:func:`claude_usage.limits_report.estimate`): each window's percentage and time to its
+    reset, when and where it was observed. Empty when nothing was observed."""
+    if official is None:
+        return []
+    items = [("Observed", f"{local_time(official['observedAt'], zone)} (Claude Code status line)")]
+    for label, window in (("Official 5-hour", official["fiveHour"]), ("Official weekly", official["sevenDay"])):
+        if window is None:
+            continue
+        if window["hasReset"]:
+            when = f"reset at {local_time(window['resetsAt'], zone)} since then"
+        elif window["resetsInSeconds"] is not None:
+            when = f"resets in {duration_text(window['resetsInSeconds'] / 60)} ({local_time(window['resetsAt'], zone)})"
+        else:
+            when = "reset time not given"
+        items.append((label, f"{window['usedPercentage']:g}% used, {when}"))
+    if estimate is not None and estimate["percentUsed"] is not None:
+        items.append(("Our 5-hour estimate", f"{estimate['percentUsed']:.1f}% of {tokens(estimate['limitTokens'])} tokens "
+                                             f"({estimate['limitSource']})"))
+    return items

@@ -94,3 +94,20 @@ def corrections_table(title: str, entries: Sequence[dict[str, Any]], width: int 
                                         entry["until"] and f"before {entry['until']}"))) or "always"
         rows.append(Row([models, entry["condition"], valid, _correction_price(entry), entry["source"]]))
     return fitted_table(title, columns, rows, width)
+
+
+def cost_mismatch_table(rows: Sequence[dict[str, Any]], width: int = 200) -> Any:
+    """The sessions whose cost Claude Code counted differs from ours by more than 5% (rows of
+    :func:`claude_usage.limits_report.cost_mismatches`): session id, both costs and the
+    difference (ours minus Claude Code's, in USD to 1e-4 and in % of Claude Code's)."""
+    columns = [
+        Column("Session", rank=REQUIRED, wrap=True, want=12),
+        Column("Claude Code", "right", REQUIRED),
+        Column("Ours", "right", REQUIRED),
+        Column("Difference", "right", REQUIRED),
+        Column("%", "right", 50),
+    ]
+    table_rows = [Row([row["sessionId"], f"${row['claudeCodeCostUsd']:,.4f}", f"${row['costUsd']:,.4f}",
+                       f"{'+' if row['differenceUsd'] >= 0 else '-'}${abs(row['differenceUsd']):,.4f}",
+                       "-" if row["differencePercent"] is None else f"{row['differencePercent']:+.1f}%"]) for row in rows]
+    return fitted_table("Sessions whose cost differs from Claude Code's by more than 5% (USD)", columns, table_rows, width)

@@ -96,12 +96,15 @@ def project_row(paths: Mapping[str, str], name: str, totals: Totals, breakdown: 
 
 
 def session_row(paths: Mapping[str, str], session_id: str, totals: Totals, breakdown: bool = False,
-                titles: Mapping[str, str] | None = None) -> dict[str, Any]:
+                titles: Mapping[str, str] | None = None,
+                claude_code_costs: Mapping[str, float] | None = None) -> dict[str, Any]:
     """A session's row: ``sessionId``, ``title`` (the title Claude Code wrote or the first
     prompt, from ``titles``; None when unknown), ``project`` (key; several if the session
     spans projects, the first in order), ``path``, ``firstActivity``/``lastActivity`` (ISO
     UTC), ``durationMinutes`` (from the first to the last request), ``subagentCostUsd`` (known
-    cost of its sidechain requests) and the usage row."""
+    cost of its sidechain requests), ``claudeCodeCostUsd`` (the session's cost as Claude Code
+    counts it, last passed to the status line, from ``claude_code_costs``; None when never)
+    and the usage row."""
     projects = sorted(totals.projects)
     project = projects[0] if projects else None
     first, last = totals.first_ts_us, totals.last_ts_us
@@ -115,5 +118,6 @@ def session_row(paths: Mapping[str, str], session_id: str, totals: Totals, break
         "lastActivity": iso_utc(last),
         "durationMinutes": round((last - first) / 60_000_000, 2) if first is not None and last is not None else None,
         "subagentCostUsd": usd(totals.sidechain_cost_usd),
+        "claudeCodeCostUsd": (claude_code_costs or {}).get(session_id),
         **usage_row(totals, breakdown),
     }

@@ -2,8 +2,11 @@
 
 Claude Code runs the status-line command with a JSON object on stdin (``session_id``,
 ``transcript_path``, ``cwd``, ``model``, ``workspace``, ``version``, ``cost``...; any field may be
-missing). The line shows the session's cost, today's cost, the active 5-hour block's cost, its
-time left and its burn rate. It reads only what changed in the index (costs are stored there and
+missing). The line shows the official rate-limit use Claude Code passes (``rate_limits``: the
+five-hour and seven-day percentages with the time to their reset) and the context use when the
+document has them, then the session's cost, today's cost, the active 5-hour block's cost, its
+time left and its burn rate. The official state is recorded in the store
+(:mod:`claude_usage.official_limits`) in the same run. It reads only what changed in the index (costs are stored there and
 resolved rates cached, so the price package is not imported for known models and days), sums
 only the rollup cells it shows, and imports neither the price package nor the web stack nor
 the CLI framework.
@@ -13,12 +16,14 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 import time
 from pathlib import Path
 from typing import Any, TextIO
 
 from claude_usage.blocks import DEFAULT_SESSION_HOURS, HOUR_US, burn_rate, duration_text, floor_hour
+from claude_usage.official_limits import observation_from_hook, record, status_parts
 from claude_usage.rows import money_text
 from claude_usage.store.schema import QUARTER_HOUR_US
 from claude_usage.totals import Totals
@@ -100,11 +105,10 @@ def _money(totals: Totals) -> str:
 
 
 def _model_name(hook: dict[str, Any]) -> str | None:
+    """The model's display name (else its id), when it is a short printable string."""
     model = hook.get("model")
-    if isinstance(model, dict):
-        name = model.get("display_name") or model.get("id")
-        return name if isinstance(name, str) and name else None
-    return model if isinstance(model, str) and model else None
+    name = (model.get("display_name") or model.get("id")) if isinstance(model, dict) else model
+    return name if isinstance(name, str) and name and len(name) <= 200 and name.isprintable() else None
 
 
 def status_line(hook: dict[str, Any], data_dirs: list[str] | None = None, zone: str | None = None,
@@ -125,6 +129,8 @@ def status_line(hook: dict[str, Any], data_dirs: list[str] | None = None, zone: 
     name = _model_name(hook)
     if name:
         parts.append(name)
+    observation = observation_from_hook(hook, now_us)
+    parts += status_parts(observation, now_us)
     roots = _roots(hook, list(data_dirs or []))
     if not roots:
         parts.append("claude-usage: no usage data found")
@@ -133,6 +139,10 @@ def status_line(hook: dict[str, Any], data_dirs: list[str] | None = None, zone: 
     store = open_store(roots, Path(chosen).expanduser() if chosen else None, verify="light")
     try:
         store.refresh(Pricer)
+        try:
+            record(store, observation)
+        except sqlite3.OperationalError:  # a store busy past its timeout: this observation is skipped
+            pass
         # Asking the system for its zone (tzlocal) costs more than the rest of a run: the answer
         # is kept in the store for 10 minutes.
         clock = clock_for(zone, lambda: store.remembered("local_zone", LOCAL_ZONE_SECONDS, local_zone_name))

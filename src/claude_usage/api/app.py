@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from claude_usage import __version__
-from claude_usage.api import budget_routes, cache_routes, details, metrics, team_routes, tooling, v2
+from claude_usage.api import budget_routes, cache_routes, details, limits, metrics, team_routes, tooling, v2
 from claude_usage.api import live as live_routes
 from claude_usage.api.assets import Assets
 from claude_usage.api.params import ApiError, known_parameters, refine_parameter_schemas
@@ -266,6 +266,7 @@ def create_app(
     app.include_router(cache_routes.router)
     app.include_router(details.router)
     app.include_router(tooling.router)
+    app.include_router(limits.router)
     app.include_router(team_routes.router)
     app.include_router(live_routes.router)
     app.include_router(budget_routes.router)

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi import Query as Q
 
-from claude_usage import documents, reports, session_info
+from claude_usage import documents, limits_report, reports, session_info
 from claude_usage.api.params import ApiError, OrderParam, bad_parameter, filters
 from claude_usage.api.schemas import (
     BlocksResponse,
@@ -73,8 +73,11 @@ def full_summary(store: DataStore, q: Query, view: Any) -> dict[str, Any]:
 
 @router.get("/summary", response_model=SummaryResponse, responses=ERRORS, summary="Totals at a glance")
 def summary(request: Request, q: Query = Depends(filters)) -> Response:
+    from claude_usage.api.limits import official_now
+
     store = _store(request)
-    return json_response(store.cached(("summary", q), lambda view: full_summary(store, q, view)))
+    document = store.cached(("summary", q), lambda view: full_summary(store, q, view))
+    return json_response({**document, "officialLimits": official_now(store)})
 
 
 @router.get("/hourly", response_model=HourlyResponse, responses=ERRORS, summary="Usage per local hour of day")
@@ -117,9 +120,12 @@ def blocks(
     tokens, cost = limits
     store = _store(request)
     built = store.cached(("blocks", q, sessionLength), lambda view: query_blocks(view, q, sessionLength))
+    from claude_usage.api.limits import official_now
+
     document = blocks_document(built, time.time_ns() // 1000, sessionLength, active, recent, tokens, cost)
     unpriced = sorted(set().union(*(b.totals.unpriced_models for b in built)))
-    return json_response({**document, "timezone": q.clock.name, "unpricedModels": unpriced})
+    return json_response({**document, "officialLimits": official_now(store), "timezone": q.clock.name,
+                          "unpricedModels": unpriced})
 
 
 @router.get("/daily/{date}", response_model=DayDetail, responses=DETAIL_ERRORS, summary="One day in detail")
@@ -174,9 +180,11 @@ def sessions(
         paths = facts.project_paths(view, sorted({p for _, t in groups for p in t.projects}))
         unpriced = sorted(reports.overall(view, q).unpriced_models)
         named = session_info.titles(view, [s for s, _ in groups])
-        return count, [session_row(paths, s, t, breakdown=True, titles=named) for s, t in groups], unpriced
+        theirs = limits_report.session_costs(view, [s for s, _ in groups])
+        return count, [session_row(paths, s, t, breakdown=True, titles=named, claude_code_costs=theirs)
+                       for s, t in groups], unpriced
 
-    count, data, unpriced = store.cached(("sessions", q, sortBy, sortOrder, page, limit), compute)
+    count, data, unpriced = store.cached(("sessions", q, sortBy, sortOrder, page, limit, store.observed), compute)
     pages = max(1, -(-count // limit))
     pagination = {"currentPage": page, "totalPages": pages, "totalItems": count, "itemsPerPage": limit,
                   "hasNext": page < pages, "hasPrev": page > 1}
@@ -186,7 +194,7 @@ def sessions(
 @router.get("/sessions/{session_id}", response_model=SessionDetail, responses=DETAIL_ERRORS, summary="One session in detail")
 def session(request: Request, session_id: str = Path(description="Session id"), q: Query = Depends(filters)) -> Response:
     store = _store(request)
-    document = store.cached(("session", q, session_id), lambda view: documents.session_detail(view, q, session_id))
+    document = store.cached(("session", q, session_id, store.observed), lambda view: documents.session_detail(view, q, session_id))
     return _found(document, f"session {session_id!r}", q)
 
 

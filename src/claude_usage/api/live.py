@@ -6,7 +6,9 @@ watcher (watchfiles) triggers a refresh on every change. Whoever writes the stor
 a CLI command, the status line, another server), the change is seen by polling its data
 version and pushed to ``GET /api/v2/events`` clients as ``{"type": "update", "totals":
 <summary>, "changedDays": [...]}`` (Server-Sent Events); after each change the budgets are
-checked, and an alert raised is pushed as ``{"type": "alert", "alert": {...}}``.
+checked, and an alert raised is pushed as ``{"type": "alert", "alert": {...}}``; an
+official-limits observation recorded by a status line (the store's ``observations`` mark) as
+``{"type": "limits", "officialLimits": ...}``.
 """
 
 from __future__ import annotations
@@ -140,10 +142,15 @@ class Live:
         with self._version_lock:
             seen = self.state_store.version
             with self.store.reading() as view:
-                version = int(view.one("SELECT value FROM meta WHERE key = 'version'")[0])
-                if version == seen:
-                    return False
-                spans = view.rows("SELECT first_ts, last_ts FROM changes WHERE version > ? AND version <= ?", (seen, version))
+                version, observed = view.one("SELECT (SELECT value FROM meta WHERE key = 'version'), "
+                                             "(SELECT value FROM meta WHERE key = 'observations')")
+                version = int(version)
+                spans = [] if version == seen else view.rows(
+                    "SELECT first_ts, last_ts FROM changes WHERE version > ? AND version <= ?", (seen, version))
+            if observed != self.state_store.observed:
+                self._observed(observed)
+            if version == seen:
+                return False
             self.state_store.changed(version)
             if self.autopush is not None:
                 self.autopush.changed()
@@ -170,12 +177,23 @@ class Live:
         except Exception as error:
             log.warning("checking the budgets failed: %s: %s", type(error).__name__, error)
 
+    def _observed(self, mark: str | None) -> None:
+        """A process recorded the official limits Claude Code passed to its status line (the
+        store's ``observations`` mark moved): serve them and push ``{"type": "limits",
+        "officialLimits": <the latest state, as in /api/v2/limits>}``."""
+        from claude_usage.api.limits import official_now
+
+        self.state_store.observed = mark
+        self.hub.publish({"type": "limits", "officialLimits": official_now(self.state_store)})
+
     def totals(self) -> dict[str, Any]:
         """The summary object of the events (that of ``/api/v2/summary``), in the server's zone."""
         from claude_usage.api.details import full_summary
+        from claude_usage.api.limits import official_now
 
         q = Query(zone=self.state_store.default_zone)
-        return self.state_store.answer(lambda view: full_summary(self.state_store, q, view))
+        return {**self.state_store.answer(lambda view: full_summary(self.state_store, q, view)),
+                "officialLimits": official_now(self.state_store)}
 
     def problems(self) -> list[str]:
         """What keeps the served data from being complete and current, for ``/api/health``

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from claude_usage.api.budget_schemas import PlanInfo
+from claude_usage.api.limit_schemas import OfficialLimits
 
 
 class ErrorBody(BaseModel):
@@ -165,6 +166,8 @@ class SessionRow(UsageRow):
     lastActivity: str | None
     durationMinutes: float | None = Field(description="From the first to the last request")
     subagentCostUsd: float | None = Field(description="USD cost of the session's sidechain (subagent) requests")
+    claudeCodeCostUsd: float | None = Field(
+        None, description="The session's cost as Claude Code counts it, last passed to the status line; null when never")
     models: list[ModelRow] | None = Field(None, description="One usage row per model")
 
 
@@ -338,6 +341,8 @@ class SummaryResponse(BaseModel):
     fastUnpricedRequests: int = Field(description="Fast-mode requests priced at the standard rate (no known fast price)")
     periods: Periods = Field(description="This week and this month so far against the same days before")
     monthProjection: MonthProjection
+    officialLimits: OfficialLimits | None = Field(
+        None, description="The latest official rate limits Claude Code passed to the status line; null when never")
     timezone: str
     unpricedModels: list[str]
 
@@ -391,6 +396,8 @@ class BlocksResponse(BaseModel):
     tokenLimit: GivenLimit | None
     costLimit: GivenLimit | None
     now: str = Field(description="ISO-8601 UTC instant the active flags refer to")
+    officialLimits: OfficialLimits | None = Field(
+        None, description="The latest official rate limits Claude Code passed to the status line; null when never")
     timezone: str
     unpricedModels: list[str]
 

@@ -215,7 +215,8 @@ def cors_middleware() -> type:
 
 class ResponseCache:
     """Answers a repeated GET of a dataset-derived endpoint from memory: the whole response of
-    ``path?query`` is kept until the dataset changes (``store.version``) or the minute turns
+    ``path?query`` is kept until the dataset changes (``store.version``), an official-limits
+    observation is recorded (``store.observed``) or the minute turns
     (answers that depend on today stay right). Only complete 200 answers of at most
     :attr:`MAX_ANSWER_BYTES` are kept, at most :attr:`MAX_BYTES` in all (the least recently used
     go first), so no mix of requests can grow the server's memory without bound; live,
@@ -237,7 +238,9 @@ class ResponseCache:
         if scope["type"] != "http" or scope["method"] != "GET" or not path.startswith("/api/") or path in self.UNCACHED:
             await self.app(scope, receive, send)
             return
-        key = (path, scope.get("query_string", b""), self.store.version, int(time.time() // 60))
+        # The data version, and the mark of the official limits the status line recorded.
+        marks = (self.store.version, self.store.observed)
+        key = (path, scope.get("query_string", b""), marks, int(time.time() // 60))
         hit = self.entries.get(key)
         if hit is not None:  # copies: outer middlewares add their headers to the message
             self.entries.move_to_end(key)
@@ -253,7 +256,7 @@ class ResponseCache:
 
         await self.app(scope, receive, keep)
         if (len(parts) == 2 and parts[0].get("status") == 200 and not parts[1].get("more_body")
-                and key[2] == self.store.version):
+                and key[2] == (self.store.version, self.store.observed)):
             self._keep(key, parts[0], parts[1].get("body", b""))
 
     def _keep(self, key: tuple, start: dict, body: bytes) -> None:

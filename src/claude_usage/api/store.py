@@ -26,7 +26,8 @@ class DataStore:
     """The server's state: ``store`` (a :class:`~claude_usage.store.sqlite.SQLiteStore`), the
     default zone name (the server's), the MCP log catalog (log files are re-read only when their
     size or mtime changes), ``version`` (the store's data version as last seen) and a bounded
-    cache of computed answers keyed by endpoint, parameters and that version. ``notice`` is
+    cache of computed answers keyed by endpoint, parameters and that version; ``observed`` (the
+    store's mark of the official-limit observations, as last seen: answers that show them key on it too). ``notice`` is
     shown in ``/api/health`` (e.g. that the demo data is served because no Claude Code data was
     found). ``pricer_factory`` makes the pricer of the reports that price tokens themselves
     (:meth:`pricer`)."""
@@ -47,6 +48,8 @@ class DataStore:
         self._mcp_calls: list[tuple[int, int, int, int | None]] = []
         self._lock = threading.Lock()
         self.version = store.version()
+        # The store's count of official-limit observations as last seen (None: none kept here).
+        self.observed: str | None = store.meta("observations")
 
     def file_roots(self) -> list[Path]:
         """The directories whose files ``/api/v2/logs/content`` may serve: the transcripts'

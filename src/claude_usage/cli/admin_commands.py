@@ -32,8 +32,9 @@ _LABELS = {
 @with_options("json", *DATA_OPTIONS)
 def doctor(opts: Common) -> None:
     """Show where data was looked for and found, and what was read, merged and skipped."""
-    from claude_usage import reports
+    from claude_usage import limits_report, reports
     from claude_usage.render import key_value_table, warn_pricing
+    from claude_usage.render_listings import cost_mismatch_table
     from claude_usage.reports import Query
     from claude_usage.sources.discovery import NoDataError, RootError, resolve_roots
     from claude_usage.store import facts
@@ -50,6 +51,8 @@ def doctor(opts: Common) -> None:
         diagnostics = diagnostics_dict(facts.diagnostics(view))
         warnings = facts.warnings(view)
         price_version = facts.price_version(view)
+        observed = len(limits_report.observed_sessions(view))
+        mismatches = limits_report.cost_mismatches(view, Query(zone="UTC"))
     roots = [str(root.projects_dir) for root in source.roots]
     if opts.json:
         print_json({
@@ -61,6 +64,8 @@ def doctor(opts: Common) -> None:
             "warnings": warnings,
             "priceDataVersion": price_version,
             "indexCheck": store_check,
+            "claudeCodeCosts": {"observedSessions": observed, "tolerancePercent": limits_report.COST_TOLERANCE * 100,
+                                "mismatches": mismatches},
             "version": __version__,
         })
         return
@@ -69,8 +74,23 @@ def doctor(opts: Common) -> None:
     items.append(("Unpriced models", ", ".join(sorted(total.unpriced_models)) or "none"))
     items.append(("Price data", price_version))
     items.append(("Index check", store_check))
+    items.append(("Claude Code costs", _reconciliation_text(observed, mismatches)))
     out.print(key_value_table(f"claude-usage {__version__} doctor", items, out.width))
+    if mismatches:
+        out.print(cost_mismatch_table(mismatches, out.width))
     warn_pricing(err, total)
+
+
+def _reconciliation_text(observed: int, mismatches: list[dict]) -> str:
+    """One line on the sessions whose cost Claude Code passed to the status line."""
+    from claude_usage.formats import plural
+
+    if not observed:
+        return "none recorded (the status line records them: claude-usage statusline)"
+    if not mismatches:
+        return f"{plural(observed, 'session')} recorded; every one within 5% of ours"
+    verb = "differs" if len(mismatches) == 1 else "differ"
+    return f"{plural(observed, 'session')} recorded; {len(mismatches)} {verb} from ours by more than 5% (below)"
 
 
 def _deep_check(store) -> str:

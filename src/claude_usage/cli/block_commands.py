@@ -35,10 +35,12 @@ def blocks(
     """5-hour blocks: cost per block, gaps, the active block's burn rate, projection and reset.
 
     Blocks are the windows of Claude subscription limits. Limits are yours or estimates from
-    past blocks, never Anthropic's quota."""
+    past blocks; the official percentages are shown beside them when Claude Code passed them to
+    `claude-usage statusline` (recorded in the store)."""
     from claude_usage.blocks import block_length_us, blocks_document, parse_limit, query_blocks
     from claude_usage.render import key_value_table, warn_pricing
-    from claude_usage.render_blocks import active_block_items, blocks_table
+    from claude_usage import limits_report
+    from claude_usage.render_blocks import active_block_items, blocks_table, official_items
     from claude_usage.rows import money_text
     from claude_usage.totals import summed
 
@@ -53,13 +55,16 @@ def blocks(
         block_length_us(session_length)
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--session-length") from None
+    now = now_us()
     with report_view(opts) as (view, _source):
         query = query_for(opts, view)
         built = query_blocks(view, query, session_length)
+        official = limits_report.official_limits(view, now)
     total = summed([b.totals for b in built])
-    document = blocks_document(built, now_us(), session_length, active, recent, tokens_given, cost_given)
+    document = blocks_document(built, now, session_length, active, recent, tokens_given, cost_given)
     if opts.json:
-        print_json({**document, "timezone": query.clock.name, "unpricedModels": sorted(total.unpriced_models)})
+        print_json({**document, "officialLimits": official, "timezone": query.clock.name,
+                    "unpricedModels": sorted(total.unpriced_models)})
         return
     zone = query.clock.zone
     rows = document["blocks"]
@@ -69,6 +74,9 @@ def blocks(
     active_rows = [row for row in rows if row["isActive"]]
     for row in active_rows:
         out.print(key_value_table("Active block", active_block_items(row, zone), out.width))
+    official_lines = official_items(official, limits_report.estimate(built, now, session_length), zone)
+    if official_lines:
+        out.print(key_value_table("Official limits", official_lines, out.width))
     if not rows:
         out.print("No active block: the next request starts one." if active else empty_notice(query))
     elif not active_rows and (tokens_given is not None or cost_given is not None):
@@ -90,8 +98,9 @@ def blocks(
 def statusline(ctx: typer.Context) -> None:
     """One line for Claude Code's status bar (its hook JSON on stdin).
 
-    Prints the session's cost, today's cost and the active block's cost, time left and burn
-    rate. Options: --data-dir DIR (repeatable), --tz ZONE, --index PATH."""
+    Prints the official 5-hour and weekly limit use and the context use when Claude Code
+    passes them (and records them in the store), the session's cost, today's cost and the
+    active block's cost, time left and burn rate. Options: --data-dir DIR (repeatable), --tz ZONE, --index PATH."""
     from claude_usage.statusline import main as statusline_main
 
     raise typer.Exit(statusline_main(list(ctx.args)))

@@ -55,7 +55,7 @@ def sessions(
     """Sessions by cost, highest first: title (the one Claude Code wrote, or the first prompt),
     project, start, duration, models, requests, tokens and cost. Subagent requests count in
     their parent session."""
-    from claude_usage import reports, session_info
+    from claude_usage import limits_report, reports, session_info
     from claude_usage.render import session_table, warn_pricing
     from claude_usage.rows import session_row
     from claude_usage.store import facts
@@ -75,7 +75,8 @@ def sessions(
             count, groups = reports.session_page(view, query, _SQL_SORT[sort], descending, 0, wanted)
         paths = facts.project_paths(view, sorted({p for _, t in groups for p in t.projects}))
         named = session_info.titles(view, [name for name, _ in groups])
-    rows = [session_row(paths, name, t, opts.breakdown, named) for name, t in groups]
+        theirs = limits_report.session_costs(view, [name for name, _ in groups])
+    rows = [session_row(paths, name, t, opts.breakdown, named, theirs) for name, t in groups]
     if opts.json:
         print_json(envelope("sessions", rows, total, query))
         warn_pricing(err, total)

@@ -27,13 +27,19 @@ indexes, ``ON CONFLICT``); :func:`ddl` fills in the few words an engine spells i
   ``tool_uses`` keeps each call's model, so that tool analytics take the report filters.
 - ``budget_alerts``: the alerts of the user's budgets (:mod:`claude_usage.alerts`), one row per
   budget, period and threshold; the key makes exactly one process raise each alert.
+- ``limit_observations``: what Claude Code told the status line (:mod:`claude_usage.official_limits`):
+  the official five-hour and seven-day use with their reset times, the context use and Claude
+  Code's own session cost; at most one row per session and UTC minute (the latest values of
+  that minute), never any transcript content. The only table not derived from the transcripts:
+  a rebuild of the store carries its rows over. The ``observations`` row of ``meta`` counts its
+  writes (what a server polls to push them live).
 - Both rollups are recomputed from the kept rows for the cells a write touched, in the same
   transaction as the rows, so they can never drift from them.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 # SQLite's application_id of every store this product writes ("CUsg"): the marker that tells
 # our own files from any other file a mistyped --index could name (those are never touched).
 APPLICATION_ID = 0x43557367
@@ -166,6 +172,13 @@ CREATE TABLE project_cwds (
     project_id INTEGER NOT NULL, cwd TEXT NOT NULL, lines {{big}} NOT NULL, latest TEXT NOT NULL,
     PRIMARY KEY (project_id, cwd)
 ){{no_rowid}};
+CREATE TABLE limit_observations (
+    session TEXT NOT NULL, minute {{big}} NOT NULL, observed_us {{big}} NOT NULL,
+    five_hour_pct DOUBLE PRECISION, five_hour_reset_us {{big}}, seven_day_pct DOUBLE PRECISION, seven_day_reset_us {{big}},
+    context_pct DOUBLE PRECISION, context_size {{big}}, cost_usd DOUBLE PRECISION, model TEXT,
+    PRIMARY KEY (session, minute)
+){{no_rowid}};
+CREATE INDEX limit_observations_by_time ON limit_observations (observed_us);
 CREATE TABLE changes (version {{big}} PRIMARY KEY, first_ts {{big}}, last_ts {{big}});
 CREATE TABLE rates (key TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE budget_alerts (

@@ -7,7 +7,7 @@ import { teamView } from "./team.js";
 import { showAlert } from "./budgets.js";
 
 const FILTERS = ["startDate", "endDate", "tz", "project", "model", "mode", "user", "machine"];
-const LOCAL_ONLY = ["tools", "logs", "todos"];  // views of this machine's files: not on a team server
+const LOCAL_ONLY = ["tools", "logs", "todos", "limits"];  // views of this machine's files: not on a team server
 let teamMode = false;
 const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 const main = document.getElementById("main");

@@ -5,6 +5,7 @@
 import { cards, el, emptyState, fmt, noDataHelp, panel, plural, table } from "./ui.js";
 import { COST, REQUESTS, costOverTime, lastPart, narrow, pathText, pricedOnly } from "./common.js";
 import { budgetsPanel } from "./budgets.js";
+import { officialBars } from "./limits-view.js";
 
 const LIMIT_KEY = "claude-usage.blockTokenLimit";
 let countdownTimer = null;
@@ -24,8 +25,9 @@ function limitBar(use, label, format) {
 }
 
 /** The active 5-hour block: cost, burn rate, projection, a countdown to its reset and the use of a
- * token limit (yours, or the estimate "max": the largest past block). Never Anthropic's quota. */
-async function activeBlockPanel(api) {
+ * token limit (yours, or the estimate "max": the largest past block), and beside it the official
+ * 5-hour and weekly use when Claude Code passed them to the status line (``official``). */
+async function activeBlockPanel(api, official) {
   const given = localStorage.getItem(LIMIT_KEY) || "max";
   const data = await api("/api/v2/blocks", { active: "true", tokenLimit: given });
   const input = el("input", { type: "text", value: given, size: 10, "aria-label": "Token limit per block (a number, or max)", title: "Tokens per block, or max (estimate: the largest past block)",
@@ -39,8 +41,9 @@ async function activeBlockPanel(api) {
   } }, el("label", {}, "Token limit ", input), el("button", { type: "submit" }, "Set"));
   const block = data.blocks[0];
   if (countdownTimer) clearInterval(countdownTimer);
+  const officialPart = official ? officialBars(official) : null;
   if (!block) {
-    return panel("Active 5\u2011hour block", emptyState("No active block: the next request starts a new 5-hour window."), [form]);
+    return panel("Active 5\u2011hour block", el("div", {}, emptyState("No active block: the next request starts a new 5-hour window."), officialPart), [form]);
   }
   const resetAt = new Date(block.limited && block.limitResetTime && new Date(block.limitResetTime) > new Date() ? block.limitResetTime : block.end);
   const countdown = el("span", { "data-testid": "reset-countdown" });
@@ -63,6 +66,7 @@ async function activeBlockPanel(api) {
   ]));
   if (block.limits && block.limits.tokens) body.append(limitBar(block.limits.tokens, "tokens", fmt.tokens));
   else if (given === "max") body.append(el("p", { class: "muted" }, "No past block yet to estimate a limit from."));
+  if (officialPart) body.append(officialPart);
   return panel("Active 5\u2011hour block", body, [form]);
 }
 
@@ -129,7 +133,7 @@ export async function summaryView(context) {
   }
   const budgets = await budgetsPanel(api, context.params.tz || Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC");
   if (budgets) content.append(budgets);
-  content.append(await activeBlockPanel(api));
+  content.append(await activeBlockPanel(api, summary.officialLimits));
   const [trend, trendTools] = await costOverTime(context, daily, "daily-cost");
   content.append(panel("Cost per day", trend, trendTools));
   const sessionTools = [];

@@ -8,6 +8,7 @@ import { projectsView } from "./project-views.js";
 import { cacheView } from "./cache-view.js";
 import { sessionsView } from "./session-views.js";
 import { logsView, todosView, toolsView } from "./tool-views.js";
+import { limitsView } from "./limits-view.js";
 
 const ALL = ["startDate", "endDate", "tz", "project", "model", "mode"];
 const FILES = ["startDate", "endDate", "tz", "project"];
@@ -24,6 +25,8 @@ export const views = {
   cache: { label: "Cache", render: cacheView, filters: ALL.filter((f) => f !== "mode"),
     why: "Savings are priced from the tokens at list rates, whatever the lines logged, so the cost mode is off here." },
   sessions: { label: "Sessions", render: sessionsView, filters: ALL },
+  limits: { label: "Limits", render: limitsView, filters: ["startDate", "endDate", "tz"],
+    why: "The dates select the history and the limit hits; the limits are the account's, so the project, model and cost mode are off here." },
   tools: { label: "Tools & MCP", render: toolsView, filters: ALL.filter((f) => f !== "mode"),
     why: "The dates, project and model above select the tool calls; calls have no cost, so the cost mode is off here." },
   logs: { label: "Logs", render: logsView, filters: FILES,
