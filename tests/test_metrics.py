@@ -179,3 +179,39 @@ def test_team_server_serves_metrics(pg):
         assert by(samples["claude_usage_cost_usd_total"], "model")[model] == pytest.approx(row["cost_usd"], abs=1e-6)
         assert by(samples["claude_usage_requests_total"], "model")[model] == row["requests"]
     assert samples["claude_usage_store_requests"] == [({}, exp["totals"]["requests"])]
+
+
+def test_metrics_carry_the_official_limits_and_the_budgets(tmp_path):
+    from datetime import datetime, timedelta, timezone
+    import os
+
+    from helpers import assistant_line, iso_z, write_lines
+    from test_limits import FIVE_RESET, SEVEN_RESET, hook
+
+    from claude_usage.statusline import status_line
+
+    now = datetime.now(timezone.utc)
+    data, index = tmp_path / "data", tmp_path / "i.db"
+    # Sonnet 4.5 output at $15 per million: 200,000 tokens = $3.00, a second ago (today, this
+    # month, unless the test starts in the first second of a day).
+    write_lines(data / "projects" / "-home-dev-app" / "s-1.jsonl",
+                [assistant_line(msg_id="m1", uuid="u1", session="s-1", ts=iso_z(now - timedelta(seconds=1)), output_tokens=200_000)])
+    status_line(hook(five=42, seven=36), [str(data)], zone="UTC", index_path=str(index))
+    config = tmp_path / "cfg"
+    config.mkdir()
+    (config / "config.toml").write_text('[budgets]\ndaily_usd = 10\nmonthly_usd = 120\n')
+    env = {**os.environ, "CLAUDE_USAGE_CONFIG": str(config)}
+    with RunningServer("--data-dir", str(data), "--tz", "UTC", "--index", str(index), env=env) as server:
+        samples = parsed(get(server.url, "/metrics").text)
+        (config / "config.toml").write_text('[budgets]\ndaily_usd = -1\n')  # a bad value: the gauge says so
+        broken = parsed(get(server.url, "/metrics").text)
+    assert dict(by(samples["claude_usage_official_limit_used_percent"], "window")) == {"five_hour": 42, "seven_day": 36}
+    assert dict(by(samples["claude_usage_official_limit_resets_at_timestamp_seconds"], "window")) == {
+        "five_hour": FIVE_RESET, "seven_day": SEVEN_RESET}
+    assert by(samples["claude_usage_budget_limit_usd"], "budget") == {"day": 10, "month": 120}
+    spent = by(samples["claude_usage_budget_spent_usd"], "budget")
+    assert spent["day"] == pytest.approx(3.0) and spent["month"] == pytest.approx(3.0)
+    used = by(samples["claude_usage_budget_used_percent"], "budget")
+    assert used["day"] == pytest.approx(30.0) and used["month"] == pytest.approx(2.5)  # 3 / 10, 3 / 120
+    assert samples["claude_usage_settings_valid"] == [({}, 1.0)]
+    assert broken["claude_usage_settings_valid"] == [({}, 0.0)] and "claude_usage_budget_limit_usd" not in broken
