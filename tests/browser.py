@@ -21,6 +21,11 @@ def launch(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
 
 
+def no_sideways_scroll(page: Page) -> bool:
+    """Whether the page fits its viewport's width (it never scrolls sideways)."""
+    return page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+
+
 class Watched:
     """A page whose console errors, page errors and failed requests are collected; ``scheme`` is
     the colour scheme the page is shown in (``light`` or ``dark``)."""

@@ -162,6 +162,19 @@ def servers():
         s.stop()
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright, one per test module (:func:`browser.launch`)."""
+    from playwright.sync_api import sync_playwright
+
+    from browser import launch
+
+    with sync_playwright() as playwright:
+        launched = launch(playwright)
+        yield launched
+        launched.close()
+
+
 def get(url: str, path: str, **params):
     """GET ``url + path`` with query ``params`` (httpx), 30 s timeout."""
     import httpx

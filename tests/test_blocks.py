@@ -264,6 +264,18 @@ def test_recent_blocks_do_not_start_with_a_gap(tmp_path):
     assert [(b["isGap"], b["isActive"], b["requests"]) for b in recent] == [(False, True, 1)]
 
 
+def test_recent_without_a_block_in_the_last_3_days_says_so(tmp_path):
+    from datetime import timedelta
+
+    from helpers import iso_z
+
+    # One request 4 days ago: a block exists, none in the last 3 days.
+    write_lines(tmp_path / "projects" / "p" / "s.jsonl", [
+        assistant_line(msg_id="old", uuid="old", ts=iso_z(datetime.now(timezone.utc) - timedelta(days=4)), input_tokens=10)])
+    result = runner.invoke(app, ["blocks", "--recent", "--data-dir", str(tmp_path), "--no-index"])
+    assert result.exit_code == 0 and "No block in the last 3 days." in result.stdout
+
+
 def test_estimated_limit_is_shown_when_no_block_is_active(tmp_path):
     from datetime import timedelta
 

@@ -13,9 +13,8 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 
-from browser import LAPTOP, PHONE, Watched, launch, number, table_rows
+from browser import LAPTOP, PHONE, Watched, no_sideways_scroll, number, table_rows
 from conftest import BUGCASES, RunningServer, expected, writable_copy
 from helpers import assistant_line
 
@@ -31,14 +30,6 @@ def data(tmp_path_factory):
 def server(data):
     with RunningServer("--data-dir", str(data), "--tz", "UTC") as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        launched = launch(playwright)
-        yield launched
-        launched.close()
 
 
 def test_every_view_loads_without_errors_and_screenshots(server, browser, tmp_path):
@@ -256,7 +247,7 @@ def test_demo_data_are_labelled_and_fit_a_phone(browser, tmp_path):
             assert lines and set(lines) == {1}, lines
             page = watched.open(f"{demo.url}/#/daily")
             # Nothing (a long path in the notice, a wide table) makes the page scroll sideways.
-            assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+            assert no_sideways_scroll(page)
             fits = page.locator('table[aria-label="days"]').evaluate(
                 "t => t.parentElement.scrollWidth <= t.parentElement.clientWidth")
             assert fits, width  # the cost is in view without scrolling the table

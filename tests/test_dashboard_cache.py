@@ -8,9 +8,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from playwright.sync_api import sync_playwright
 
-from browser import LAPTOP, PHONE, Watched, launch, table_rows
+from browser import LAPTOP, PHONE, Watched, no_sideways_scroll, table_rows
 from conftest import RunningServer, expected, writable_copy
 from helpers import assistant_line
 from test_cache_report import hand_set, stated_savings  # noqa: F401  (hand_set is a fixture)
@@ -22,14 +21,6 @@ def server(tmp_path_factory):
     data = writable_copy("curated", tmp_path_factory.mktemp("cache") / "curated")
     with RunningServer("--data-dir", str(data), "--tz", "UTC") as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        launched = launch(playwright)
-        yield launched
-        launched.close()
 
 
 def card(page, label: str) -> str:
@@ -63,7 +54,7 @@ def test_cache_view_shows_the_stated_numbers(server, browser, size):
     # The charts are drawn (plotly's svg in each), the cost mode is off, nothing scrolls sideways.
     page.wait_for_function("() => document.querySelectorAll('main .chart .main-svg').length >= 3", timeout=30000)
     assert page.locator("#mode").is_disabled()
-    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    assert no_sideways_scroll(page)
     watched.close()
     assert watched.problems == []
 

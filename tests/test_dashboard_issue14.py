@@ -11,9 +11,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import httpx
 import pytest
-from playwright.sync_api import sync_playwright
 
-from browser import LAPTOP, PHONE, Watched, launch, number, table_rows
+from browser import LAPTOP, PHONE, Watched, no_sideways_scroll, number, table_rows
 from conftest import RunningServer, expected, writable_copy
 from test_issue14_data import spread  # noqa: F401  (the fixture of hand-counted tool calls, logs and todos)
 
@@ -29,14 +28,6 @@ def server(tmp_path_factory):
     data = writable_copy("curated", tmp_path_factory.mktemp("issue14") / "curated")
     with RunningServer("--data-dir", str(data), "--tz", "UTC") as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        launched = launch(playwright)
-        yield launched
-        launched.close()
 
 
 def boxes(page, selector: str) -> list[dict]:
@@ -203,7 +194,7 @@ def test_phone_keeps_every_cost_column_in_view(server, browser):
     for view in PHONE_VIEWS:
         page = watched.open(f"{server.url}/#/{view}")
         page.wait_for_timeout(300)
-        assert page.evaluate("() => document.documentElement.scrollWidth <= innerWidth"), view
+        assert no_sideways_scroll(page), view
         costs = page.locator("th.cost").evaluate_all(
             "cells => cells.map(c => { const r = c.getBoundingClientRect(); const w = c.closest('.table-wrap'); "
             "return {right: r.right, width: r.width, scrolls: w.scrollWidth > w.clientWidth}; })")

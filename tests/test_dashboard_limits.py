@@ -12,9 +12,8 @@ import time
 from datetime import datetime, timezone
 
 import pytest
-from playwright.sync_api import sync_playwright
 
-from browser import LAPTOP, PHONE, Watched, launch
+from browser import LAPTOP, PHONE, Watched, no_sideways_scroll
 from conftest import RunningServer
 from helpers import active_block_data
 from test_live import EventReader
@@ -41,18 +40,6 @@ def setup(tmp_path):
     index = tmp_path / "index.sqlite"
     with RunningServer("--data-dir", str(data), "--tz", "UTC", "--index", str(index)) as server:
         yield server, data, index
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        launched = launch(playwright)
-        yield launched
-        launched.close()
-
-
-def no_sideways_scroll(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 @SIZES

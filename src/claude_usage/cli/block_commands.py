@@ -78,7 +78,10 @@ def blocks(
     if official_lines:
         out.print(key_value_table("Official limits", official_lines, out.width))
     if not rows:
-        out.print("No active block: the next request starts one." if active else empty_notice(query))
+        if active:
+            out.print("No active block: the next request starts one.")
+        else:
+            out.print("No block in the last 3 days." if recent and built else empty_notice(query))
     elif not active_rows and (tokens_given is not None or cost_given is not None):
         err.print("Note: limits apply to the active block, and no block is active now.")
     if not active_rows:  # the limits resolved, shown nowhere else

@@ -20,19 +20,23 @@ from claude_usage.store.sqlite import Reader, connect
 EXPORT_CHUNK = 5000  # rows fetched from the cursor at a time
 
 _ROWS = """
-    SELECT r.key, r.ts, m.name, p.name, s.name, f.path, f.imported, r.line, r.input, r.output, r.cache_5m, r.cache_1h,
+    SELECT r.key, r.ts, m.name, p.name, s.name, f.path, {imported}, r.line, r.input, r.output, r.cache_5m, r.cache_1h,
            r.cache_read, r.searches, r.fetches, r.cost, r.line_cost, r.flags
     FROM requests r JOIN models m ON m.id = r.model_id JOIN projects p ON p.id = r.project_id
     JOIN sessions s ON s.id = r.session_id JOIN files f ON f.id = r.file_id
-    WHERE r.kept = 1{since} ORDER BY r.ts, r.key"""
+    WHERE r.kept = 1{where} ORDER BY r.ts, r.key"""
 
 
-def request_rows(conn: Any, since_us: int | None = None, chunk: int = EXPORT_CHUNK) -> Iterator[tuple]:
-    """The kept request rows at or after ``since_us`` (UTC microseconds; None: all), in time
-    order (then key), as ``(key, ts, model, project, session, file path, imported, line, input,
+def request_rows(conn: Any, since_us: int | None = None, chunk: int = EXPORT_CHUNK, where: str | None = None,
+                 imported: str = "f.imported") -> Iterator[tuple]:
+    """The kept request rows at or after ``since_us`` (UTC microseconds; None: all) that meet
+    ``where`` (an SQL condition on ``requests r`` and ``files f``; None: all), in time order
+    (then key), as ``(key, ts, model, project, session, file path, imported, line, input,
     output, cache_5m, cache_1h, cache_read, searches, fetches, cost, line_cost, flags)``;
-    fetched ``chunk`` rows at a time from one cursor of ``conn`` (a DB-API connection)."""
-    cursor = conn.execute(_ROWS.format(since=" AND r.ts >= ?" if since_us is not None else ""),
+    fetched ``chunk`` rows at a time from one cursor of ``conn`` (a DB-API connection).
+    ``imported`` is what stands for ``files.imported`` (``0`` in a layout without it)."""
+    conditions = ([" AND r.ts >= ?"] if since_us is not None else []) + ([f" AND {where}"] if where else [])
+    cursor = conn.execute(_ROWS.format(imported=imported, where="".join(conditions)),
                           () if since_us is None else (since_us,))
     while True:
         batch = cursor.fetchmany(chunk)

@@ -27,7 +27,7 @@ from claude_usage.records import Diagnostics, UsageRecord
 from claude_usage.sources.discovery import TranscriptFile, read_agent_meta, transcript_files
 from claude_usage.sources.safe_files import open_regular
 from claude_usage.sources.transcripts import FileScan, head_fingerprint, line_problems, merge_cwds, tail_fingerprint
-from claude_usage.store import rollups
+from claude_usage.store import history, rollups
 from claude_usage.store.prepare import Prepared, cost_units, scan_many
 from claude_usage.store.schema import DIAG_COLUMNS, FAST, FAST_UNPRICED, GEO_US, QUARTER_HOUR_US
 from claude_usage.tools import MCP_PREFIX
@@ -550,6 +550,8 @@ def refresh(store: Any, pricer_factory: Callable[[], Any], progress: ProgressCal
             "SELECT id, path FROM files WHERE missing = 1 AND imported = 0")]
     if vanished:
         result.changed += vanish(store, vanished, forget_deleted)
+    if getattr(store, "path", None) is not None and history.pending_files(store.path):
+        history.restore_history(store, pricer(), store.notice)  # kept over a rebuild
     result.files_missing = store.conn.execute("SELECT COUNT(*) FROM files WHERE missing = 1").fetchone()[0]
     if result.bytes_read > BATCH_BYTES:
         store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")  # not left to a later small write

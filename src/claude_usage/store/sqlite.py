@@ -269,6 +269,7 @@ class SQLiteStore(StoreReads):
             reason = f"it is unreadable ({error})"
         self.notice(f"Rebuilding the index {self.path}: {reason}.")
         kept = saved_rows(self.path)
+        self._save_history()
         _remove_database(self.path)
         conn = connect(self.path, 16384)
         self._create(conn)
@@ -347,12 +348,20 @@ class SQLiteStore(StoreReads):
                 told = True
             time.sleep(0.25)
 
+    def _save_history(self) -> None:
+        """Before the file is removed for a rebuild: keep its requests of deleted transcripts
+        and imports beside it (:mod:`claude_usage.store.history`; the next refresh reads them)."""
+        from claude_usage.store.history import save_history
+
+        save_history(self.path, self.notice)
+
     def rebuild(self, reason: str) -> None:
         """Start again from an empty store (the next refresh reads every transcript)."""
         with self.write_lock:
             self.notice(f"Rebuilding the index {self.path}: {reason}.")
             self.close()
             kept = saved_rows(self.path)
+            self._save_history()
             _remove_database(self.path)
             self.conn = connect(self.path, 16384)
             self._create(self.conn)
