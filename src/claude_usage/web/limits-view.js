@@ -81,18 +81,20 @@ function howToEnable() {
     el("p", {}, "Our own estimate from the transcripts and the limit messages they hold are shown below meanwhile."));
 }
 
-function historyChart(history) {
+/** The official percentages over the span asked for (``since``-``until``, the whole span on the
+ * time axis, so that a few observations are not stretched over it). */
+function historyChart(history, since, until) {
   const points = history.points;
   if (!points.length) return [emptyState("No observation in this span."), []];
   const x = points.map((p) => p.at);
   const traces = [
-    { type: "scatter", mode: "lines+markers", name: "5-hour %", x, y: points.map((p) => p.fiveHourPercent), connectgaps: false, marker: { size: 4 } },
-    { type: "scatter", mode: "lines+markers", name: "Weekly %", x, y: points.map((p) => p.sevenDayPercent), connectgaps: false, marker: { size: 4 } },
+    { type: "scatter", mode: "lines+markers", name: "5-hour %", x, y: points.map((p) => p.fiveHourPercent), connectgaps: false, cliponaxis: false, marker: { size: 4 } },
+    { type: "scatter", mode: "lines+markers", name: "Weekly %", x, y: points.map((p) => p.sevenDayPercent), connectgaps: false, cliponaxis: false, marker: { size: 4 } },
   ];
   const top = Math.max(100, ...points.flatMap((p) => [p.fiveHourPercent ?? 0, p.sevenDayPercent ?? 0]));
   return chart("limits-history", traces, {
     yaxis: { title: { text: "% of the limit" }, range: [0, top * 1.05], ticksuffix: "%" },
-    xaxis: { type: "date" },
+    xaxis: { type: "date", range: [since, until] },
     legend: LEGEND_TOP,
     shapes: [{ type: "line", xref: "paper", x0: 0, x1: 1, y0: 100, y1: 100, line: { dash: "dot", width: 1, color: "#b42318" } }],
   }, 280);
@@ -128,7 +130,7 @@ export async function limitsView({ api, params, setParams }) {
   }
   content.append(panel("Now", officialBars(official, data.estimate)));
   const switcher = dated ? [] : [segmented(SPANS, hours, (value) => setParams({ hours: value }), "Span")];
-  const [plot, plotTools] = historyChart(data.history);
+  const [plot, plotTools] = historyChart(data.history, data.since, data.until);
   content.append(panel("History of the official use", plot, [...switcher, ...plotTools]));
   const hitTools = [];
   content.append(panel("Limit hits", data.hits.length
