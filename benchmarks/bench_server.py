@@ -47,6 +47,7 @@ class Transcript:
                     self.session, self.cwd = record["sessionId"], record["cwd"]
                     break
         self.appended = 0
+        self.hooks = 0
 
     def append(self) -> None:
         """Append one assistant line with usage, timestamped now: one new request."""
@@ -66,9 +67,17 @@ class Transcript:
             handle.write(json.dumps(line, separators=(",", ":")) + "\n")
 
     def hook(self) -> str:
-        """The JSON Claude Code gives a status-line command on stdin."""
+        """The JSON Claude Code gives a status-line command on stdin, as a subscriber's: with
+        the official rate limits, the context use and its session cost, a little higher at each
+        call (so that every run records an observation, the status line's heaviest case)."""
+        self.hooks += 1
+        reset = int(time.time()) + 3600
         return json.dumps({"session_id": self.session, "transcript_path": str(self.path), "cwd": self.cwd,
-                           "model": {"id": APPEND_MODEL, "display_name": "Sonnet 4.5"}, "workspace": {"current_dir": self.cwd}})
+                           "model": {"id": APPEND_MODEL, "display_name": "Sonnet 4.5"}, "workspace": {"current_dir": self.cwd},
+                           "cost": {"total_cost_usd": 0.01 * self.hooks},
+                           "context_window": {"used_percentage": 20 + self.hooks % 50, "context_window_size": 200_000},
+                           "rate_limits": {"five_hour": {"used_percentage": self.hooks % 100, "resets_at": reset},
+                                           "seven_day": {"used_percentage": 30, "resets_at": reset + 86_400}}})
 
 
 class Http:
