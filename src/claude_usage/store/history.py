@@ -1,4 +1,8 @@
-"""History the transcripts cannot give again, carried over a rebuild of the store (DESIGN 7).
+"""What the transcripts cannot give again, carried over a rebuild of the store (DESIGN 7).
+
+Small tables (:data:`CARRIED_TABLES`: what Claude Code told the status line, the budget alerts
+raised) are read from the old file and put into the new one at once (:func:`keep`). Requests
+are carried through a file, as follows.
 
 A rebuild (a new schema version, a damaged file) starts from an empty store and reads the
 transcripts again. Two kinds of requests have no transcript to be read from: those of
@@ -20,7 +24,76 @@ from typing import Any, Callable
 from claude_usage import __version__
 from claude_usage.store.exchange import ExchangeError, Writer, header
 
-_SUFFIX = ".history-{}.jsonl"
+_SUFFIX = ".history-{}.jsonl"  # the history files beside a store: its name, then this
+
+# The tables the transcripts cannot give again, carried over a rebuild of the store, with the
+# columns of their key: what Claude Code told the status line, and the budget alerts already
+# raised (so a rebuild raises none of them twice).
+CARRIED_TABLES = {
+    "limit_observations": ("session", "minute", "observed_us"),
+    "budget_alerts": ("budget", "period", "threshold"),
+}
+
+
+def saved_rows(path: Path) -> dict[str, tuple[list[str], list[tuple]]]:
+    """The rows of :data:`CARRIED_TABLES` in a store about to be rebuilt: ``{table: (column
+    names, rows)}``. Best effort: a table the old store lacks, or a store too damaged to read,
+    gives nothing."""
+    saved: dict[str, tuple[list[str], list[tuple]]] = {}
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            for table in CARRIED_TABLES:
+                columns = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+                if columns:
+                    saved[table] = columns, conn.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        pass
+    return saved
+
+
+def restore_rows(conn: sqlite3.Connection, saved: dict[str, tuple[list[str], list[tuple]]]) -> None:
+    """Put the rows of :func:`saved_rows` into a new store, per table the columns both layouts
+    have (a store of another schema version may have more or fewer); nothing for a table when a
+    column of its key is missing. A failure keeps the new store without them."""
+    for table, (old_columns, rows) in saved.items():
+        if not rows:
+            continue
+        columns = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+        shared = [name for name in old_columns if name in columns]
+        if not set(CARRIED_TABLES[table]) <= set(shared):
+            continue
+        picks = [old_columns.index(name) for name in shared]
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(f"INSERT OR IGNORE INTO {table} ({', '.join(shared)}) VALUES ({', '.join('?' * len(shared))})",
+                             [tuple(row[i] for i in picks) for row in rows])
+            conn.execute("COMMIT")
+        except sqlite3.Error:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+
+
+class Kept:
+    """What :func:`keep` took from a store about to be rebuilt; :meth:`restore` puts the
+    carried tables' rows into the new file (the requests wait in their history file)."""
+
+    def __init__(self, rows: dict[str, tuple[list[str], list[tuple]]]):
+        self.rows = rows
+
+    def restore(self, conn: sqlite3.Connection) -> None:
+        """Fill the new store behind ``conn`` (:func:`restore_rows`)."""
+        restore_rows(conn, self.rows)
+
+
+def keep(path: Path, notice: Callable[[str], None]) -> Kept:
+    """Before the store file at ``path`` is removed for a rebuild: read its carried tables and
+    write its history requests beside it (:func:`save_history`)."""
+    kept = Kept(saved_rows(path))
+    save_history(path, notice)
+    return kept
 
 
 def pending_files(path: Path) -> list[Path]:

@@ -139,56 +139,6 @@ def _remove_database(path: Path) -> None:
             pass
 
 
-# The tables the transcripts cannot give again, carried over a rebuild of the store, with the
-# columns of their key: what Claude Code told the status line, and the budget alerts already
-# raised (so a rebuild raises none of them twice).
-CARRIED_TABLES = {
-    "limit_observations": ("session", "minute", "observed_us"),
-    "budget_alerts": ("budget", "period", "threshold"),
-}
-
-
-def saved_rows(path: Path) -> dict[str, tuple[list[str], list[tuple]]]:
-    """The rows of :data:`CARRIED_TABLES` in a store about to be rebuilt: ``{table: (column
-    names, rows)}``. Best effort: a table the old store lacks, or a store too damaged to read,
-    gives nothing."""
-    saved: dict[str, tuple[list[str], list[tuple]]] = {}
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-        try:
-            for table in CARRIED_TABLES:
-                columns = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
-                if columns:
-                    saved[table] = columns, conn.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall()
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        pass
-    return saved
-
-
-def restore_rows(conn: sqlite3.Connection, saved: dict[str, tuple[list[str], list[tuple]]]) -> None:
-    """Put the rows of :func:`saved_rows` into a new store, per table the columns both layouts
-    have (a store of another schema version may have more or fewer); nothing for a table when a
-    column of its key is missing. A failure keeps the new store without them."""
-    for table, (old_columns, rows) in saved.items():
-        if not rows:
-            continue
-        columns = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
-        shared = [name for name in old_columns if name in columns]
-        if not set(CARRIED_TABLES[table]) <= set(shared):
-            continue
-        picks = [old_columns.index(name) for name in shared]
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            conn.executemany(f"INSERT OR IGNORE INTO {table} ({', '.join(shared)}) VALUES ({', '.join('?' * len(shared))})",
-                             [tuple(row[i] for i in picks) for row in rows])
-            conn.execute("COMMIT")
-        except sqlite3.Error:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-
-
 class Reader:
     """One consistent view of the store (a read transaction): what report queries run on.
 
@@ -268,12 +218,11 @@ class SQLiteStore(StoreReads):
                 raise  # a path that cannot hold a database: not a damaged store
             reason = f"it is unreadable ({error})"
         self.notice(f"Rebuilding the index {self.path}: {reason}.")
-        kept = saved_rows(self.path)
-        self._save_history()
+        kept = self._keep_history()
         _remove_database(self.path)
         conn = connect(self.path, 16384)
         self._create(conn)
-        restore_rows(conn, kept)
+        kept.restore(conn)
         return conn
 
     def _create(self, conn: sqlite3.Connection) -> None:
@@ -348,24 +297,23 @@ class SQLiteStore(StoreReads):
                 told = True
             time.sleep(0.25)
 
-    def _save_history(self) -> None:
-        """Before the file is removed for a rebuild: keep its requests of deleted transcripts
-        and imports beside it (:mod:`claude_usage.store.history`; the next refresh reads them)."""
-        from claude_usage.store.history import save_history
+    def _keep_history(self) -> Any:
+        """Before the file is removed for a rebuild: what no transcript can give again
+        (:func:`claude_usage.store.history.keep`; its ``restore(conn)`` fills the new file)."""
+        from claude_usage.store.history import keep
 
-        save_history(self.path, self.notice)
+        return keep(self.path, self.notice)
 
     def rebuild(self, reason: str) -> None:
         """Start again from an empty store (the next refresh reads every transcript)."""
         with self.write_lock:
             self.notice(f"Rebuilding the index {self.path}: {reason}.")
             self.close()
-            kept = saved_rows(self.path)
-            self._save_history()
+            kept = self._keep_history()
             _remove_database(self.path)
             self.conn = connect(self.path, 16384)
             self._create(self.conn)
-            restore_rows(self.conn, kept)
+            kept.restore(self.conn)
             self.names = {}
 
     def close(self) -> None:
