@@ -5,11 +5,11 @@ Claude Code runs the status-line command with a JSON object on stdin (``session_
 missing). The line shows the official rate-limit use Claude Code passes (``rate_limits``: the
 five-hour and seven-day percentages with the time to their reset) and the context use when the
 document has them, then the session's cost, today's cost, the active 5-hour block's cost, its
-time left and its burn rate. The official state is recorded in the store
-(:mod:`claude_usage.official_limits`) in the same run. It reads only what changed in the index (costs are stored there and
-resolved rates cached, so the price package is not imported for known models and days), sums
-only the rollup cells it shows, and imports neither the price package nor the web stack nor
-the CLI framework.
+time left, its burn rate and the budgets past their first alert threshold. The official state
+is recorded in the store (:mod:`claude_usage.official_limits`) in the same run. It reads only
+what changed in the index (costs are stored there and resolved rates cached, so the price
+package is not imported for known models and days), sums only the rollup cells it shows, and
+imports neither the price package nor the web stack nor the CLI framework.
 """
 
 from __future__ import annotations
