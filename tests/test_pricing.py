@@ -32,7 +32,7 @@ from claude_usage.pricing import (
 )
 from claude_usage.pricing_corrections import SHIPPED, Corrections, PriceCorrectionError, parse_corrections
 from claude_usage.records import UsageRecord
-from claude_usage.sources.transcripts import parse_timestamp_us
+from claude_usage.sources.transcript_lines import parse_timestamp_us
 
 OCT_2025 = parse_timestamp_us("2025-10-01T12:00:00Z")
 
