@@ -34,10 +34,9 @@ def by(samples: list, *labels: str) -> dict:
 
 
 @pytest.mark.parametrize("name", ["curated", "windows-worktrees"])
-def test_metrics_equal_the_stated_totals(name):
+def test_metrics_equal_the_stated_totals(name, servers):
     exp = expected(name)
-    with RunningServer("--data-dir", str(FIXTURES / name), "--tz", "UTC") as server:
-        answer = get(server.url, "/metrics")
+    answer = get(servers[name], "/metrics")  # the session's server of the set (zone UTC)
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("text/plain")
     assert "default-src 'self'" in answer.headers["content-security-policy"]  # the server's middleware
