@@ -272,3 +272,29 @@ def test_a_rebuilt_store_raises_no_alert_twice(tmp_path):
     with store.reading() as view:
         assert view.rows("SELECT threshold FROM budget_alerts ORDER BY threshold") == [("50",), ("80",)]
     store.close()
+
+
+def test_a_budget_lowered_in_the_settings_raises_its_alert_without_new_data(tmp_path):
+    from test_live import EventReader
+
+    now = datetime.now(timezone.utc)
+    # Today (UTC): 200k output tokens x $15/M = $3.00, a second ago.
+    write_lines(tmp_path / "data" / "projects" / "-home-dev-app" / "s.jsonl",
+                [line(1, 200_000, iso_z(now - timedelta(seconds=1)))])
+    config_dir = tmp_path / "cfg"
+    config_dir.mkdir()
+    settings = config_dir / "config.toml"
+    settings.write_text("[budgets]\ndaily_usd = 10\n[alerts]\nprojection = false\n")  # $3 of $10: 30%, no alert
+    env = {**os.environ, "CLAUDE_USAGE_CONFIG": str(config_dir)}
+    with RunningServer("--data-dir", str(tmp_path / "data"), "--tz", "UTC", "--index", str(tmp_path / "i.db"), env=env) as server:
+        events = EventReader(server.url)
+        assert httpx.get(server.url + "/api/v2/budgets", timeout=30).json()["alerts"] == []
+        settings.write_text("[budgets]\ndaily_usd = 5\n[alerts]\nprojection = false\n")  # $3 of $5: 60%, past 50%
+        event = events.next_event(30)
+        while event.get("type") != "alert":
+            event = events.next_event(30)
+        events.stop.set()
+        assert event["alert"]["threshold"] == "50" and event["alert"]["limitUsd"] == 5.0
+        assert event["alert"]["spentUsd"] == pytest.approx(3.0)
+        alerts_now = httpx.get(server.url + "/api/v2/budgets", timeout=30).json()["alerts"]
+    assert [(a["budget"], a["threshold"]) for a in alerts_now] == [("day", "50")]

@@ -22,7 +22,7 @@ from claude_usage.api.budget_schemas import BudgetsResponse
 from claude_usage.api.params import ApiError, CostModeParam, resolve_names, time_filters
 from claude_usage.api.schemas import ErrorBody
 from claude_usage.api.v2 import json_response
-from claude_usage.config import ConfigError, load_config
+from claude_usage.config import ConfigError, config_path, load_config
 from claude_usage.plan_value import plan_document
 from claude_usage.reports import Query
 from claude_usage.timebuckets import iso_utc
@@ -86,6 +86,23 @@ class BudgetWatch:
         self.state = state
         self.post = post or webhook_post
         self._bad: str | None = None  # the settings error last logged
+        self._seen = self._settings_stamp()
+
+    @staticmethod
+    def _settings_stamp() -> tuple[int, int] | None:
+        """The settings file's (mtime in ns, size), None when there is none."""
+        try:
+            found = config_path().stat()
+        except OSError:
+            return None
+        return found.st_mtime_ns, found.st_size
+
+    def settings_changed(self) -> bool:
+        """Whether the settings file changed (written, created or removed) since the last call
+        (or since the server started)."""
+        stamp = self._settings_stamp()
+        changed, self._seen = stamp != self._seen, stamp
+        return changed
 
     def check(self, publish: Callable[[dict], None], now_us: int | None = None) -> list[dict]:
         """Evaluate now: publish an SSE event per alert raised by this process and send its

@@ -150,6 +150,8 @@ class Live:
             if observed != self.state_store.observed:
                 self._observed(observed)
             if version == seen:
+                if self.budget_watch is not None and self.budget_watch.settings_changed():
+                    self.check_budgets()  # a budget set or lowered: evaluated without new data
                 return False
             self.state_store.changed(version)
             if self.autopush is not None:
