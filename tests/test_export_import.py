@@ -266,7 +266,7 @@ def test_damaged_lines_are_skipped_and_named(tmp_path, empty_store):
                               str(tmp_path / "index.sqlite")])
     assert cli.exit_code == 0, cli.output
     assert "damaged.jsonl: line 3: Expected `int` >= 0 - at `inputTokens` (skipped)" in cli.stderr
-    assert f"{good} requests read, {good} new" in cli.stderr
+    assert f"{good} requests read, {good} new" in cli.stdout  # the result on stdout
 
 
 def test_damaged_csv_rows(tmp_path, empty_store):
@@ -395,3 +395,27 @@ def test_replaced_values_update_the_imported_row(empty_store):
         before = reports.overall(theirs, Query(zone="UTC"))
     assert (mine.requests, mine.output_tokens) == (before.requests, before.output_tokens + 1000)
     assert empty_store.check(level="deep") is None
+
+
+def test_import_and_reports_on_a_machine_without_transcripts(tmp_path):
+    # The history of another machine (a1, a2, b1: 3 requests, 7,000 input and 700 output tokens)
+    # read into a named index where no Claude Code ever ran: import and reports use that index.
+    _hand_made(tmp_path / "then")
+    then = temporary_store(resolve_roots([tmp_path / "then"]).roots)
+    then.refresh(Pricer)
+    (tmp_path / "usage.jsonl").write_text(exported(then))
+    then.close()
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"HOME": str(home), "CLAUDE_CONFIG_DIR": None, "PROJECTS_PATH": None, "CLAUDE_USAGE_INDEX": None}
+    index = str(tmp_path / "restored.sqlite")
+    imported = runner.invoke(app, ["import", str(tmp_path / "usage.jsonl"), "--index", index], env=env)
+    assert imported.exit_code == 0, imported.output
+    assert "3 requests read, 3 new" in imported.stdout
+    daily = runner.invoke(app, ["daily", "--json", "--tz", "UTC", "--index", index], env=env)
+    assert daily.exit_code == 0, daily.output
+    totals = json.loads(daily.stdout)["totals"]
+    assert (totals["requests"], totals["inputTokens"], totals["outputTokens"]) == (3, 7000, 700)
+    # Without a named index, the usual error, which says how to read one.
+    missing = runner.invoke(app, ["daily", "--json"], env=env)
+    assert missing.exit_code == 1 and "--index PATH" in missing.output

@@ -238,18 +238,20 @@ def test_doctor_reports_sessions_whose_claude_code_cost_differs_by_more_than_5_p
     at = us("2026-06-12T17:26:40Z")
     # s-1: ours $1.20, Claude Code's $1.00: +$0.20 = +20% of $1.00 -> reported.
     # s-2: ours $0.60, Claude Code's $0.58: +$0.02 = +3.4% -> within 5%, not reported.
-    # s-2's first observation ($0.40) is superseded by the later one.
+    # s-2's first observation ($0.40) is superseded by the later one. s-x has no transcript here:
+    # recorded, not compared.
     status_line(hook(session="s-2", cost=0.40), [str(data)], zone="UTC", now_us=at - 120_000_000, index_path=str(index))
     status_line(hook(session="s-1", cost=1.00), [str(data)], zone="UTC", now_us=at, index_path=str(index))
     status_line(hook(session="s-2", cost=0.58), [str(data)], zone="UTC", now_us=at, index_path=str(index))
+    status_line(hook(session="s-x", cost=2.00), [str(data)], zone="UTC", now_us=at, index_path=str(index))
     base = [sys.executable, "-m", "claude_usage"]
     where = ["--data-dir", str(data), "--index", str(index)]
     doctor = json.loads(subprocess.run([*base, "doctor", *where, "--json"], capture_output=True, text=True, timeout=60, check=True).stdout)
-    assert doctor["claudeCodeCosts"] == {"observedSessions": 2, "tolerancePercent": 5.0, "mismatches": [
+    assert doctor["claudeCodeCosts"] == {"observedSessions": 3, "comparedSessions": 2, "tolerancePercent": 5.0, "mismatches": [
         {"sessionId": "s-1", "claudeCodeCostUsd": 1.0, "costUsd": 1.2, "differenceUsd": 0.2, "differencePercent": 20.0}]}
     text = subprocess.run([*base, "doctor", *where], capture_output=True, text=True, timeout=60, check=True,
                           env={**os.environ, "COLUMNS": "200"}).stdout
-    assert "│ 2 sessions recorded; 1 differs from ours by more than 5% (below)" in text
+    assert "│ 3 sessions recorded; 2 compared, 1 differs from ours by more than 5% (below)" in text
     row = next(line for line in text.splitlines() if "s-1" in line)
     assert [cell.strip() for cell in row.strip("│┃ ").split("│")] == ["s-1", "$1.0000", "$1.2000", "+$0.2000", "+20.0%"]
     listed = json.loads(subprocess.run([*base, "sessions", *where, "--tz", "UTC", "--json"], capture_output=True, text=True, timeout=60, check=True).stdout)

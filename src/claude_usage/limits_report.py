@@ -174,25 +174,28 @@ def observed_sessions(view: Any) -> list[str]:
         "SELECT DISTINCT session FROM limit_observations WHERE cost_usd IS NOT NULL AND session <> '' ORDER BY session")]
 
 
-def cost_mismatches(view: Any, query: Any, tolerance: float = COST_TOLERANCE) -> list[dict[str, Any]]:
-    """The sessions whose cost computed from the transcripts (``query``'s cost mode, known
-    costs) and Claude Code's own (:func:`session_costs`) differ by more than ``tolerance`` of
+def cost_mismatches(view: Any, query: Any, tolerance: float = COST_TOLERANCE) -> tuple[int, list[dict[str, Any]]]:
+    """Claude Code's own session costs (:func:`session_costs`) against ours from the
+    transcripts (``query``'s cost mode, known costs): ``(sessions compared, mismatches)``,
+    the mismatches being the sessions whose two costs differ by more than ``tolerance`` of
     Claude Code's: ``[{sessionId, claudeCodeCostUsd, costUsd, differenceUsd (ours minus
     Claude Code's), differencePercent (of Claude Code's; null when it is 0)}]``, largest
-    difference first. Sessions observed but absent from the transcripts are left out."""
+    difference first. Sessions observed but absent from the transcripts are not compared."""
     from dataclasses import replace
 
     from claude_usage import reports
 
     theirs = session_costs(view, observed_sessions(view))
     if not theirs:
-        return []
+        return 0, []
     ours = reports.grouped(view, replace(query, sessions=tuple(sorted(theirs))), reports.SESSION)
     found = []
+    compared = 0
     for session, claude_code in theirs.items():
         totals = ours.get(session)
         if totals is None:
             continue
+        compared += 1
         mine = totals.known_cost_usd or 0.0
         difference = mine - claude_code
         if abs(difference) > tolerance * claude_code:
@@ -202,7 +205,7 @@ def cost_mismatches(view: Any, query: Any, tolerance: float = COST_TOLERANCE) ->
                 "differencePercent": round(100.0 * difference / claude_code, 1) if claude_code else None,
             })
     found.sort(key=lambda row: (-abs(row["differenceUsd"]), row["sessionId"]))
-    return found
+    return compared, found
 
 
 def limits_document(view: Any, first_us: int, end_us: int, now_us: int, blocks: Sequence[Block]) -> dict[str, Any]:

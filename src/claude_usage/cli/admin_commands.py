@@ -52,7 +52,7 @@ def doctor(opts: Common) -> None:
         warnings = facts.warnings(view)
         price_version = facts.price_version(view)
         observed = len(limits_report.observed_sessions(view))
-        mismatches = limits_report.cost_mismatches(view, Query(zone="UTC"))
+        compared, mismatches = limits_report.cost_mismatches(view, Query(zone="UTC"))
     roots = [str(root.projects_dir) for root in source.roots]
     if opts.json:
         print_json({
@@ -64,8 +64,8 @@ def doctor(opts: Common) -> None:
             "warnings": warnings,
             "priceDataVersion": price_version,
             "indexCheck": store_check,
-            "claudeCodeCosts": {"observedSessions": observed, "tolerancePercent": limits_report.COST_TOLERANCE * 100,
-                                "mismatches": mismatches},
+            "claudeCodeCosts": {"observedSessions": observed, "comparedSessions": compared,
+                                "tolerancePercent": limits_report.COST_TOLERANCE * 100, "mismatches": mismatches},
             "version": __version__,
         })
         return
@@ -74,23 +74,27 @@ def doctor(opts: Common) -> None:
     items.append(("Unpriced models", ", ".join(sorted(total.unpriced_models)) or "none"))
     items.append(("Price data", price_version))
     items.append(("Index check", store_check))
-    items.append(("Claude Code costs", _reconciliation_text(observed, mismatches)))
+    items.append(("Claude Code costs", _reconciliation_text(observed, compared, mismatches)))
     out.print(key_value_table(f"claude-usage {__version__} doctor", items, out.width))
     if mismatches:
         out.print(cost_mismatch_table(mismatches, out.width))
     warn_pricing(err, total)
 
 
-def _reconciliation_text(observed: int, mismatches: list[dict]) -> str:
-    """One line on the sessions whose cost Claude Code passed to the status line."""
+def _reconciliation_text(observed: int, compared: int, mismatches: list[dict]) -> str:
+    """One line on the sessions whose cost Claude Code passed to the status line: how many were
+    recorded, how many of them these transcripts hold (compared), how many differ."""
     from claude_usage.formats import plural
 
     if not observed:
         return "none recorded (the status line records them: claude-usage statusline)"
+    recorded = f"{plural(observed, 'session')} recorded"
+    if not compared:
+        return f"{recorded}, none of them in these transcripts: nothing to compare"
     if not mismatches:
-        return f"{plural(observed, 'session')} recorded; every one within 5% of ours"
+        return f"{recorded}; {compared} compared, every one within 5% of ours"
     verb = "differs" if len(mismatches) == 1 else "differ"
-    return f"{plural(observed, 'session')} recorded; {len(mismatches)} {verb} from ours by more than 5% (below)"
+    return f"{recorded}; {compared} compared, {len(mismatches)} {verb} from ours by more than 5% (below)"
 
 
 def _deep_check(store) -> str:

@@ -192,10 +192,16 @@ def _roots(opts: Common, demo_fallback: bool = False) -> tuple[list, str | None]
         err.print(f"[red]Error:[/] {error}")
         raise typer.Exit(EXIT_BAD_ROOT) from None
     except NoDataError as error:
+        if opts.index is not None and not opts.no_index:
+            # A named index holds history of its own (imports, deleted transcripts): it is read
+            # without transcripts, as on a machine that never ran Claude Code.
+            err.print(f"Note: no Claude Code transcripts found (looked in {', '.join(map(str, error.tried))}); "
+                      f"reading the index {opts.index} only.")
+            return [], None
         if demo_fallback:
             notice = f"No Claude Code transcripts found (looked in {', '.join(map(str, error.tried))}); serving the demo data."
             return [demo_root()], notice
-        err.print(f"[red]Error:[/] {error}")
+        err.print(f"[red]Error:[/] {error} (an index of imported history: name it with --index PATH)")
         raise typer.Exit(EXIT_NO_DATA) from None
     for path in found.missing:
         if found.explicit:
@@ -230,7 +236,7 @@ def open_team(url: str | None, purpose: str = "claude-usage") -> Any:
         from claude_usage.team.connection import TeamError, team_url
         from claude_usage.team.store import TeamStore
     except ImportError:
-        err.print("[red]Error:[/] team mode needs the PostgreSQL driver: pip install 'claude-usage-dashboard[team]'")
+        err.print("[red]Error:[/] team mode needs the PostgreSQL driver: pip install 'claude-usage-ledger[team]'")
         raise typer.Exit(EXIT_BAD_ROOT) from None
     try:
         return TeamStore(team_url(url), purpose)

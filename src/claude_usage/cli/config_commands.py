@@ -46,7 +46,7 @@ def config(
     out.print(f"Settings file: {escape(str(config_path()))}", soft_wrap=True)
     if not settings.exists:
         out.print("No settings file: no plan, no budgets, alerts at 50, 80 and 100%. "
-                  "`claude-usage config --init` writes a commented template.")
+                  "`claude-usage config --init` writes a commented template.", soft_wrap=True)
         return
     text = settings.path.read_text(encoding="utf-8")
     out.print(escape(mask_urls(text).rstrip("\n")), highlight=False, soft_wrap=True)

@@ -14,7 +14,7 @@ from typing import IO, Annotated, Iterator, Optional
 
 import typer
 
-from claude_usage.cli.common import DATA_OPTIONS, Common, app, err, fail, load, print_json, with_options
+from claude_usage.cli.common import DATA_OPTIONS, Common, app, err, fail, load, out, print_json, with_options
 
 _SHOWN = 20  # skipped lines named one by one
 
@@ -127,5 +127,5 @@ def import_command(
         return
     skipped = f"; {result.skipped:,} lines that could not be read were skipped" if result.skipped else ""
     repriced = "; priced again with this version's price data" if result.repriced else ""
-    err.print(f"Imported {file}: {result.read:,} requests read, {result.added:,} new, {result.updated:,} updated, "
-              f"{result.unchanged:,} already there{skipped}{repriced}.")
+    out.print(f"Imported {file}: {result.read:,} requests read, {result.added:,} new, {result.updated:,} updated, "
+              f"{result.unchanged:,} already there{skipped}{repriced}.", soft_wrap=True)
