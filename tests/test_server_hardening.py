@@ -111,15 +111,17 @@ def test_odd_paths_get_4xx_with_the_error_body(config):
 # -- 9. memory stays bounded under any request mix ---------------------------------------------
 
 def test_memory_stays_bounded_under_many_distinct_and_large_answers(tmp_path):
-    # 3,000 sessions: a sessions page of 500 rows is ~400 KB of JSON; 600 distinct parameter
-    # sets (zones x orders) would be ~240 MB of answers if all were kept.
+    # 3,000 sessions: a sessions page of 500 rows is ~400 KB of JSON; 540 distinct parameter
+    # sets (15 zones x 2 orders x 3 sorts x 6 pages) would be ~216 MB of answers if all were
+    # kept, on top of the ~80 MB the server starts with. Measured: its bounded caches are full
+    # after ~200 answers, at ~190 MB, and it stays there.
     lines = [assistant_line(msg_id=f"m{i}", uuid=f"u{i}", session=f"session-{i:05d}", input_tokens=10 + i,
                             ts=f"2025-10-{1 + i % 28:02d}T{i % 24:02d}:00:00.000Z") for i in range(3_000)]
     write_lines(tmp_path / "claude" / "projects" / "-home-dev-app" / "s.jsonl", lines)
     control = tmp_path / "claude" / "projects" / "-home-dev-app" / "control.jsonl"
     control.write_bytes(bytes(range(1, 32)).replace(b"\n", b"\x01") * (10 * 1024 * 1024 // 31))  # 10 MB, 6x when escaped
     zones = ["UTC", "Asia/Kolkata", "Asia/Kathmandu", "America/New_York", "Europe/Paris", "Australia/Adelaide"]
-    zones += [f"Etc/GMT{sign}{hours}" for sign in "+-" for hours in range(1, 13)]
+    zones += [f"Etc/GMT+{hours}" for hours in range(1, 6)] + [f"Etc/GMT-{hours}" for hours in range(1, 5)]
     with RunningServer("--data-dir", str(tmp_path / "claude")) as server:
         pid = server.proc.pid
         with httpx.Client(base_url=server.url, timeout=60) as client:
@@ -140,7 +142,7 @@ def test_memory_stays_bounded_under_many_distinct_and_large_answers(tmp_path):
             sizes = list(pool.map(fetch, range(20)))
         current, peak = rss_mb(pid)
     assert all(size > 50 * 1024 * 1024 for size in sizes)  # each ~60 MB of escaped JSON, streamed
-    assert after_answers < 300 and current < 300 and peak < 300, (after_answers, current, peak)
+    assert after_answers < 260 and current < 300 and peak < 300, (after_answers, current, peak)
 
 
 # -- 10. idle and slow connections are closed ---------------------------------------------------
