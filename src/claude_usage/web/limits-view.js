@@ -88,8 +88,8 @@ function historyChart(history, since, until) {
   if (!points.length) return [emptyState("No observation in this span."), []];
   const x = points.map((p) => p.at);
   const traces = [
-    { type: "scatter", mode: "lines+markers", name: "5-hour %", x, y: points.map((p) => p.fiveHourPercent), connectgaps: false, cliponaxis: false, marker: { size: 4 } },
-    { type: "scatter", mode: "lines+markers", name: "Weekly %", x, y: points.map((p) => p.sevenDayPercent), connectgaps: false, cliponaxis: false, marker: { size: 4 } },
+    { type: "scatter", mode: "lines+markers", name: "5-hour %", x, y: points.map((p) => p.fiveHourPercent), connectgaps: false, cliponaxis: false, marker: { size: 6 } },
+    { type: "scatter", mode: "lines+markers", name: "Weekly %", x, y: points.map((p) => p.sevenDayPercent), connectgaps: false, cliponaxis: false, marker: { size: 6 } },
   ];
   const top = Math.max(100, ...points.flatMap((p) => [p.fiveHourPercent ?? 0, p.sevenDayPercent ?? 0]));
   return chart("limits-history", traces, {
