@@ -18,4 +18,6 @@ if [ ${#missing[@]} -gt 0 ]; then
     exit 1
   fi
 fi
-exec .venv/bin/python -m pytest "$@"
+# Two workers, each test file on one of them (its module fixtures, servers and browsers, start
+# once); `-n 0` among the arguments runs everything in this process.
+exec .venv/bin/python -m pytest -n 2 --dist loadfile "$@"
