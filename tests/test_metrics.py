@@ -174,6 +174,13 @@ def test_team_server_serves_metrics(pg):
     exp = expected("sniffly")
     with RunningServer("--team", url, "--tz", "UTC") as server:
         samples = parsed(get(server.url, "/metrics").text)
+        # What one machine's status line was told stays on that machine: none on a team server.
+        limits = get(server.url, "/api/v2/limits")
+        summary = get(server.url, "/api/v2/summary").json()
+        blocks = get(server.url, "/api/v2/blocks").json()
+    assert limits.status_code == 409 and limits.json()["error"] == "local_only"
+    assert summary["officialLimits"] is None and blocks["officialLimits"] is None
+    assert "claude_usage_official_limit_used_percent" not in samples
     for model, row in exp["by_model"].items():
         assert by(samples["claude_usage_cost_usd_total"], "model")[model] == pytest.approx(row["cost_usd"], abs=1e-6)
         assert by(samples["claude_usage_requests_total"], "model")[model] == row["requests"]
