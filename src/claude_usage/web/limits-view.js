@@ -2,32 +2,11 @@
 // (recorded by `claude-usage statusline`), our estimate from the transcripts beside it, their
 // history and the limit hits. Also the official bars of the Summary's active-block panel.
 
-import { cards, el, emptyState, fmt, panel, segmented, table } from "./ui.js";
+import { cards, countdown, el, emptyState, fmt, panel, segmented, table } from "./ui.js";
 import { chart } from "./charts.js";
 import { LEGEND_TOP } from "./common.js";
 
 const SPANS = [["24", "24 hours"], ["168", "7 days"], ["720", "30 days"]];
-let countdownTimer = null;
-
-/** "1h 20m" to ``iso`` from now ("now" once past). */
-function untilText(iso) {
-  const minutes = (new Date(iso) - new Date()) / 60000;
-  return minutes > 0 ? fmt.duration(minutes) : "now";
-}
-
-/** A countdown to ``iso`` that the view's timer keeps current. */
-function countdown(iso, testid) {
-  return el("span", { "data-resets-at": iso, "data-testid": testid }, untilText(iso));
-}
-
-/** Keep every countdown on the page current (one timer for the page). */
-function tickCountdowns() {
-  if (countdownTimer) clearInterval(countdownTimer);
-  countdownTimer = setInterval(() => {
-    for (const node of document.querySelectorAll("[data-resets-at]")) node.textContent = untilText(node.dataset.resetsAt);
-  }, 15000);
-}
-
 /** What one official window says: its percentage and when it resets, or that it has reset. */
 function windowText(window) {
   if (window.hasReset) return [`${fmt.number(window.usedPercentage)}% before its reset at ${fmt.time(window.resetsAt)}`];
@@ -67,7 +46,6 @@ export function officialBars(official, estimate) {
   if (official?.sevenDay) box.append(officialBar("Official weekly", official.sevenDay, "official-seven-day"));
   if (estimate !== undefined) box.append(estimateBar(estimate));
   if (official) box.append(el("p", { class: "muted small" }, `As Claude Code reported it to the status line at ${fmt.time(official.observedAt)}.`));
-  tickCountdowns();
   return box;
 }
 

@@ -2,13 +2,12 @@
 // projection, the active 5-hour block, cost per day (stacked by model or project), top sessions
 // and projects.
 
-import { cards, el, emptyState, fmt, noDataHelp, panel, plural, table } from "./ui.js";
+import { cards, countdown, el, emptyState, fmt, noDataHelp, panel, plural, table } from "./ui.js";
 import { COST, REQUESTS, costOverTime, lastPart, narrow, pathText, pricedOnly } from "./common.js";
 import { budgetsPanel } from "./budgets.js";
 import { officialBars } from "./limits-view.js";
 
 const LIMIT_KEY = "claude-usage.blockTokenLimit";
-let countdownTimer = null;
 
 /** A bar for the share of a limit used (and, lighter, the share projected at the block's end). */
 function limitBar(use, label, format) {
@@ -40,27 +39,18 @@ async function activeBlockPanel(api, official) {
     document.dispatchEvent(new CustomEvent("claude-usage:rerender"));
   } }, el("label", {}, "Token limit ", input), el("button", { type: "submit" }, "Set"));
   const block = data.blocks[0];
-  if (countdownTimer) clearInterval(countdownTimer);
   const officialPart = official ? officialBars(official) : null;
   if (!block) {
     return panel("Active 5\u2011hour block", el("div", {}, emptyState("No active block: the next request starts a new 5-hour window."), officialPart), [form]);
   }
   const resetAt = new Date(block.limited && block.limitResetTime && new Date(block.limitResetTime) > new Date() ? block.limitResetTime : block.end);
-  const countdown = el("span", { "data-testid": "reset-countdown" });
-  const tick = () => {
-    if (!countdown.isConnected && countdownTimer && countdown.dataset.shown) { clearInterval(countdownTimer); return; }
-    countdown.dataset.shown = "1";
-    countdown.textContent = fmt.duration((resetAt - new Date()) / 60000);
-  };
-  tick();
-  countdownTimer = setInterval(tick, 15000);
   const rate = block.burnRate;
   const projection = block.projection;
   const partial = block.unpricedRequests ? "priced requests only" : null;
   const body = el("div", { "data-testid": "active-block" }, cards([
     ["Block cost", fmt.cost(block.costUsd), partial || `${fmt.clock(block.start)} – ${fmt.clock(block.end)}`],
     ["Tokens", fmt.tokens(block.totalTokens), plural(block.requests, "request")],
-    ["Resets in", countdown, block.limited ? `usage limit hit · resets ${fmt.clock(resetAt.toISOString())}` : `at ${fmt.clock(resetAt.toISOString())}`],
+    ["Resets in", countdown(resetAt.toISOString(), "reset-countdown"), block.limited ? `usage limit hit · resets ${fmt.clock(resetAt.toISOString())}` : `at ${fmt.clock(resetAt.toISOString())}`],
     ["Burn rate", rate ? `${fmt.cost(rate.costPerHour)}/h` : "–", rate ? `${fmt.tokens(rate.tokensPerMinute)} tokens/min` : "under a minute of activity"],
     ["Projected at reset", projection ? fmt.cost(projection.costUsd) : "–", projection ? (partial || `${fmt.tokens(projection.totalTokens)} tokens`) : null],
   ]));

@@ -24,6 +24,25 @@ export function duration(minutes) {
   return hours ? `${hours}h ${String(total % 60).padStart(2, "0")}m` : `${total}m`;
 }
 
+let countdownTimer = null;
+
+/** The time from now to ``iso`` for people ("1h 20m"; "now" once it has passed). */
+function untilText(iso) {
+  const minutes = (new Date(iso) - new Date()) / 60000;
+  return minutes > 0 ? duration(minutes) : "now";
+}
+
+/** A countdown to ``iso`` (an ISO-8601 time): one page-wide timer keeps every countdown shown
+ * current (every 15 s), whichever view made it. */
+export function countdown(iso, testid) {
+  if (!countdownTimer) {
+    countdownTimer = setInterval(() => {
+      for (const node of document.querySelectorAll("[data-resets-at]")) node.textContent = untilText(node.dataset.resetsAt);
+    }, 15000);
+  }
+  return el("span", { "data-resets-at": iso, "data-testid": testid }, untilText(iso));
+}
+
 export const fmt = {
   tokens: (n) => (n == null ? "–" : integer.format(n)),
   number: (n) => (n == null ? "–" : decimal.format(n)),
