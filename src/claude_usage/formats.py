@@ -30,6 +30,18 @@ def duration_text(minutes: float | None) -> str:
     return f"{hours}h {rest:02d}m" if hours else f"{rest}m"
 
 
+def compact_duration(minutes: float) -> str:
+    """A time to wait for a status bar, rounded to the minute and without spaces: ``35m``,
+    ``1h20m``, and from 24 hours on in days and hours (``4d2h``); ``0m`` when past. Tables and
+    the dashboard use :func:`duration_text`."""
+    total = max(0, int(round(minutes)))
+    hours, rest = divmod(total, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{days}d{hours}h"
+    return f"{hours}h{rest:02d}m" if hours else f"{rest}m"
+
+
 def local_time(iso: str | None, zone: Any, with_date: bool = True) -> str:
     """An ISO-8601 UTC time (``...Z``) as local ``YYYY-MM-DD HH:MM`` in ``zone`` (24-hour
     clock, no seconds; ``HH:MM`` alone without ``with_date``); ``-`` when missing."""

@@ -19,7 +19,7 @@ nothing writes nothing). A document with neither rate limits, context use nor a 
 recorded; one without rate limits but with a cost or context use is (its limit columns are
 NULL), so that Claude Code's session cost is kept for API users too. Only numbers, the session
 id and the model id are kept, never transcript content. This module imports only the standard
-library (the status line runs every few seconds).
+library and the project's text formats (the status line runs every few seconds).
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from typing import Any
+
+from claude_usage.formats import compact_duration
 
 MINUTE_US = 60_000_000
 MAX_PERCENT = 1000.0  # a use above 10x the limit is not a percentage Claude Code sends
@@ -148,17 +150,6 @@ def record(store: Any, observation: Observation) -> bool:
     return True
 
 
-def countdown(seconds: float) -> str:
-    """A time to wait, rounded to the minute, compact for a status bar: ``35m``, ``1h20m``,
-    ``4d2h`` (``0m`` when past)."""
-    minutes = max(0, int(round(seconds / 60)))
-    hours, minutes = divmod(minutes, 60)
-    days, hours = divmod(hours, 24)
-    if days:
-        return f"{days}d{hours}h"
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m"
-
-
 def _percent(value: float) -> str:
     return f"{value:.0f}%" if value == int(value) else f"{value:.1f}%"
 
@@ -171,7 +162,7 @@ def status_parts(observation: Observation, now_us: int) -> list[str]:
     for label, percent, reset in (("5h", observation.five_hour_pct, observation.five_hour_reset_us),
                                   ("7d", observation.seven_day_pct, observation.seven_day_reset_us)):
         if percent is not None:
-            later = f" ↻{countdown((reset - now_us) / 1_000_000)}" if reset is not None and reset > now_us else ""
+            later = f" ↻{compact_duration((reset - now_us) / 60_000_000)}" if reset is not None and reset > now_us else ""
             windows.append(f"{label} {_percent(percent)}{later}")
     parts = [" · ".join(windows)] if windows else []
     if observation.context_pct is not None:
